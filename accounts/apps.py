@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Accounts"
+
+    def ready(self):
+        from django.contrib.auth.models import update_last_login
+        from django.contrib.auth.signals import user_logged_in
+
+        from .services import user_record_login
+
+        # The users table calls the column last_login_at (ARCHITECTURE.md,
+        # "Data"); Django's own receiver would write a `last_login` field.
+        user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+        user_logged_in.connect(
+            lambda sender, user, **kwargs: user_record_login(user=user),
+            dispatch_uid="accounts_record_login",
+            weak=False,
+        )

@@ -1,0 +1,78 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Event(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        CANCELLED = "cancelled", "Cancelled"
+        COMPLETED = "completed", "Completed"
+
+    class Category(models.TextChoices):
+        CONCERT = "concert", "Concert"
+        SPORTS = "sports", "Sports"
+        THEATER = "theater", "Theater"
+        FESTIVAL = "festival", "Festival"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    event_date = models.DateField()
+    event_time = models.TimeField(null=True, blank=True, help_text="Doors or start time, local.")
+    location = models.CharField(max_length=255, blank=True, help_text="Street address.")
+    venue_name = models.CharField(max_length=200)
+    city = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. IE.")
+    postal_code = models.CharField(max_length=20, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    organizer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="organized_events"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
+    metadata = models.JSONField(default=dict, blank=True)
+    image_url = models.URLField(max_length=500, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "events"
+        ordering = ["event_date", "event_time", "id"]
+        indexes = [
+            models.Index(fields=["status", "event_date"], name="events_status_date_idx"),
+            models.Index(fields=["category", "event_date"], name="events_category_date_idx"),
+            models.Index(fields=["city"], name="events_city_idx"),
+            models.Index(fields=["country"], name="events_country_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="events_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="events_longitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(country__regex=r"^[A-Z]{2}$"), name="events_country_iso2"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="events_currency_iso3"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.event_date:%d %b %Y})"
+
+    @property
+    def starts_at(self) -> datetime.datetime:
+        """The start as an aware datetime in the site's time zone (midnight without a time)."""
+        naive = datetime.datetime.combine(self.event_date, self.event_time or datetime.time.min)
+        return timezone.make_aware(naive, timezone.get_default_timezone())

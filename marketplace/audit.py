@@ -1,0 +1,23 @@
+"""Writing the audit trail (ARCHITECTURE.md, rule 9)."""
+
+from django.db import transaction
+
+from .models import AuditLog
+
+
+def audit_log_record(*, actor, action, entity, changes=None, ip_address=None) -> AuditLog:
+    """Record one state change of `entity` by `actor` (None for the system).
+
+    Must run inside the transaction of the change it records, so that the row
+    exists if and only if the change does.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_log_record must run inside the change's transaction.")
+    return AuditLog.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        action=action,
+        entity_type=entity._meta.model_name,
+        entity_id=str(entity.pk),
+        changes=changes or {},
+        ip_address=ip_address,
+    )

@@ -1,0 +1,64 @@
+"""Domain errors: each carries the API error code and the details it reports.
+
+Services raise them; the API's exception handler turns them into the envelope
+and the HTML views into a form or page error (STYLE.md, 3).
+"""
+
+
+class DomainError(Exception):
+    code = "INVALID_INPUT"
+    http_status = 400
+    default_message = "The request could not be processed."
+
+    def __init__(self, message=None, *, details=None):
+        self.message = message or self.default_message
+        self.details = details or {}
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    code = "VALIDATION_ERROR"
+    http_status = 400
+    default_message = "Some of the data is not valid."
+
+
+class PermissionDenied(DomainError):
+    code = "FORBIDDEN"
+    http_status = 403
+    default_message = "You are not allowed to do this."
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    http_status = 404
+    default_message = "Not found."
+
+
+class TicketNotAvailable(DomainError):
+    code = "TICKET_NOT_AVAILABLE"
+    http_status = 409
+    default_message = "This ticket is no longer available."
+
+
+class ListingExpired(DomainError):
+    code = "LISTING_EXPIRED"
+    http_status = 410
+    default_message = "This listing has expired."
+
+
+class DuplicateTicket(DomainError):
+    code = "DUPLICATE_TICKET"
+    http_status = 409
+    default_message = "A ticket with this barcode is already on Encore."
+
+
+class PaymentFailed(DomainError):
+    code = "PAYMENT_FAILED"
+    http_status = 402
+    default_message = "The payment was declined."
+
+
+class ServiceUnavailable(DomainError):
+    code = "SERVICE_UNAVAILABLE"
+    http_status = 503
+    default_message = "A service Encore depends on is unavailable. Please try again."
