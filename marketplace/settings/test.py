@@ -15,3 +15,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 PRIVATE_STORAGE_ROOT = VAR_DIR / "test-private"
 STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_STORAGE_ROOT  # noqa: F405
 MEDIA_ROOT = VAR_DIR / "test-media"
+# Static files come straight from static/ (no collectstatic before the tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

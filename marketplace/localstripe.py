@@ -1,0 +1,61 @@
+"""Running localstripe, the local Stripe emulator, for `make run` and the tests.
+
+localstripe is a dev dependency: it serves the Stripe API (and a stand-in
+Stripe.js) on one port and delivers webhooks to the URLs registered with it.
+"""
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from django.conf import settings
+
+
+def localstripe_is_up(base_url: str) -> bool:
+    request = urllib.request.Request(
+        f"{base_url}/v1/balance",
+        headers={"Authorization": f"Bearer {settings.STRIPE_SECRET_KEY}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=1) as response:  # noqa: S310 (local URL)
+            return response.status == 200 and "available" in json.load(response)
+    except (OSError, ValueError):
+        return False
+
+
+def localstripe_start(*, port: int, from_scratch: bool = False, timeout: float = 20.0):
+    """Start localstripe on `port` and wait until it answers; return the process.
+
+    Raises RuntimeError if it does not answer within `timeout` seconds.
+    """
+    command = [sys.executable, "-m", "localstripe", "--port", str(port)]
+    if from_scratch:
+        command.append("--from-scratch")
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"localstripe exited with code {process.returncode} on port {port}.")
+        if localstripe_is_up(base_url):
+            return process
+        time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"localstripe did not answer on port {port} within {timeout:.0f} s.")
+
+
+def localstripe_register_webhook(*, base_url: str, url: str, secret: str, name: str = "encore"):
+    """Ask localstripe to deliver every event to `url`, signed with `secret`."""
+    data = urllib.parse.urlencode({"url": url, "secret": secret}).encode()
+    request = urllib.request.Request(
+        f"{base_url}/_config/webhooks/{name}", data=data, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (local URL)
+        if response.status != 200:
+            raise RuntimeError(f"localstripe refused the webhook ({response.status}).")

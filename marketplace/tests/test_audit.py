@@ -1,0 +1,62 @@
+import pytest
+from django.db import IntegrityError, transaction
+
+from accounts.tests.factories import UserFactory
+from marketplace.audit import audit_log_record
+from marketplace.models import AuditLog
+from tickets.tests.factories import TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_audit_log_records_actor_entity_and_changes():
+    ticket = TicketFactory()
+
+    entry = audit_log_record(
+        actor=ticket.owner,
+        action="ticket.uploaded",
+        entity=ticket,
+        changes={"status": [None, "available"]},
+        ip_address="203.0.113.7",
+    )
+
+    entry.refresh_from_db()
+    assert (entry.actor, entry.entity_type, entry.entity_id) == (ticket.owner, "ticket", str(ticket.pk))
+    assert entry.changes == {"status": [None, "available"]}
+    assert entry.ip_address == "203.0.113.7"
+
+
+def test_audit_log_must_be_written_inside_the_changes_transaction(django_db_blocker):
+    ticket = TicketFactory()
+    connection = transaction.get_connection()
+    # pytest-django wraps each test in a transaction; step outside it for this check.
+    connection.in_atomic_block, saved = False, connection.in_atomic_block
+    try:
+        with pytest.raises(RuntimeError, match="inside the change's transaction"):
+            audit_log_record(actor=None, action="ticket.voided", entity=ticket)
+    finally:
+        connection.in_atomic_block = saved
+
+
+def test_audit_logs_cannot_be_edited_or_deleted():
+    entry = audit_log_record(actor=None, action="listing.expired", entity=TicketFactory())
+
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        AuditLog.objects.filter(pk=entry.pk).update(action="listing.cancelled")
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        AuditLog.objects.filter(pk=entry.pk).delete()
+
+    entry.refresh_from_db()
+    assert entry.action == "listing.expired"
+
+
+def test_removing_a_users_account_keeps_their_audit_trail():
+    user = UserFactory()
+    entry = audit_log_record(actor=user, action="user.suspended", entity=user)
+
+    # Staff may erase an account (e.g. a deletion request); the trail stays, anonymous.
+    AuditLog.objects.filter(pk=entry.pk).update(actor=None)
+
+    entry.refresh_from_db()
+    assert entry.actor is None
+    assert entry.action == "user.suspended"
