@@ -57,9 +57,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone_verified = models.BooleanField(default=False)
     avatar_url = models.URLField(max_length=500, blank=True)
     preferences = models.JSONField(default=dict, blank=True)
-    is_staff = models.BooleanField(
-        default=False, help_text="Can log into the staff admin."
-    )
+    is_staff = models.BooleanField(default=False, help_text="Can log into the staff admin.")
     is_active = models.BooleanField(
         default=True, help_text="Unticked, the account cannot log in at all."
     )

@@ -131,6 +131,11 @@ def price_validate(*, price, face_value, category: str, country: str = "") -> De
     return quantize_money(price)
 
 
+def percent(fraction: Decimal) -> Decimal:
+    """A fraction as a percentage with one decimal, rounded half-up: 0.1234 -> 12.3."""
+    return (fraction * HUNDRED).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 def platform_fee_for(price) -> Decimal:
     """The platform's fee on a sale: price x PLATFORM_FEE_RATE, rounded half-up to the cent."""
     return quantize_money(to_decimal(price) * settings.PLATFORM_FEE_RATE)
@@ -149,18 +154,14 @@ def fee_breakdown(
     price = quantize_money(price)
     face_value = quantize_money(face_value)
     limits = price_limits(face_value=face_value, category=category, country=country)
-    markup = (
-        ((price - face_value) / face_value * HUNDRED).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        if face_value
-        else Decimal("0.0")
-    )
+    markup = percent((price - face_value) / face_value) if face_value else Decimal("0.0")
     fee = platform_fee_for(price)
     return FeeBreakdown(
         currency=currency or settings.DEFAULT_CURRENCY,
         face_value=face_value,
         price=price,
         markup_percent=markup,
-        max_markup_percent=(limits.markup_cap * HUNDRED).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
+        max_markup_percent=percent(limits.markup_cap),
         max_price=limits.max_price,
         min_price=limits.min_price,
         platform_fee_rate=settings.PLATFORM_FEE_RATE,

@@ -33,9 +33,7 @@ class Transaction(models.Model):
     platform_fee = models.DecimalField(max_digits=12, decimal_places=2)
     seller_payout = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="EUR")
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.PENDING_PAYMENT
-    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING_PAYMENT)
     payment_status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
@@ -98,9 +96,7 @@ class Payout(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    transaction = models.OneToOneField(
-        Transaction, on_delete=models.PROTECT, related_name="payout"
-    )
+    transaction = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="payout")
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"
     )

@@ -45,9 +45,7 @@ def test_one_cent_over_the_cap_is_refused_with_the_cap_in_the_details(category, 
 
 
 @pytest.mark.parametrize(("category", "max_price"), CAPS)
-def test_price_exactly_at_the_floor_is_accepted_and_one_cent_below_is_refused(
-    category, max_price
-):
+def test_price_exactly_at_the_floor_is_accepted_and_one_cent_below_is_refused(category, max_price):
     assert price_validate(price="80.00", face_value="100.00", category=category) == D("80.00")
 
     with pytest.raises(ValidationFailed) as caught:

@@ -21,7 +21,11 @@ def test_audit_log_records_actor_entity_and_changes():
     )
 
     entry.refresh_from_db()
-    assert (entry.actor, entry.entity_type, entry.entity_id) == (ticket.owner, "ticket", str(ticket.pk))
+    assert (entry.actor, entry.entity_type, entry.entity_id) == (
+        ticket.owner,
+        "ticket",
+        str(ticket.pk),
+    )
     assert entry.changes == {"status": [None, "available"]}
     assert entry.ip_address == "203.0.113.7"
 

@@ -1,7 +1,7 @@
 import pytest
 
-from payments.tests.factories import DisputeFactory, PayoutFactory
 from messaging.tests.factories import MessageFactory, NotificationFactory
+from payments.tests.factories import DisputeFactory, PayoutFactory
 
 
 @pytest.mark.django_db
