@@ -6,6 +6,8 @@ with Django's development server. Ctrl-C stops both.
 """
 
 import os
+import signal
+import sys
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -34,6 +36,8 @@ class Command(BaseCommand):
         # (RUN_MAIN=true); localstripe belongs to the parent, which outlives reloads.
         if os.environ.get("RUN_MAIN") != "true":
             localstripe = self.start_localstripe(addrport)
+            # A plain `kill` stops localstripe too, as Ctrl-C does.
+            signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         try:
             call_command("runserver", addrport, use_reloader=not noreload)
         finally:

@@ -1,0 +1,327 @@
+"""`manage.py seed_demo`: the demo accounts, events, tickets and listings; idempotent.
+
+Run it any number of times: accounts are found by email, events by
+metadata["demo_key"] (benchmark events by metadata["bench_key"]) and tickets
+by event and barcode hash, so a re-run, even on a later day, creates only what
+is missing. Existing events, tickets and listings are left as they are (a sold
+demo ticket stays sold); the documented accounts get their documented
+password, name and role back, so README.md stays true.
+
+`--scale N` adds N benchmark events with `--tickets-per-event` listed tickets
+each, written with bulk_create; they share one sample PDF file.
+"""
+
+import datetime
+import random
+from collections import Counter
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from events.models import Event
+from listings.models import Listing
+from listings.pricing import price_limits, price_validate
+from marketplace import demo_data
+from marketplace.storage import private_storage
+from tickets.barcodes import barcode_hash, barcode_last4
+from tickets.models import Ticket
+
+BENCH_SAMPLE_FILE = "tickets/bench/encore-bench-sample.pdf"
+BENCH_CHUNK = 500  # events per round of bulk inserts
+CATEGORIES = ("concert", "sports", "theater", "festival", "other")
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts, events, tickets and listings (safe to re-run)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            help="Also create this many benchmark events (metadata bench_key 0..N-1).",
+        )
+        parser.add_argument(
+            "--tickets-per-event",
+            type=int,
+            default=10,
+            help="Listed tickets per benchmark event (default 10).",
+        )
+
+    def handle(self, *args, scale=0, tickets_per_event=10, **options):
+        if scale < 0 or tickets_per_event < 1:
+            raise CommandError("--scale must be 0 or more and --tickets-per-event 1 or more.")
+        self.created = Counter()
+        self.existing = Counter()
+        self.now = timezone.now()
+        self.today = timezone.localdate()
+        # All or nothing: a failure leaves the database as it was (files written
+        # before the failure stay behind in private storage, unreferenced).
+        with transaction.atomic():
+            users = self.seed_accounts()
+            sellers = [users[email] for email in demo_data.SELLER_EMAILS]
+            organizer = users[demo_data.ORGANIZER_EMAIL]
+            events = self.seed_events(organizer)
+            self.seed_tickets(events, users, sellers)
+            if scale:
+                self.seed_bench(scale, tickets_per_event, organizer, sellers)
+        for kind in ("accounts", "events", "tickets", "listings", "bench events"):
+            if self.created[kind] or self.existing[kind]:
+                self.stdout.write(
+                    f"{kind.capitalize()}: {self.created[kind]} created, "
+                    f"{self.existing[kind]} existing"
+                )
+        if self.created["bench tickets"]:
+            self.stdout.write(
+                f"Bench tickets and listings: {self.created['bench tickets']} created"
+            )
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    # --- accounts -------------------------------------------------------------
+
+    def seed_accounts(self) -> dict[str, User]:
+        users = {}
+        for account in demo_data.DOCUMENTED_ACCOUNTS + demo_data.EXTRA_SELLERS:
+            users[account.email] = self.seed_account(account)
+        return users
+
+    def seed_account(self, account: demo_data.DemoAccount) -> User:
+        wanted = {
+            "name": account.name,
+            "role": account.role,
+            "status": User.Status.ACTIVE,
+            "email_verified": True,
+            "is_active": True,
+            "is_staff": account.staff,
+            "is_superuser": account.staff,
+        }
+        user = User.objects.filter(email__iexact=account.email).first()
+        if user is None:
+            self.created["accounts"] += 1
+            create = User.objects.create_superuser if account.staff else User.objects.create_user
+            return create(account.email, account.password, **wanted)
+        self.existing["accounts"] += 1
+        changed = [field for field, value in wanted.items() if getattr(user, field) != value]
+        for field in changed:
+            setattr(user, field, wanted[field])
+        # Only the documented accounts are reset; check first, as hashing makes a new salt.
+        if account.password and not user.check_password(account.password):
+            user.set_password(account.password)
+            changed.append("password")
+        if changed:
+            user.save(update_fields=[*changed, "updated_at"])
+        return user
+
+    # --- events ---------------------------------------------------------------
+
+    def seed_events(self, organizer: User) -> list[tuple[demo_data.DemoEvent, Event]]:
+        keys = [spec.key for spec in demo_data.EVENTS]
+        found = {
+            event.metadata["demo_key"]: event
+            for event in Event.objects.filter(metadata__demo_key__in=keys)
+        }
+        events = []
+        for spec in demo_data.EVENTS:
+            event = found.get(spec.key)
+            if event is None:
+                event = self.create_event(spec, organizer)
+                self.created["events"] += 1
+            else:
+                self.existing["events"] += 1
+            events.append((spec, event))
+        return events
+
+    def create_event(self, spec: demo_data.DemoEvent, organizer: User) -> Event:
+        venue = demo_data.VENUES[spec.venue]
+        return Event.objects.create(
+            name=spec.name,
+            description=spec.description,
+            event_date=self.today + datetime.timedelta(days=spec.day),
+            event_time=datetime.time.fromisoformat(spec.time),
+            location=venue.location,
+            venue_name=venue.name,
+            city=venue.city,
+            country=venue.country,
+            postal_code=venue.postal_code,
+            latitude=Decimal(venue.latitude),
+            longitude=Decimal(venue.longitude),
+            organizer=organizer,
+            status=spec.status,
+            category=spec.category,
+            metadata={"demo_key": spec.key},
+            currency=venue.currency,
+        )
+
+    # --- tickets and listings -------------------------------------------------
+
+    def seed_tickets(self, events, users, sellers) -> None:
+        known = set(
+            Ticket.objects.filter(event__in=[event for _, event in events]).values_list(
+                "event_id", "barcode_hash"
+            )
+        )
+        demo_seller = users[demo_data.DEMO_SELLER_EMAIL]
+        for index, (spec, event) in enumerate(events):
+            for n in range(spec.listed):
+                owner = sellers[(index + n) % len(sellers)]
+                self.seed_ticket(spec, event, n, owner, known, listed=True)
+            for n in range(spec.unlisted):
+                self.seed_ticket(spec, event, n, demo_seller, known, listed=False)
+        listings = Listing.objects.filter(ticket__event__in=[event for _, event in events])
+        self.existing["listings"] = listings.count() - self.created["listings"]
+
+    def seed_ticket(self, spec, event: Event, n: int, owner: User, known, *, listed: bool):
+        barcode = demo_data.demo_barcode(spec.key, n, listed=listed)
+        digest = barcode_hash(barcode)
+        if (event.pk, digest) in known:
+            self.existing["tickets"] += 1
+            return
+        ticket_type, section, share = demo_data.TIERS[spec.category][
+            n % len(demo_data.TIERS[spec.category])
+        ]
+        row, seat = demo_data.seat_for(ticket_type, n)
+        ticket = Ticket(
+            event=event,
+            owner=owner,
+            ticket_type=ticket_type,
+            section=section,
+            row=row,
+            seat=seat,
+            face_value=demo_data.tier_face_value(Decimal(spec.base_face), share),
+            barcode_hash=digest,
+            barcode_last4=barcode_last4(barcode),
+            status=Ticket.Status.LISTED if listed else Ticket.Status.AVAILABLE,
+        )
+        place = ", ".join(p for p in (section, row and f"Row {row}", seat and f"Seat {seat}") if p)
+        pdf = demo_data.ticket_pdf(
+            [
+                event.name,
+                f"{event.venue_name}, {event.city}",
+                f"{event.event_date:%A %d %B %Y}"
+                + (f", {event.event_time:%H:%M}" if event.event_time else ""),
+                place,
+                f"Face value {event.currency} {ticket.face_value}",
+                f"Barcode {barcode}",
+            ]
+        )
+        # upload_to needs event_id and barcode_hash, both set above.
+        ticket.file.save("ticket.pdf", ContentFile(pdf), save=False)
+        ticket.save()
+        self.created["tickets"] += 1
+        if listed:
+            # Seeded by the barcode: a ticket gets the same price whichever run makes it.
+            rng = random.Random(barcode)
+            Listing.objects.create(
+                ticket=ticket,
+                seller=owner,
+                price=self.listing_price(ticket, event, mode=n % 4, rng=rng),
+                status=Listing.Status.ACTIVE,
+                listed_at=self.now,
+                expires_at=event.starts_at,
+            )
+            self.created["listings"] += 1
+
+    @staticmethod
+    def listing_price(ticket: Ticket, event: Event, *, mode: int, rng: random.Random) -> Decimal:
+        rules = {"category": event.category, "country": event.country}
+        limits = price_limits(face_value=ticket.face_value, **rules)
+        price = demo_data.demo_price(
+            limits=limits,
+            face_value=ticket.face_value,
+            mode=mode,
+            fraction=Decimal(rng.randint(0, 100)) / 100,
+        )
+        return price_validate(price=price, face_value=ticket.face_value, **rules)
+
+    # --- benchmark ------------------------------------------------------------
+
+    def seed_bench(self, scale: int, per_event: int, organizer: User, sellers) -> None:
+        existing_keys = set(
+            Event.objects.filter(metadata__has_key="bench_key").values_list(
+                "metadata__bench_key", flat=True
+            )
+        )
+        missing = [key for key in range(scale) if key not in existing_keys]
+        self.existing["bench events"] += scale - len(missing)
+        if not missing:
+            return
+        sample = self.bench_sample_file()
+        rng = random.Random(42)
+        venues = list(demo_data.VENUES.values())
+        for start in range(0, len(missing), BENCH_CHUNK):
+            chunk = missing[start : start + BENCH_CHUNK]
+            events = Event.objects.bulk_create(
+                [self.bench_event(key, organizer, venues[key % len(venues)]) for key in chunk]
+            )
+            tickets = []
+            for event in events:
+                key = event.metadata["bench_key"]
+                base = demo_data.BASE_FACE_VALUE[event.category] + 5 * (key % 5)
+                tiers = demo_data.TIERS[event.category]
+                for n in range(per_event):
+                    ticket_type, section, share = tiers[n % len(tiers)]
+                    row, seat = demo_data.seat_for(ticket_type, n)
+                    barcode = demo_data.bench_barcode(key, n)
+                    tickets.append(
+                        Ticket(
+                            event=event,
+                            owner=sellers[(key + n) % len(sellers)],
+                            ticket_type=ticket_type,
+                            section=section,
+                            row=row,
+                            seat=seat,
+                            face_value=demo_data.tier_face_value(base, share),
+                            barcode_hash=barcode_hash(barcode),
+                            barcode_last4=barcode_last4(barcode),
+                            file=sample,
+                            status=Ticket.Status.LISTED,
+                        )
+                    )
+            tickets = Ticket.objects.bulk_create(tickets, batch_size=1000)
+            listings = [
+                Listing(
+                    ticket=ticket,
+                    seller=ticket.owner,
+                    price=self.listing_price(ticket, ticket.event, mode=i % 4, rng=rng),
+                    status=Listing.Status.ACTIVE,
+                    listed_at=self.now,
+                    expires_at=ticket.event.starts_at,
+                )
+                for i, ticket in enumerate(tickets)
+            ]
+            Listing.objects.bulk_create(listings, batch_size=1000)
+            self.created["bench events"] += len(events)
+            self.created["bench tickets"] += len(tickets)
+
+    def bench_event(self, key: int, organizer: User, venue: demo_data.Venue) -> Event:
+        category = CATEGORIES[key % len(CATEGORIES)]
+        return Event(
+            name=f"Bench {category.capitalize()} {key:05d}",
+            description="A benchmark event made by seed_demo --scale.",
+            # Spread over the next six months, from tomorrow.
+            event_date=self.today + datetime.timedelta(days=1 + (key * 37) % 182),
+            event_time=datetime.time(19, 30),
+            location=venue.location,
+            venue_name=venue.name,
+            city=venue.city,
+            country=venue.country,
+            postal_code=venue.postal_code,
+            organizer=organizer,
+            status=Event.Status.PUBLISHED,
+            category=category,
+            metadata={"bench_key": key},
+            currency=venue.currency,
+        )
+
+    @staticmethod
+    def bench_sample_file() -> str:
+        """One PDF in private storage that every benchmark ticket points at."""
+        storage = private_storage()
+        if storage.exists(BENCH_SAMPLE_FILE):
+            return BENCH_SAMPLE_FILE
+        pdf = demo_data.ticket_pdf(["Encore benchmark ticket", "Not valid for entry"])
+        return storage.save(BENCH_SAMPLE_FILE, ContentFile(pdf))

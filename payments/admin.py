@@ -1,0 +1,186 @@
+from django.contrib import admin
+
+from marketplace.admin import AuditedAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, money
+from messaging.models import Message
+
+from .models import Dispute, Payout, Transaction
+
+TRANSACTION_MONEY = ("final_price", "platform_fee", "seller_payout")
+
+
+class PayoutInline(ReadOnlyInline):
+    model = Payout
+    fields = ("amount_display", "status", "gateway_reference", "scheduled_at", "paid_at")
+    readonly_fields = fields
+
+    @admin.display(description="amount")
+    def amount_display(self, obj):
+        return money(obj.amount, obj.currency)
+
+
+class DisputeInline(ReadOnlyInline):
+    model = Dispute
+    fk_name = "transaction"
+    fields = ("opened_by", "reason", "status", "resolved_by", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("opened_by", "resolved_by")
+
+
+class MessageInline(ReadOnlyInline):
+    model = Message
+    fields = ("created_at", "sender", "body", "read_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sender")
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: money and statuses move only through the payment services and
+    Stripe's webhooks (escrow, refunds, payouts)."""
+
+    list_display = (
+        "__str__",
+        "event",
+        "buyer",
+        "seller",
+        "final_price_display",
+        "status",
+        "payment_status",
+        "created_at",
+    )
+    list_filter = ("status", "payment_status", "payment_gateway", "created_at", "paid_at")
+    search_fields = (
+        "=payment_id",
+        "buyer__email",
+        "seller__email",
+        "listing__ticket__event__name",
+    )
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
+    list_select_related = ("listing__ticket__event", "buyer", "seller")
+    list_per_page = 50
+    show_full_result_count = False
+    fieldsets = (
+        (None, {"fields": ("listing", "buyer", "seller")}),
+        ("Money", {"fields": ("final_price_display", "platform_fee_display", "payout_display")}),
+        ("Status", {"fields": ("status", "payment_status", "reserved_until", "paid_at")}),
+        ("Payment", {"fields": ("payment_method", "payment_gateway", "payment_id")}),
+        ("Dates", {"fields": ("confirmed_at", "created_at", "updated_at")}),
+    )
+    inlines = (PayoutInline, DisputeInline, MessageInline)
+
+    @admin.display(description="event", ordering="listing__ticket__event__event_date")
+    def event(self, obj):
+        return obj.listing.ticket.event
+
+    @admin.display(description="price paid", ordering="final_price")
+    def final_price_display(self, obj):
+        return money(obj.final_price, obj.currency)
+
+    @admin.display(description="platform fee", ordering="platform_fee")
+    def platform_fee_display(self, obj):
+        return money(obj.platform_fee, obj.currency)
+
+    @admin.display(description="seller payout", ordering="seller_payout")
+    def payout_display(self, obj):
+        return money(obj.seller_payout, obj.currency)
+
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: payouts are scheduled and paid when the escrow releases."""
+
+    list_display = (
+        "__str__",
+        "transaction",
+        "seller",
+        "amount_display",
+        "status",
+        "scheduled_at",
+        "paid_at",
+    )
+    list_filter = ("status", "scheduled_at", "paid_at")
+    search_fields = ("seller__email", "=gateway_reference", "=transaction__payment_id")
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
+    list_select_related = ("transaction", "seller")
+    list_per_page = 50
+    show_full_result_count = False
+    fields = (
+        "transaction",
+        "seller",
+        "amount_display",
+        "status",
+        "gateway_reference",
+        "scheduled_at",
+        "paid_at",
+        "created_at",
+        "updated_at",
+    )
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, obj):
+        return money(obj.amount, obj.currency)
+
+
+@admin.register(Dispute)
+class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """The queue of disputes, oldest first.
+
+    Staff may keep a resolution note; the status, and who resolved it, change
+    only through the refund and release actions (which settle the money too).
+    """
+
+    list_display = (
+        "__str__",
+        "transaction",
+        "opened_by",
+        "reason",
+        "status",
+        "resolved_by",
+        "created_at",
+    )
+    list_filter = ("status", "reason", "created_at")
+    search_fields = (
+        "=transaction__payment_id",
+        "opened_by__email",
+        "transaction__seller__email",
+        "description",
+    )
+    date_hierarchy = "created_at"
+    ordering = ("created_at", "id")
+    list_select_related = ("transaction", "opened_by", "resolved_by")
+    list_per_page = 50
+    fields = (
+        "transaction",
+        "opened_by",
+        "reason",
+        "description",
+        "status",
+        "resolution_note",
+        "resolved_by",
+        "resolved_at",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = (
+        "transaction",
+        "opened_by",
+        "reason",
+        "description",
+        "status",
+        "resolved_by",
+        "resolved_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request):
+        return False  # buyers open disputes
+
+    def has_delete_permission(self, request, obj=None):
+        return False
