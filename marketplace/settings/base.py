@@ -86,6 +86,9 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'encore.sqlite3'}"),
 }
+if "DATABASE_URL" not in env:
+    # The embedded run's SQLite file lives in var/, which a fresh clone lacks.
+    VAR_DIR.mkdir(exist_ok=True)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Services own their transactions (STYLE.md, 6); requests are not atomic.
