@@ -87,12 +87,3 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self):
         return self.name or self.email.split("@", 1)[0]
-
-    @property
-    def can_trade(self):
-        """Suspended and banned accounts can neither buy nor sell."""
-        return self.is_active and self.status not in (self.Status.SUSPENDED, self.Status.BANNED)
-
-    @property
-    def is_organizer(self):
-        return self.role in (self.Role.ORGANIZER, self.Role.ADMIN)

@@ -13,13 +13,14 @@ from django.db import models, transaction
 
 from .audit import audit_log_record
 from .models import AuditLog
+from .money import money_str
 
 
 def money(amount, currency) -> str:
     """Money as staff read it: "55.00 EUR"."""
     if amount is None:
         return "-"
-    return f"{amount:.2f} {currency}"
+    return f"{money_str(amount)} {currency}"
 
 
 def _audit_value(value):

@@ -4,27 +4,17 @@ localstripe is a dev dependency: it serves the Stripe API (and a stand-in
 Stripe.js) on one port and delivers webhooks to the URLs registered with it.
 """
 
-import json
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
-from django.conf import settings
+from payments.gateway import gateway_ping
 
 
 def localstripe_is_up(base_url: str) -> bool:
-    request = urllib.request.Request(  # noqa: S310 (a local http URL)
-        f"{base_url}/v1/balance",
-        headers={"Authorization": f"Bearer {settings.STRIPE_SECRET_KEY}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=1) as response:  # noqa: S310
-            return response.status == 200 and "available" in json.load(response)
-    except (OSError, ValueError):
-        return False
+    return gateway_ping(api_base=base_url, timeout=1)
 
 
 def localstripe_start(*, port: int, from_scratch: bool = False, timeout: float = 20.0):

@@ -45,15 +45,9 @@ class TicketAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-    readonly_fields = (
-        "event",
-        "owner",
-        "face_value",
-        "status",
-        "barcode_last4",
-        "stored_file",
-        "created_at",
-        "updated_at",
+    # Everything shown but the seat description is read-only.
+    readonly_fields = tuple(
+        f for f in fields if f not in ("ticket_type", ("section", "row", "seat"))
     )
 
     def has_add_permission(self, request):

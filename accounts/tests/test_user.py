@@ -3,6 +3,7 @@ from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from accounts.selectors import user_can_organize, user_can_trade
 from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,14 +44,14 @@ def test_new_users_are_active_buyers_and_sellers():
     user = User.objects.create_user("new@example.com", "pw-for-tests-123")
 
     assert (user.role, user.status) == (User.Role.USER, User.Status.ACTIVE)
-    assert user.can_trade
-    assert not user.is_organizer
+    assert user_can_trade(user=user)
+    assert not user_can_organize(user=user)
     assert user.preferences == {}
 
 
 @pytest.mark.parametrize("status", [User.Status.SUSPENDED, User.Status.BANNED])
 def test_suspended_and_banned_users_cannot_trade(status):
-    assert not UserFactory(status=status).can_trade
+    assert not user_can_trade(user=UserFactory(status=status))
 
 
 def test_superusers_are_staff_admins():

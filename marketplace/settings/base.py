@@ -96,12 +96,13 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 # --- Cache ------------------------------------------------------------------
 
-REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
+
+def redis_caches(url: str) -> dict:
+    """CACHES on Redis through django-redis."""
+    return {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": url,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 # Redis down degrades (cache misses), it never breaks a page.
@@ -112,7 +113,12 @@ if REDIS_URL:
             "KEY_PREFIX": "encore",
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = redis_caches(REDIS_URL)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

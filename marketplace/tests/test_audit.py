@@ -30,16 +30,15 @@ def test_audit_log_records_actor_entity_and_changes():
     assert entry.ip_address == "203.0.113.7"
 
 
-def test_audit_log_must_be_written_inside_the_changes_transaction(django_db_blocker):
+@pytest.mark.django_db(transaction=True)
+def test_audit_log_must_be_written_inside_the_changes_transaction():
+    # transaction=True: no test-wide transaction, so this runs in autocommit.
     ticket = TicketFactory()
-    connection = transaction.get_connection()
-    # pytest-django wraps each test in a transaction; step outside it for this check.
-    connection.in_atomic_block, saved = False, connection.in_atomic_block
-    try:
-        with pytest.raises(RuntimeError, match="inside the change's transaction"):
-            audit_log_record(actor=None, action="ticket.voided", entity=ticket)
-    finally:
-        connection.in_atomic_block = saved
+
+    with pytest.raises(RuntimeError, match="inside the change's transaction"):
+        audit_log_record(actor=None, action="ticket.voided", entity=ticket)
+
+    assert not AuditLog.objects.exists()
 
 
 def test_audit_logs_cannot_be_edited_or_deleted():
