@@ -184,6 +184,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
+# A task unacknowledged for this long (its worker died) is delivered again.
+# It must exceed the longest task; tests shorten it to see a redelivery.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
+# The periodic jobs of the escrow and the email outbox (celery beat).
+CELERY_BEAT_SCHEDULE = {
+    "release-expired-reservations": {
+        "task": "payments.tasks.reservations_release_expired",
+        "schedule": 60.0,
+    },
+    "auto-confirm-transactions": {
+        "task": "payments.tasks.transactions_auto_confirm",
+        "schedule": 15 * 60.0,
+    },
+    "expire-listings": {"task": "listings.tasks.listings_expire", "schedule": 5 * 60.0},
+    "send-scheduled-payouts": {
+        "task": "payments.tasks.payouts_send_scheduled",
+        "schedule": 5 * 60.0,
+    },
+    "send-ready-emails": {"task": "messaging.tasks.emails_send_ready", "schedule": 60.0},
+}
 
 # --- Stripe -----------------------------------------------------------------
 
@@ -214,6 +236,9 @@ RESERVATION_MINUTES = env.int("RESERVATION_MINUTES", default=15)
 AUTO_CONFIRM_HOURS = env.int("AUTO_CONFIRM_HOURS", default=48)
 DISPUTE_WINDOW_HOURS = env.int("DISPUTE_WINDOW_HOURS", default=48)
 MAX_TICKETS_PER_EVENT = env.int("MAX_TICKETS_PER_EVENT", default=6)
+# Ticket files: PDF, PNG or JPEG up to this size.
+TICKET_FILE_MAX_BYTES = env.int("TICKET_FILE_MAX_BYTES", default=5 * 1024 * 1024)
+MESSAGE_MAX_LENGTH = env.int("MESSAGE_MAX_LENGTH", default=2000)
 # Key of the HMAC that stores barcodes; production.py requires its own.
 BARCODE_HMAC_KEY = env("BARCODE_HMAC_KEY", default="embedded-run-barcode-key")
 
