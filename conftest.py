@@ -44,3 +44,54 @@ def localstripe():
     settings.STRIPE_API_BASE = previous
     process.terminate()
     process.wait(timeout=10)
+
+
+def _domain_models():
+    from django.apps import apps
+
+    labels = ("accounts", "events", "tickets", "listings", "payments", "messaging", "marketplace")
+    return [m for label in labels for m in apps.get_app_config(label).get_models()]
+
+
+@pytest.fixture
+def db_snapshot():
+    """A function returning every row of every domain table: equal snapshots
+    before and after a refused call prove it changed nothing."""
+
+    def snapshot():
+        return {
+            model._meta.db_table: sorted(model.objects.order_by().values_list(), key=repr)
+            for model in _domain_models()
+        }
+
+    return snapshot
+
+
+def run_in_threads(calls, *, timeout: float = 60.0):
+    """Run each zero-argument callable in its own thread, all released at once by
+    a barrier, each on its own database connection. Returns (results, seconds):
+    per call, its return value or the exception it raised, in order."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait(timeout=timeout)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 (the test inspects it)
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return results, time.perf_counter() - started

@@ -32,3 +32,9 @@ def event_list_upcoming(*, limit: int | None = None) -> QuerySet[Event]:
         .order_by("event_date", "event_time", "id")
     )
     return events[:limit] if limit else events
+
+
+def event_is_on_sale(*, event: Event, now=None) -> bool:
+    """Whether tickets of `event` may be listed and bought: published and not started."""
+    now = now or timezone.now()
+    return event.status == Event.Status.PUBLISHED and event.starts_at > now

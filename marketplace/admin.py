@@ -7,11 +7,15 @@ rule 9), by `AuditedAdminMixin`.
 
 import json
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.template.response import TemplateResponse
 
 from .audit import audit_log_record
+from .errors import DomainError
 from .models import AuditLog
 from .money import money_str
 
@@ -120,3 +124,48 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         # Every staff member may read the trail; nobody may write it here.
         return request.user.is_active and request.user.is_staff
+
+
+class ActionNoteForm(forms.Form):
+    note = forms.CharField(
+        label="Note for the record",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        required=False,
+    )
+
+
+def confirm_then(modeladmin, request, queryset, *, title: str, explanation: str, perform):
+    """An admin action in two steps: a confirmation page listing the selected
+    objects with a note field, then `perform(obj, note)` for each of them.
+
+    `perform` calls a service; a DomainError it raises is shown to staff
+    against that object, and the others still go through.
+    """
+    if request.POST.get("post") == "yes":
+        form = ActionNoteForm(request.POST)
+        if form.is_valid():
+            done = 0
+            for obj in queryset:
+                try:
+                    perform(obj, form.cleaned_data["note"])
+                except DomainError as exc:
+                    modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+                else:
+                    done += 1
+            if done:
+                modeladmin.message_user(request, f"{title}: {done} done.", messages.SUCCESS)
+            return None
+    else:
+        form = ActionNoteForm()
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "explanation": explanation,
+        "objects": list(queryset),
+        "form": form,
+        "action": request.POST.get("action", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "opts": modeladmin.model._meta,
+    }
+    return TemplateResponse(request, "admin/confirm_action.html", context)

@@ -11,6 +11,7 @@ admin.site.index_title = "Marketplace moderation"
 urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
+    path("payments/", include("payments.urls")),
     path("", include("events.urls")),
 ]
 

@@ -1,9 +1,21 @@
 from django.contrib import admin
 
-from marketplace.admin import AuditedAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, money
+from marketplace.admin import (
+    AuditedAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    confirm_then,
+    money,
+)
 from messaging.models import Message
 
-from .models import Dispute, Payout, Transaction
+from . import services
+from .models import Dispute, Payout, StripeEvent, Transaction
+
+
+def _ip(request):
+    return request.META.get("REMOTE_ADDR") or None
+
 
 TRANSACTION_MONEY = ("final_price", "platform_fee", "seller_payout")
 
@@ -72,6 +84,23 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("Dates", {"fields": ("confirmed_at", "created_at", "updated_at")}),
     )
     inlines = (PayoutInline, DisputeInline, MessageInline)
+    actions = ("refund",)
+
+    @admin.action(description="Refund the buyer in full (paid, undisputed purchases)")
+    def refund(self, request, queryset):
+        return confirm_then(
+            self,
+            request,
+            queryset,
+            title="Refund the buyer",
+            explanation=(
+                "Each buyer gets the full price back through Stripe, the ticket becomes "
+                "void and the seller's payout is cancelled. This cannot be undone."
+            ),
+            perform=lambda txn, note: services.transaction_refund(
+                staff=request.user, transaction_id=txn.pk, note=note, ip_address=_ip(request)
+            ),
+        )
 
     @admin.display(description="event", ordering="listing__ticket__event__event_date")
     def event(self, obj):
@@ -116,6 +145,7 @@ class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "amount_display",
         "status",
         "gateway_reference",
+        "failure_message",
         "scheduled_at",
         "paid_at",
         "created_at",
@@ -179,8 +209,55 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "updated_at",
     )
 
+    actions = ("resolve_refund", "resolve_release")
+
     def has_add_permission(self, request):
         return False  # buyers open disputes
 
+    @admin.action(description="Settle for the buyer: refund in full, void the ticket")
+    def resolve_refund(self, request, queryset):
+        return confirm_then(
+            self,
+            request,
+            queryset,
+            title="Refund the buyer",
+            explanation=(
+                "The buyer gets the full price back through Stripe, the ticket becomes void "
+                "and the seller's payout is cancelled. Both are told. This cannot be undone."
+            ),
+            perform=lambda dispute, note: services.dispute_resolve_refund(
+                staff=request.user, dispute_id=dispute.pk, note=note, ip_address=_ip(request)
+            ),
+        )
+
+    @admin.action(description="Settle for the seller: release the payout")
+    def resolve_release(self, request, queryset):
+        return confirm_then(
+            self,
+            request,
+            queryset,
+            title="Pay the seller",
+            explanation=(
+                "The sale completes and the seller's payout is sent. Both are told. "
+                "This cannot be undone."
+            ),
+            perform=lambda dispute, note: services.dispute_resolve_release(
+                staff=request.user, dispute_id=dispute.pk, note=note, ip_address=_ip(request)
+            ),
+        )
+
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every webhook event Stripe delivered, as received."""
+
+    list_display = ("event_id", "type", "received_at")
+    list_filter = ("type", "received_at")
+    search_fields = ("=event_id",)
+    ordering = ("-received_at", "-id")
+    show_full_result_count = False
+    fields = ("event_id", "type", "received_at", "payload")
+    readonly_fields = fields

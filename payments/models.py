@@ -104,6 +104,7 @@ class Payout(models.Model):
     currency = models.CharField(max_length=3, default="EUR")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     gateway_reference = models.CharField(max_length=255, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -168,3 +169,21 @@ class Dispute(models.Model):
 
     def __str__(self):
         return f"Dispute #{self.pk} on transaction #{self.transaction_id}"
+
+
+class StripeEvent(models.Model):
+    """Every Stripe webhook event received, once: the unique event id makes a
+    replayed delivery change nothing (ARCHITECTURE.md, rule 8)."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "stripe_events"
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["type", "received_at"], name="stripe_events_type_idx")]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"

@@ -1,0 +1,287 @@
+"""Disputes: the buyer reports a problem, staff settle it (ARCHITECTURE.md, rule 7)."""
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from marketplace.audit import audit_log_record
+from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
+from messaging.models import Notification
+from messaging.services import notification_create
+from payments import gateway
+from payments.models import Dispute, Payout, Transaction
+from tickets.models import Ticket
+
+from .escrow import escrow_release
+
+DESCRIPTION_MAX_LENGTH = 4000
+
+
+def dispute_window_closes_at(txn: Transaction) -> datetime.datetime:
+    return txn.listing.ticket.event.starts_at + datetime.timedelta(
+        hours=settings.DISPUTE_WINDOW_HOURS
+    )
+
+
+def _notify_parties(txn: Transaction, dispute: Dispute, type_: str, **extra) -> None:
+    payload = {
+        "transaction_id": txn.pk,
+        "dispute_id": dispute.pk,
+        "event_name": txn.listing.ticket.event.name,
+        **extra,
+    }
+    for user in (txn.buyer, txn.seller):
+        notification_create(user=user, type=type_, payload=payload)
+
+
+def dispute_open(
+    *, buyer, transaction_id: int, reason: str, description: str, ip_address=None
+) -> Dispute:
+    """The buyer reports a problem with a paid purchase, up to DISPUTE_WINDOW_HOURS
+    after the event: the seller's payout stays held until staff decide.
+
+    Raises NotFound (not the buyer's transaction) or ValidationFailed (bad
+    reason or description, not paid, already disputed, window closed).
+    """
+    txn = (
+        Transaction.objects.select_related("listing__ticket__event", "buyer", "seller")
+        .filter(pk=transaction_id, buyer=buyer)
+        .first()
+    )
+    if txn is None:
+        raise NotFound("Transaction not found.")
+    if reason not in Dispute.Reason.values:
+        raise ValidationFailed(
+            "Choose one of the reasons.",
+            details={
+                "field": "reason",
+                "reason": "INVALID_CHOICE",
+                "choices": Dispute.Reason.values,
+            },
+        )
+    description = (description or "").strip()
+    if not description or len(description) > DESCRIPTION_MAX_LENGTH:
+        raise ValidationFailed(
+            f"Describe the problem in 1 to {DESCRIPTION_MAX_LENGTH} characters.",
+            details={
+                "field": "description",
+                "reason": "EMPTY" if not description else "TOO_LONG",
+                "maxLength": DESCRIPTION_MAX_LENGTH,
+            },
+        )
+    if timezone.now() > dispute_window_closes_at(txn):
+        raise ValidationFailed(
+            "The time to report a problem with this purchase has passed.",
+            details={"field": "transaction", "reason": "DISPUTE_WINDOW_CLOSED"},
+        )
+    with transaction.atomic():
+        # Only a paid purchase can be disputed, once: the conditional UPDATE
+        # also stops a dispute racing the buyer's own confirmation.
+        moved = Transaction.objects.filter(pk=txn.pk, status=Transaction.Status.PAID).update(
+            status=Transaction.Status.DISPUTED, updated_at=timezone.now()
+        )
+        if moved != 1:
+            raise ValidationFailed(
+                "Only a paid purchase that is not completed or already disputed can be disputed.",
+                details={"field": "transaction", "reason": "NOT_DISPUTABLE"},
+            )
+        dispute = Dispute.objects.create(
+            transaction=txn, opened_by=buyer, reason=reason, description=description
+        )
+        audit_log_record(
+            actor=buyer,
+            action="transaction.disputed",
+            entity=txn,
+            changes={
+                "status": {"from": Transaction.Status.PAID, "to": Transaction.Status.DISPUTED}
+            },
+            ip_address=ip_address,
+        )
+        audit_log_record(
+            actor=buyer,
+            action="dispute.opened",
+            entity=dispute,
+            changes={"reason": reason},
+            ip_address=ip_address,
+        )
+        _notify_parties(txn, dispute, Notification.Type.DISPUTE_OPENED, reason=reason)
+    return dispute
+
+
+def _require_staff(user) -> None:
+    if not (user.is_active and user.is_staff):
+        raise PermissionDenied("Only staff can settle disputes.")
+
+
+def _refund(*, staff, txn: Transaction, from_status: str, note: str, ip_address) -> str:
+    """Refund a paid or disputed transaction in full. Runs inside the caller's
+    transaction, which holds the transaction row locked; returns the refund id."""
+    refund_id = gateway.refund_create(transaction_id=txn.pk, payment_intent_id=txn.payment_id)
+    now = timezone.now()
+    Transaction.objects.filter(pk=txn.pk).update(
+        status=Transaction.Status.REFUNDED,
+        payment_status=Transaction.PaymentStatus.REFUNDED,
+        updated_at=now,
+    )
+    ticket = txn.listing.ticket
+    # The refunded ticket admits no one: its barcode may be uploaded again.
+    Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.VOID, updated_at=now)
+    payout = Payout.objects.filter(transaction=txn).first()
+    if payout is not None:
+        Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.CANCELLED, updated_at=now)
+        audit_log_record(
+            actor=staff,
+            action="payout.cancelled",
+            entity=payout,
+            changes={"status": {"from": payout.status, "to": Payout.Status.CANCELLED}},
+            ip_address=ip_address,
+        )
+    audit_log_record(
+        actor=staff,
+        action="transaction.refunded",
+        entity=txn,
+        changes={
+            "status": {"from": from_status, "to": Transaction.Status.REFUNDED},
+            "refund_id": refund_id,
+            "note": note,
+        },
+        ip_address=ip_address,
+    )
+    audit_log_record(
+        actor=staff,
+        action="ticket.voided",
+        entity=ticket,
+        changes={"status": {"from": ticket.status, "to": Ticket.Status.VOID}},
+        ip_address=ip_address,
+    )
+    return refund_id
+
+
+def _locked_open_dispute(dispute_id: int) -> Dispute:
+    # Lock the dispute and its transaction while Stripe refunds: a second
+    # member of staff clicking at the same moment waits, then finds it settled.
+    dispute = (
+        Dispute.objects.select_for_update(of=("self",))
+        .select_related("transaction__listing__ticket__event", "transaction__buyer")
+        .select_related("transaction__seller")
+        .filter(pk=dispute_id)
+        .first()
+    )
+    if dispute is None:
+        raise NotFound("Dispute not found.")
+    Transaction.objects.select_for_update().filter(pk=dispute.transaction_id).values("pk").get()
+    if dispute.status != Dispute.Status.OPEN:
+        raise ValidationFailed(
+            "This dispute is already settled.", details={"reason": "DISPUTE_NOT_OPEN"}
+        )
+    return dispute
+
+
+def _dispute_settle(*, staff, dispute: Dispute, status: str, note: str, ip_address) -> None:
+    Dispute.objects.filter(pk=dispute.pk).update(
+        status=status,
+        resolution_note=note,
+        resolved_by=staff,
+        resolved_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    audit_log_record(
+        actor=staff,
+        action=f"dispute.{status}",
+        entity=dispute,
+        changes={"status": {"from": Dispute.Status.OPEN, "to": status}, "note": note},
+        ip_address=ip_address,
+    )
+
+
+def dispute_resolve_refund(*, staff, dispute_id: int, note: str = "", ip_address=None) -> Dispute:
+    """Settle a dispute for the buyer: full Stripe refund, ticket void, payout
+    cancelled, transaction refunded. Both parties are notified.
+
+    Raises PermissionDenied (not staff), NotFound, ValidationFailed (already
+    settled), PaymentFailed or ServiceUnavailable (Stripe refused or is down:
+    nothing changes).
+    """
+    _require_staff(staff)
+    with transaction.atomic():
+        dispute = _locked_open_dispute(dispute_id)
+        txn = dispute.transaction
+        _refund(
+            staff=staff,
+            txn=txn,
+            from_status=Transaction.Status.DISPUTED,
+            note=note,
+            ip_address=ip_address,
+        )
+        _dispute_settle(
+            staff=staff,
+            dispute=dispute,
+            status=Dispute.Status.RESOLVED_REFUND,
+            note=note,
+            ip_address=ip_address,
+        )
+        _notify_parties(txn, dispute, Notification.Type.DISPUTE_RESOLVED, outcome="refund")
+    dispute.refresh_from_db()
+    return dispute
+
+
+def dispute_resolve_release(*, staff, dispute_id: int, note: str = "", ip_address=None) -> Dispute:
+    """Settle a dispute for the seller: the sale completes and the payout is
+    scheduled. Both parties are notified.
+
+    Raises PermissionDenied (not staff), NotFound or ValidationFailed (already settled).
+    """
+    _require_staff(staff)
+    with transaction.atomic():
+        dispute = _locked_open_dispute(dispute_id)
+        escrow_release(
+            transaction_id=dispute.transaction_id,
+            from_status=Transaction.Status.DISPUTED,
+            actor=staff,
+            action="transaction.released_by_staff",
+            ip_address=ip_address,
+        )
+        _dispute_settle(
+            staff=staff,
+            dispute=dispute,
+            status=Dispute.Status.RESOLVED_RELEASE,
+            note=note,
+            ip_address=ip_address,
+        )
+        _notify_parties(
+            dispute.transaction, dispute, Notification.Type.DISPUTE_RESOLVED, outcome="release"
+        )
+    dispute.refresh_from_db()
+    return dispute
+
+
+def transaction_refund(*, staff, transaction_id: int, note: str = "", ip_address=None):
+    """Staff refund a paid transaction without a dispute (e.g. the event was
+    cancelled). Raises PermissionDenied, NotFound, ValidationFailed (not paid),
+    PaymentFailed or ServiceUnavailable (nothing changes)."""
+    _require_staff(staff)
+    with transaction.atomic():
+        txn = (
+            Transaction.objects.select_for_update(of=("self",))
+            .select_related("listing__ticket")
+            .filter(pk=transaction_id)
+            .first()
+        )
+        if txn is None:
+            raise NotFound("Transaction not found.")
+        if txn.status != Transaction.Status.PAID:
+            raise ValidationFailed(
+                "Only a paid transaction can be refunded here; settle disputes from the dispute.",
+                details={"reason": "NOT_REFUNDABLE"},
+            )
+        _refund(
+            staff=staff,
+            txn=txn,
+            from_status=Transaction.Status.PAID,
+            note=note,
+            ip_address=ip_address,
+        )
+    txn.refresh_from_db()
+    return txn

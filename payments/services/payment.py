@@ -1,0 +1,278 @@
+"""What Stripe's answer does to a transaction: paid, or cancelled and released.
+
+Each transition starts with one conditional UPDATE from pending_payment, so
+the same answer arriving twice (from the confirm response and from the
+webhook, or from two webhook deliveries) changes the transaction once.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from listings.models import Listing
+from marketplace.audit import audit_log_record
+from marketplace.errors import ServiceUnavailable
+from marketplace.money import money_str
+from messaging.models import Notification
+from messaging.services import notification_create
+from payments import gateway
+from payments.models import Payout, Transaction
+from tickets.models import Ticket
+
+logger = logging.getLogger(__name__)
+
+# Stripe's PaymentIntent states that mean the money will not come.
+INTENT_FAILED = ("requires_payment_method", "canceled")
+
+
+def _payment_payload(txn: Transaction, **extra) -> dict:
+    return {
+        "transaction_id": txn.pk,
+        "event_name": txn.listing.ticket.event.name,
+        "price": money_str(txn.final_price),
+        "currency": txn.currency,
+        **extra,
+    }
+
+
+def transaction_mark_paid(*, transaction_id: int, payment_intent_id: str, actor=None) -> bool:
+    """Stripe has the buyer's money: the transaction is paid, the ticket is the
+    buyer's (file access included), the listing sold, and the seller's payout
+    held in escrow. Both parties are notified.
+
+    Returns False when the transaction was not awaiting payment (already paid,
+    or cancelled: a payment that succeeds after its reservation was released
+    is refunded, see `payments.tasks.payment_refund_late`).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Transaction.objects.filter(
+            pk=transaction_id, status=Transaction.Status.PENDING_PAYMENT
+        ).update(
+            status=Transaction.Status.PAID,
+            payment_status=Transaction.PaymentStatus.SUCCEEDED,
+            payment_id=payment_intent_id,
+            paid_at=now,
+            updated_at=now,
+        )
+        if moved != 1:
+            _refund_if_paid_too_late(transaction_id, payment_intent_id)
+            return False
+        txn = Transaction.objects.select_related("listing__ticket__event", "buyer", "seller").get(
+            pk=transaction_id
+        )
+        listing, ticket = txn.listing, txn.listing.ticket
+        Listing.objects.filter(pk=listing.pk).update(status=Listing.Status.SOLD, updated_at=now)
+        Ticket.objects.filter(pk=ticket.pk).update(
+            owner=txn.buyer, status=Ticket.Status.SOLD, updated_at=now
+        )
+        payout = Payout.objects.create(
+            transaction=txn,
+            seller=txn.seller,
+            amount=txn.seller_payout,
+            currency=txn.currency,
+            status=Payout.Status.HELD,
+        )
+        status_change = {"from": Transaction.Status.PENDING_PAYMENT, "to": Transaction.Status.PAID}
+        audit_log_record(
+            actor=actor,
+            action="transaction.paid",
+            entity=txn,
+            changes={"status": status_change, "payment_id": payment_intent_id},
+        )
+        audit_log_record(
+            actor=actor,
+            action="listing.sold",
+            entity=listing,
+            changes={"status": {"from": Listing.Status.PENDING, "to": Listing.Status.SOLD}},
+        )
+        audit_log_record(
+            actor=actor,
+            action="ticket.sold",
+            entity=ticket,
+            changes={
+                "status": {"from": Ticket.Status.RESERVED, "to": Ticket.Status.SOLD},
+                "owner": {"from": txn.seller_id, "to": txn.buyer_id},
+            },
+        )
+        audit_log_record(
+            actor=actor,
+            action="payout.held",
+            entity=payout,
+            changes={"amount": money_str(payout.amount), "status": Payout.Status.HELD},
+        )
+        notification_create(
+            user=txn.buyer,
+            type=Notification.Type.PAYMENT,
+            payload=_payment_payload(txn, role="buyer"),
+        )
+        notification_create(
+            user=txn.buyer,
+            type=Notification.Type.DELIVERY,
+            payload={
+                "transaction_id": txn.pk,
+                "event_name": ticket.event.name,
+                "ticket_id": ticket.pk,
+            },
+        )
+        notification_create(
+            user=txn.seller,
+            type=Notification.Type.PURCHASE,
+            payload=_payment_payload(txn, payout=money_str(txn.seller_payout)),
+        )
+    return True
+
+
+def _refund_if_paid_too_late(transaction_id: int, payment_intent_id: str) -> None:
+    cancelled = Transaction.objects.filter(
+        pk=transaction_id,
+        status=Transaction.Status.CANCELLED,
+        payment_status__in=(Transaction.PaymentStatus.PENDING, Transaction.PaymentStatus.FAILED),
+    ).exists()
+    if cancelled:
+        # The buyer paid after the ticket went back on sale: give the money back.
+        from payments.tasks import payment_refund_late
+
+        transaction.on_commit(
+            lambda: payment_refund_late.delay(transaction_id, payment_intent_id), robust=True
+        )
+
+
+def transaction_release(
+    *,
+    transaction_id: int,
+    reason: str,
+    payment_failed: bool = False,
+    actor=None,
+    ip_address=None,
+) -> bool:
+    """Cancel a transaction awaiting payment and put its listing back on sale
+    (or expire it, if its time is up meanwhile).
+
+    Returns False when the transaction was no longer awaiting payment.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Transaction.objects.filter(
+            pk=transaction_id, status=Transaction.Status.PENDING_PAYMENT
+        ).update(
+            status=Transaction.Status.CANCELLED,
+            payment_status=(
+                Transaction.PaymentStatus.FAILED
+                if payment_failed
+                else Transaction.PaymentStatus.PENDING
+            ),
+            updated_at=now,
+        )
+        if moved != 1:
+            return False
+        txn = Transaction.objects.select_related("listing__ticket").get(pk=transaction_id)
+        listing = txn.listing
+        expired = listing.expires_at <= now
+        listing_status = Listing.Status.EXPIRED if expired else Listing.Status.ACTIVE
+        ticket_status = Ticket.Status.AVAILABLE if expired else Ticket.Status.LISTED
+        Listing.objects.filter(pk=listing.pk, status=Listing.Status.PENDING).update(
+            status=listing_status, updated_at=now
+        )
+        Ticket.objects.filter(pk=listing.ticket_id, status=Ticket.Status.RESERVED).update(
+            status=ticket_status, updated_at=now
+        )
+        audit_log_record(
+            actor=actor,
+            action="transaction.cancelled",
+            entity=txn,
+            changes={
+                "status": {"from": Transaction.Status.PENDING_PAYMENT, "to": txn.status},
+                "reason": reason,
+            },
+            ip_address=ip_address,
+        )
+        audit_log_record(
+            actor=actor,
+            action="listing.released",
+            entity=listing,
+            changes={"status": {"from": Listing.Status.PENDING, "to": listing_status}},
+            ip_address=ip_address,
+        )
+        audit_log_record(
+            actor=actor,
+            action="ticket.released",
+            entity=listing.ticket,
+            changes={"status": {"from": Ticket.Status.RESERVED, "to": ticket_status}},
+            ip_address=ip_address,
+        )
+        if txn.payment_id:
+            # A declined PaymentIntent could still be paid with another card on
+            # the checkout page: cancel it at Stripe so no late charge happens.
+            from payments.tasks import payment_intent_cancel
+
+            transaction.on_commit(lambda: payment_intent_cancel.delay(transaction_id), robust=True)
+    return True
+
+
+def transaction_apply_intent(
+    *, transaction_id: int, intent: gateway.PaymentIntentInfo, actor=None
+) -> Transaction:
+    """Record the PaymentIntent of a transaction and act on its state: paid when
+    it succeeded, cancelled when the card was refused, unchanged while it waits."""
+    Transaction.objects.filter(pk=transaction_id, payment_id="").update(payment_id=intent.id)
+    if intent.status == "succeeded":
+        transaction_mark_paid(
+            transaction_id=transaction_id, payment_intent_id=intent.id, actor=actor
+        )
+    elif intent.status == "canceled" or (
+        intent.status == "requires_payment_method" and intent.failure_message
+    ):
+        transaction_release(
+            transaction_id=transaction_id,
+            reason="payment_failed",
+            payment_failed=intent.status != "canceled",
+            actor=actor,
+        )
+    return Transaction.objects.get(pk=transaction_id)
+
+
+def transaction_payment_sync(*, transaction_id: int) -> Transaction:
+    """Ask Stripe where a transaction's payment stands and apply it (the checkout
+    page calls this after Stripe.js confirms the card, before any webhook)."""
+    txn = Transaction.objects.get(pk=transaction_id)
+    if txn.status != Transaction.Status.PENDING_PAYMENT or not txn.payment_id:
+        return txn
+    intent = gateway.payment_intent_retrieve(payment_intent_id=txn.payment_id)
+    return transaction_apply_intent(transaction_id=txn.pk, intent=intent)
+
+
+def reservation_release_expired(*, transaction_id: int) -> bool:
+    """Release one reservation whose time is up: cancel its PaymentIntent at
+    Stripe first, then the transaction. If Stripe says the payment succeeded
+    meanwhile, the transaction is paid instead. Safe to run twice at once.
+
+    Returns True when this call released it.
+    """
+    txn = Transaction.objects.filter(
+        pk=transaction_id,
+        status=Transaction.Status.PENDING_PAYMENT,
+        reserved_until__lte=timezone.now(),
+    ).first()
+    if txn is None:
+        return False
+    if txn.payment_id:
+        try:
+            intent = gateway.payment_intent_cancel(
+                transaction_id=txn.pk, payment_intent_id=txn.payment_id
+            )
+        except ServiceUnavailable:
+            logger.warning("Reservation %s kept: Stripe unreachable, retried later.", txn.pk)
+            return False
+        if intent.status == "succeeded":
+            transaction_mark_paid(transaction_id=txn.pk, payment_intent_id=intent.id)
+            return False
+    return transaction_release(transaction_id=txn.pk, reason="reservation_expired")
+
+
+def reservations_release_expired(*, limit: int = 500) -> int:
+    due = Transaction.objects.filter(
+        status=Transaction.Status.PENDING_PAYMENT, reserved_until__lte=timezone.now()
+    ).values_list("pk", flat=True)[:limit]
+    return sum(reservation_release_expired(transaction_id=pk) for pk in list(due))

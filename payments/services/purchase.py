@@ -1,0 +1,236 @@
+"""Buying a listing: reserve it in one statement, then ask Stripe for the money.
+
+The reservation and the transaction row are written in one durable database
+transaction; the Stripe call comes after it, so no row lock is held while
+Stripe answers. If Stripe refuses or cannot be reached, the reservation is
+released before the error reaches the buyer: nothing stays half-written.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import user_can_trade
+from events.selectors import event_is_on_sale
+from listings.models import Listing
+from listings.pricing import fee_breakdown
+from marketplace.audit import audit_log_record
+from marketplace.errors import (
+    DomainError,
+    ListingExpired,
+    NotFound,
+    PaymentFailed,
+    PermissionDenied,
+    TicketNotAvailable,
+    ValidationFailed,
+)
+from marketplace.money import money_str
+from payments import gateway
+from payments.models import Transaction
+from tickets.models import Ticket
+
+from .payment import transaction_apply_intent, transaction_release
+
+# Transactions that count towards a buyer's tickets for one event.
+LIVE_STATUSES = (
+    Transaction.Status.PENDING_PAYMENT,
+    Transaction.Status.PAID,
+    Transaction.Status.COMPLETED,
+    Transaction.Status.DISPUTED,
+)
+
+
+@dataclass(frozen=True)
+class Purchase:
+    transaction: Transaction
+    client_secret: str  # for Stripe.js to confirm the card on the checkout page
+
+
+def _listing_reserve(*, listing_id: int, now: datetime.datetime) -> bool:
+    """Claim the listing for one buyer: the guard of "one ticket, one sale".
+
+    One conditional UPDATE: of any number of buyers racing for the same
+    listing, PostgreSQL lets exactly one change the row from active to
+    pending; the others see zero rows changed. A SELECT-then-UPDATE would let
+    several read "active" before any of them writes.
+    """
+    return (
+        Listing.objects.filter(
+            pk=listing_id, status=Listing.Status.ACTIVE, expires_at__gt=now
+        ).update(status=Listing.Status.PENDING, updated_at=now)
+        == 1
+    )
+
+
+def _check_purchase_limit(*, buyer: User, event_id: int) -> None:
+    # Lock the buyer's row so that two purchases by the same buyer at once
+    # cannot both pass the count below (the scalper's parallel checkout).
+    User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk").get()
+    held = Transaction.objects.filter(
+        buyer=buyer, listing__ticket__event_id=event_id, status__in=LIVE_STATUSES
+    ).count()
+    if held >= settings.MAX_TICKETS_PER_EVENT:
+        raise ValidationFailed(
+            f"You can buy at most {settings.MAX_TICKETS_PER_EVENT} tickets for one event.",
+            details={
+                "field": "listing_id",
+                "reason": "PURCHASE_LIMIT_REACHED",
+                "limit": settings.MAX_TICKETS_PER_EVENT,
+            },
+        )
+
+
+def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -> Transaction:
+    listing = Listing.objects.select_related("ticket__event").filter(pk=listing_id).first()
+    if listing is None:
+        raise NotFound("Listing not found.")
+    if not user_can_trade(user=buyer):
+        raise PermissionDenied("Your account cannot buy tickets at the moment.")
+    if listing.seller_id == buyer.pk:
+        raise PermissionDenied(
+            "You cannot buy your own listing.", details={"reason": "OWN_LISTING"}
+        )
+    event = listing.ticket.event
+    now = timezone.now()
+    if not event_is_on_sale(event=event, now=now) or listing.expires_at <= now:
+        if listing.status in Listing.OPEN_STATUSES:
+            raise ListingExpired("This listing has ended: the event is no longer on sale.")
+        raise TicketNotAvailable()
+
+    with transaction.atomic(durable=True):
+        _check_purchase_limit(buyer=buyer, event_id=event.pk)
+        if not _listing_reserve(listing_id=listing.pk, now=now):
+            raise TicketNotAvailable("Someone else has just bought or reserved this ticket.")
+        Ticket.objects.filter(pk=listing.ticket_id).update(
+            status=Ticket.Status.RESERVED, updated_at=now
+        )
+        breakdown = fee_breakdown(
+            price=listing.price,
+            face_value=listing.ticket.face_value,
+            category=event.category,
+            country=event.country,
+            currency=event.currency,
+        )
+        txn = Transaction.objects.create(
+            listing=listing,
+            buyer=buyer,
+            seller_id=listing.seller_id,
+            final_price=breakdown.buyer_total,
+            platform_fee=breakdown.platform_fee,
+            seller_payout=breakdown.seller_payout,
+            currency=event.currency,
+            payment_method=payment_method,
+            reserved_until=now + datetime.timedelta(minutes=settings.RESERVATION_MINUTES),
+        )
+        audit_log_record(
+            actor=buyer,
+            action="transaction.created",
+            entity=txn,
+            changes={
+                "listing_id": listing.pk,
+                "final_price": money_str(txn.final_price),
+                "platform_fee": money_str(txn.platform_fee),
+                "seller_payout": money_str(txn.seller_payout),
+                "reserved_until": txn.reserved_until.isoformat(),
+            },
+            ip_address=ip_address,
+        )
+        audit_log_record(
+            actor=buyer,
+            action="listing.reserved",
+            entity=listing,
+            changes={"status": {"from": Listing.Status.ACTIVE, "to": Listing.Status.PENDING}},
+            ip_address=ip_address,
+        )
+        audit_log_record(
+            actor=buyer,
+            action="ticket.reserved",
+            entity=listing.ticket,
+            changes={"status": {"from": Ticket.Status.LISTED, "to": Ticket.Status.RESERVED}},
+            ip_address=ip_address,
+        )
+    return txn
+
+
+def transaction_purchase(
+    *,
+    buyer: User,
+    listing_id: int,
+    payment_method: str = "card",
+    payment_method_id: str = "",
+    ip_address=None,
+) -> Purchase:
+    """Reserve `listing_id` for `buyer` and open its payment with Stripe.
+
+    Without `payment_method_id` the transaction waits (pending_payment) for the
+    buyer's card on the checkout page, for RESERVATION_MINUTES. With it, the
+    card is charged at once and the transaction is paid when Stripe says so.
+
+    Raises NotFound, PermissionDenied (account blocked, own listing),
+    ListingExpired, TicketNotAvailable (someone else reserved or bought it),
+    ValidationFailed (purchase limit for the event), PaymentFailed (declined)
+    or ServiceUnavailable (Stripe unreachable). On the last two the listing
+    is on sale again and the transaction cancelled before the error is raised.
+    """
+    txn = _reserve(
+        buyer=buyer, listing_id=listing_id, payment_method=payment_method, ip_address=ip_address
+    )
+    try:
+        intent = gateway.payment_intent_create(
+            transaction_id=txn.pk,
+            amount=txn.final_price,
+            currency=txn.currency,
+            payment_method_id=payment_method_id,
+        )
+    except DomainError as exc:
+        transaction_release(
+            transaction_id=txn.pk,
+            reason=exc.code.lower(),
+            payment_failed=exc.code == "PAYMENT_FAILED",
+            actor=buyer,
+            ip_address=ip_address,
+        )
+        raise
+    txn = transaction_apply_intent(transaction_id=txn.pk, intent=intent, actor=buyer)
+    if txn.status == Transaction.Status.CANCELLED:
+        raise PaymentFailed(intent.failure_message or "Your card was declined.")
+    return Purchase(transaction=txn, client_secret=intent.client_secret)
+
+
+def transaction_pay(
+    *, buyer: User, transaction_id: int, payment_method_id: str, ip_address=None
+) -> Transaction:
+    """Charge the buyer's card for a reserved transaction (server-side confirmation).
+
+    Raises NotFound (not the buyer's), TicketNotAvailable (no longer awaiting
+    payment), PaymentFailed (declined: the reservation is released) or
+    ServiceUnavailable (Stripe unreachable: the reservation stays until it expires).
+    """
+    txn = Transaction.objects.filter(pk=transaction_id, buyer=buyer).first()
+    if txn is None:
+        raise NotFound("Transaction not found.")
+    if txn.status != Transaction.Status.PENDING_PAYMENT or not txn.payment_id:
+        raise TicketNotAvailable("This purchase is no longer waiting for payment.")
+    try:
+        intent = gateway.payment_intent_confirm(
+            transaction_id=txn.pk,
+            payment_intent_id=txn.payment_id,
+            payment_method_id=payment_method_id,
+        )
+    except PaymentFailed as exc:
+        transaction_release(
+            transaction_id=txn.pk,
+            reason="payment_failed",
+            payment_failed=True,
+            actor=buyer,
+            ip_address=ip_address,
+        )
+        raise exc
+    txn = transaction_apply_intent(transaction_id=txn.pk, intent=intent, actor=buyer)
+    if txn.status == Transaction.Status.CANCELLED:
+        raise PaymentFailed(intent.failure_message or "Your card was declined.")
+    return txn

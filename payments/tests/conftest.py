@@ -1,0 +1,44 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from events.tests.factories import EventFactory
+from listings.tests.factories import ListingFactory
+from tickets.tests.factories import TicketFactory
+
+# Stripe's test payment methods, as localstripe knows them.
+CARD_OK = "pm_card_visa"
+CARD_DECLINED = "pm_card_chargeCustomerFail"  # 4000 0000 0000 0341: the charge is declined
+
+
+@pytest.fixture
+def buyer():
+    return UserFactory(email="buyer@example.com")
+
+
+@pytest.fixture
+def seller():
+    return UserFactory(email="seller@example.com")
+
+
+@pytest.fixture
+def event():
+    return EventFactory(name="Fontaines D.C.", category="concert")
+
+
+@pytest.fixture
+def listing(seller, event):
+    ticket = TicketFactory(event=event, owner=seller, face_value=Decimal("50.00"), status="listed")
+    return ListingFactory(ticket=ticket, seller=seller, price=Decimal("55.00"))
+
+
+def past_event(**kwargs):
+    """An event that started `hours_ago` hours ago."""
+    hours_ago = kwargs.pop("hours_ago", 72)
+    start = timezone.localtime() - datetime.timedelta(hours=hours_ago)
+    return EventFactory(
+        event_date=start.date(), event_time=start.time().replace(microsecond=0), **kwargs
+    )

@@ -1,0 +1,198 @@
+import json
+import time
+
+import pytest
+import stripe
+from django.core import mail
+from django.urls import reverse
+
+from marketplace.localstripe import localstripe_register_webhook
+from marketplace.models import AuditLog
+from payments import gateway
+from payments.models import StripeEvent, Transaction
+from payments.services import transaction_pay, transaction_purchase
+from payments.tests.conftest import CARD_OK
+from tickets.models import Ticket
+
+URL = reverse("payments:stripe-webhook")
+
+
+def _event(event_id, kind, intent_id, transaction_id, created=None):
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": kind,
+        "created": created or int(time.time()),
+        "data": {
+            "object": {
+                "id": intent_id,
+                "object": "payment_intent",
+                "status": "succeeded" if kind.endswith("succeeded") else "requires_payment_method",
+                "metadata": {"transaction_id": str(transaction_id)},
+            }
+        },
+    }
+
+
+def _post(client, event, *, secret=None, timestamp=None, signature=None):
+    from django.conf import settings
+
+    body = json.dumps(event)
+    if signature is None:
+        signature = stripe.WebhookSignature.generate_signature_header(
+            body, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp=timestamp
+        )
+    return client.post(
+        URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+    )
+
+
+@pytest.fixture
+def pending(db, buyer, listing):
+    return transaction_purchase(buyer=buyer, listing_id=listing.pk).transaction
+
+
+def test_succeeded_event_pays_the_transaction(client, pending, buyer, seller):
+    response = _post(
+        client, _event("evt_1", "payment_intent.succeeded", pending.payment_id, pending.pk)
+    )
+
+    assert response.status_code == 200
+    assert response.json()["data"] == {"received": True, "replay": False}
+    pending.refresh_from_db()
+    assert pending.status == Transaction.Status.PAID
+    ticket = Ticket.objects.get(pk=pending.listing.ticket_id)
+    assert (ticket.owner, ticket.status) == (buyer, "sold")
+    assert seller.notifications.filter(type="purchase").count() == 1
+
+
+@pytest.mark.parametrize("kind", ["payment_intent.payment_failed", "payment_intent.canceled"])
+def test_failed_or_canceled_event_cancels_and_releases_the_listing(client, pending, kind):
+    response = _post(client, _event("evt_2", kind, pending.payment_id, pending.pk))
+
+    assert response.status_code == 200
+    pending.refresh_from_db()
+    assert pending.status == Transaction.Status.CANCELLED
+    assert pending.listing.status == "active"
+
+
+@pytest.mark.parametrize(
+    "case", ["wrong secret", "stale", "no signature", "garbage signature", "not json"]
+)
+def test_bad_signature_answers_400_and_changes_nothing(client, pending, case, db_snapshot):
+    event = _event("evt_3", "payment_intent.succeeded", pending.payment_id, pending.pk)
+    before = db_snapshot()
+
+    if case == "wrong secret":
+        response = _post(client, event, secret="whsec_someone_else")
+    elif case == "stale":
+        response = _post(client, event, timestamp=int(time.time()) - 3600)
+    elif case == "no signature":
+        response = client.post(URL, data=json.dumps(event), content_type="application/json")
+    elif case == "garbage signature":
+        response = _post(client, event, signature="t=1,v1=deadbeef")
+    else:
+        from django.conf import settings
+
+        header = stripe.WebhookSignature.generate_signature_header(
+            "not json", settings.STRIPE_WEBHOOK_SECRET
+        )
+        response = client.post(
+            URL, data="not json", content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+        )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert db_snapshot() == before
+
+
+def test_webhook_only_accepts_post(client):
+    assert client.get(URL).status_code == 405
+
+
+def test_replayed_and_out_of_order_events_change_the_state_once(
+    client, pending, buyer, seller, django_capture_on_commit_callbacks
+):
+    succeeded = _event("evt_ok", "payment_intent.succeeded", pending.payment_id, pending.pk)
+    # An older failure (a first card declined) delivered after the success.
+    failed = _event(
+        "evt_old_fail",
+        "payment_intent.payment_failed",
+        pending.payment_id,
+        pending.pk,
+        created=succeeded["created"] - 60,
+    )
+
+    replies = []
+    for event in (succeeded, failed, succeeded, failed, succeeded):
+        with django_capture_on_commit_callbacks(execute=True):
+            replies.append(_post(client, event).json()["data"]["replay"])
+
+    assert replies == [False, False, True, True, True]
+    assert StripeEvent.objects.count() == 2
+    pending.refresh_from_db()
+    assert pending.status == Transaction.Status.PAID
+    assert AuditLog.objects.filter(action="transaction.paid").count() == 1
+    assert AuditLog.objects.filter(action="transaction.cancelled").count() == 0
+    assert seller.notifications.filter(type="purchase").count() == 1
+    assert buyer.notifications.filter(type="payment").count() == 1
+    assert [m.to for m in mail.outbox].count([seller.email]) == 1
+
+
+def _wait_for(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture
+def localstripe_webhook(live_server, settings):
+    localstripe_register_webhook(
+        base_url=settings.STRIPE_API_BASE,
+        url=live_server.url + URL,
+        secret=settings.STRIPE_WEBHOOK_SECRET,
+        name="encore-tests",
+    )
+    yield
+    # Deliveries to a stopped test server would only fail; point them nowhere useful.
+    localstripe_register_webhook(
+        base_url=settings.STRIPE_API_BASE,
+        url="http://127.0.0.1:9/",
+        secret=settings.STRIPE_WEBHOOK_SECRET,
+        name="encore-tests",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_payment_confirmed_by_stripe_js_is_applied_from_localstripes_webhook(
+    localstripe_webhook, buyer, listing
+):
+    txn = transaction_purchase(buyer=buyer, listing_id=listing.pk).transaction
+    # What Stripe.js does on the checkout page: confirm the card with Stripe directly.
+    client = gateway.stripe_client()
+    client.v1.payment_intents.update(txn.payment_id, params={"payment_method": CARD_OK})
+    client.v1.payment_intents.confirm(txn.payment_id)
+
+    assert _wait_for(
+        lambda: Transaction.objects.get(pk=txn.pk).status == Transaction.Status.PAID
+    ), "localstripe's signed webhook did not mark the transaction paid"
+    event = StripeEvent.objects.get(type="payment_intent.succeeded")
+    assert event.payload["data"]["object"]["id"] == txn.payment_id
+    assert Ticket.objects.get(pk=listing.ticket_id).owner == buyer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirm_response_and_webhook_apply_the_payment_once(
+    localstripe_webhook, buyer, seller, listing
+):
+    txn = transaction_purchase(buyer=buyer, listing_id=listing.pk).transaction
+
+    paid = transaction_pay(buyer=buyer, transaction_id=txn.pk, payment_method_id=CARD_OK)
+
+    assert paid.status == Transaction.Status.PAID
+    assert _wait_for(lambda: StripeEvent.objects.filter(type="payment_intent.succeeded").exists())
+    assert AuditLog.objects.filter(action="transaction.paid", entity_id=str(txn.pk)).count() == 1
+    assert seller.notifications.filter(type="purchase").count() == 1

@@ -1,0 +1,31 @@
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from marketplace.errors import ValidationFailed
+
+from .services import stripe_event_receive
+
+# Stripe's events are at most a few hundred KB; anything bigger is not Stripe.
+MAX_WEBHOOK_BYTES = 512 * 1024
+
+
+@csrf_exempt  # Stripe cannot send our CSRF token; the signature authenticates it.
+@require_POST
+def stripe_webhook(request):
+    """Stripe's webhook: 200 once the event is recorded (or was already), 400
+    when the signature is wrong; any other failure answers 500 so Stripe retries."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_WEBHOOK_BYTES:
+        return JsonResponse(
+            {"success": False, "error": {"code": "VALIDATION_ERROR", "message": "Too large."}},
+            status=413,
+        )
+    try:
+        new = stripe_event_receive(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+    except ValidationFailed as exc:
+        return JsonResponse(
+            {"success": False, "error": {"code": exc.code, "message": exc.message}}, status=400
+        )
+    return JsonResponse({"success": True, "data": {"received": True, "replay": not new}})
