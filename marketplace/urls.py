@@ -12,6 +12,7 @@ urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
     path("payments/", include("payments.urls")),
+    path("tickets/", include("tickets.urls")),
     path("", include("events.urls")),
 ]
 

@@ -1,6 +1,8 @@
+import pytest
 from django.conf import settings
 
 from marketplace.celery import app
+from marketplace.periodic import run_due_jobs
 
 
 def test_every_periodic_job_names_a_registered_task():
@@ -22,3 +24,17 @@ def test_tasks_are_acknowledged_after_they_run():
     # A worker that dies mid-task leaves the message to be delivered again.
     assert settings.CELERY_TASK_ACKS_LATE is True
     assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_embedded_run_runs_each_job_at_its_interval():
+    last_runs = {}
+
+    first = run_due_jobs(last_runs, now=1000.0)
+    soon = run_due_jobs(last_runs, now=1030.0)
+    later = run_due_jobs(last_runs, now=1061.0)
+
+    assert first == list(settings.CELERY_BEAT_SCHEDULE)
+    assert soon == []
+    # The one-minute jobs come round again; the others wait their turn.
+    assert later == ["release-expired-reservations", "send-ready-emails"]

@@ -1,8 +1,9 @@
 """`python manage.py runlocal`: the embedded run of `make run`.
 
 Starts localstripe on 127.0.0.1:8420 (or reuses one already there), registers
-its webhook to this server's /payments/stripe/webhook/, then serves the site
-with Django's development server. Ctrl-C stops both.
+its webhook to this server's /payments/stripe/webhook/, runs the periodic
+jobs (reservations, escrow, payouts, email) when no Celery broker is set, then
+serves the site with Django's development server. Ctrl-C stops all of it.
 """
 
 import os
@@ -19,6 +20,7 @@ from marketplace.localstripe import (
     localstripe_register_webhook,
     localstripe_start,
 )
+from marketplace.periodic import periodic_jobs_start
 
 WEBHOOK_PATH = "/payments/stripe/webhook/"
 
@@ -38,6 +40,11 @@ class Command(BaseCommand):
             localstripe = self.start_localstripe(addrport)
             # A plain `kill` stops localstripe too, as Ctrl-C does.
             signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+            if settings.CELERY_TASK_ALWAYS_EAGER:
+                periodic_jobs_start()
+                self.stdout.write("Periodic jobs: run in this process (no Celery broker).")
+            else:
+                self.stdout.write("Periodic jobs: left to `celery beat` and its workers.")
         try:
             call_command("runserver", addrport, use_reloader=not noreload)
         finally:

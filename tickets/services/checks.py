@@ -1,0 +1,144 @@
+"""The checks of an upload's input, each raising ValidationFailed with the field."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.files import File
+from django.utils import timezone
+
+from events.models import Event
+from marketplace.errors import (
+    ValidationFailed,
+)
+from marketplace.money import CENT, money_str, to_decimal
+
+from ..barcodes import barcode_normalize
+from ..models import Ticket
+
+FACE_VALUE_MAX = Decimal("100000.00")
+BARCODE_MIN_LENGTH = 4
+BARCODE_MAX_LENGTH = 128
+
+# Accepted ticket files, recognised by their first bytes (never by name or by
+# the content type the client claims): extension stored, content type served.
+FILE_SIGNATURES = (
+    (b"%PDF-", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+)
+CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}
+
+
+# --- upload: input checks -----------------------------------------------------
+
+
+def invalid(field: str, reason: str, message: str, **extra):
+    return ValidationFailed(message, details={"field": field, "reason": reason, **extra})
+
+
+def event_check_open(*, event: Event) -> None:
+    if event.status != Event.Status.PUBLISHED:
+        raise invalid(
+            "event",
+            "EVENT_NOT_PUBLISHED",
+            "Tickets can only be uploaded for published events.",
+            status=event.status,
+        )
+    if event.starts_at <= timezone.now():
+        raise invalid("event", "EVENT_STARTED", "This event has already started.")
+
+
+def face_value_clean(value) -> Decimal:
+    try:
+        amount = to_decimal(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError, InvalidOperation):
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise invalid(
+            "face_value", "INVALID_NUMBER", "Enter the face value as a number, e.g. 49.50."
+        )
+    if amount <= 0:
+        raise invalid("face_value", "NOT_POSITIVE", "The face value must be more than zero.")
+    if amount > FACE_VALUE_MAX:
+        raise invalid(
+            "face_value",
+            "TOO_LARGE",
+            "The face value is higher than Encore accepts.",
+            max=money_str(FACE_VALUE_MAX),
+        )
+    if amount != amount.quantize(CENT):
+        raise invalid("face_value", "TOO_MANY_DECIMALS", "The face value has at most two decimals.")
+    return amount.quantize(CENT)
+
+
+def ticket_type_clean(value) -> str:
+    if value not in Ticket.Type.values:
+        raise invalid(
+            "ticket_type",
+            "INVALID_CHOICE",
+            "Choose a ticket type from the list.",
+            allowed=list(Ticket.Type.values),
+        )
+    return str(value)
+
+
+def place_clean(name: str, value) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise invalid(name, "INVALID", f"The {name} must be text.")
+    value = value.strip()
+    max_length = Ticket._meta.get_field(name).max_length
+    if len(value) > max_length:
+        raise invalid(
+            name,
+            "TOO_LONG",
+            f"The {name} has at most {max_length} characters.",
+            max_length=max_length,
+        )
+    return value
+
+
+def barcode_clean(value) -> str:
+    code = barcode_normalize(value) if isinstance(value, str) else ""
+    if not code:
+        raise invalid("barcode", "REQUIRED", "Enter the ticket's barcode.")
+    if not BARCODE_MIN_LENGTH <= len(code) <= BARCODE_MAX_LENGTH:
+        raise invalid(
+            "barcode",
+            "INVALID_LENGTH",
+            f"A barcode has {BARCODE_MIN_LENGTH} to {BARCODE_MAX_LENGTH} characters.",
+            min_length=BARCODE_MIN_LENGTH,
+            max_length=BARCODE_MAX_LENGTH,
+        )
+    if not code.isprintable():
+        raise invalid("barcode", "INVALID_CHARACTERS", "The barcode contains invalid characters.")
+    return code
+
+
+def file_check(file) -> str:
+    """The extension of the file's real type (by content); ValidationFailed otherwise."""
+    allowed = [ext for _, ext in FILE_SIGNATURES]
+    if file is None:
+        raise invalid("file", "EMPTY", "Attach the ticket as a PDF, PNG or JPEG file.")
+    if not isinstance(file, File):
+        raise TypeError("file must be a django.core.files.File (e.g. an UploadedFile).")
+    size = file.size
+    max_bytes = settings.TICKET_FILE_MAX_BYTES
+    if not size:
+        raise invalid("file", "EMPTY", "The file is empty.")
+    if size > max_bytes:
+        raise invalid("file", "TOO_LARGE", "The file is too large.", max_bytes=max_bytes, size=size)
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    if isinstance(head, bytes):
+        for signature, extension in FILE_SIGNATURES:
+            if head.startswith(signature):
+                return extension
+    raise invalid(
+        "file",
+        "UNSUPPORTED_TYPE",
+        "The ticket must be a PDF, PNG or JPEG file.",
+        allowed=allowed,
+    )

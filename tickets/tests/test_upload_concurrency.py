@@ -1,0 +1,131 @@
+"""One barcode, one ticket (ARCHITECTURE.md, rule 4) when uploads of it race.
+
+Real parallel connections: each thread is its own PostgreSQL session, the
+uploads start together at a barrier. The service's pre-check is a plain
+SELECT; the tests widen the gap between that SELECT and the INSERT a little,
+so that every attempt passes the check before any commits, and the result
+does not depend on thread scheduling. The first test shows the race is real
+without the partial unique index; the next ones that the index settles it.
+"""
+
+import threading
+import time
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from accounts.tests.factories import UserFactory
+from events.tests.factories import EventFactory
+from marketplace.errors import DuplicateTicket
+from marketplace.models import AuditLog
+from tickets.models import Ticket
+from tickets.services import upload as services
+from tickets.tests.conftest import stored_files, upload
+
+ATTEMPTS = 8
+BARCODE = "RACE-0000-0000-4242"
+
+
+def race(*, event, owners) -> tuple[Counter, float]:
+    """Upload BARCODE for `event` once per owner, all at once; count the outcomes."""
+    barrier = threading.Barrier(len(owners))
+    outcomes = Counter()
+    lock = threading.Lock()
+
+    def attempt(owner):
+        try:
+            barrier.wait(timeout=10)
+            services.ticket_upload(
+                owner=owner, event=event, face_value="40.00", barcode=BARCODE, file=upload()
+            )
+            outcome = "ticket"
+        except DuplicateTicket:
+            outcome = "duplicate"
+        except Exception as exc:  # counted, and shown by the assertion below
+            outcome = f"error: {exc!r}"
+        finally:
+            connection.close()  # this thread's own session
+        with lock:
+            outcomes[outcome] += 1
+
+    threads = [threading.Thread(target=attempt, args=(owner,)) for owner in owners]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes, time.perf_counter() - started
+
+
+def report(label: str, outcomes: Counter, elapsed: float) -> None:
+    print(
+        f"\n[{label}] attempts={sum(outcomes.values())} tickets={outcomes['ticket']}"
+        f" duplicates={outcomes['duplicate']} elapsed={elapsed * 1000:.0f} ms"
+    )
+
+
+@pytest.fixture
+def widened_check(monkeypatch):
+    """Hold each upload for 50 ms between its duplicate SELECT and its INSERT."""
+    lookup = services._active_ticket_with_barcode
+
+    def slow_lookup(**kwargs):
+        found = lookup(**kwargs)
+        time.sleep(0.05)
+        return found
+
+    monkeypatch.setattr(services, "_active_ticket_with_barcode", slow_lookup)
+
+
+@pytest.fixture
+def no_barcode_index():
+    """Drop the partial unique index for one test; put it back whatever happens."""
+    guard = next(c for c in Ticket._meta.constraints if c.name == services.BARCODE_GUARD)
+    with connection.schema_editor() as editor:
+        editor.remove_constraint(Ticket, guard)
+    try:
+        yield
+    finally:
+        # The duplicates the race made would stop the index being rebuilt.
+        Ticket.objects.all().delete()
+        with connection.schema_editor() as editor:
+            editor.add_constraint(Ticket, guard)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_the_unique_index_racing_uploads_create_duplicate_tickets(
+    widened_check, no_barcode_index, private_dir
+):
+    # given the SELECT-then-INSERT check alone
+    event, owners = EventFactory(), UserFactory.create_batch(ATTEMPTS)
+
+    # when
+    outcomes, elapsed = race(event=event, owners=owners)
+
+    # then more than one ticket has the same barcode: the check alone is not enough
+    report("unguarded", outcomes, elapsed)
+    assert outcomes["ticket"] > 1
+    assert Ticket.objects.filter(event=event).count() == outcomes["ticket"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("window", ["widened", "natural"])
+def test_racing_uploads_of_one_barcode_make_exactly_one_ticket(request, window, private_dir):
+    # given
+    if window == "widened":
+        request.getfixturevalue("widened_check")
+    event, owners = EventFactory(), UserFactory.create_batch(ATTEMPTS)
+
+    # when
+    outcomes, elapsed = race(event=event, owners=owners)
+
+    # then one winner, every other attempt a clean DuplicateTicket (never a 500)
+    report(f"guarded, {window} window", outcomes, elapsed)
+    assert outcomes == Counter(ticket=1, duplicate=ATTEMPTS - 1)
+    (ticket,) = Ticket.objects.filter(event=event)
+    assert stored_files(private_dir) == [private_dir / ticket.file.name]
+    assert AuditLog.objects.filter(action="ticket.uploaded").count() == 1
+    refused = AuditLog.objects.filter(action="ticket.duplicate_barcode_refused")
+    assert refused.count() == ATTEMPTS - 1
+    assert {entry.changes["existing_ticket_id"] for entry in refused} == {ticket.pk}
