@@ -153,7 +153,7 @@ PRIVATE_STORAGE_ROOT = env.path("PRIVATE_STORAGE_ROOT", default=VAR_DIR / "priva
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "marketplace.storage.PrivateFileSystemStorage",
         "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None},
     },
     "staticfiles": {

@@ -78,3 +78,10 @@ def test_the_embedded_defaults_need_no_environment():
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_private_files_have_no_url():
+    from marketplace.storage import private_storage
+
+    with pytest.raises(ValueError):
+        private_storage().url("tickets/1/abc.pdf")
