@@ -18,7 +18,7 @@ from listings.tests.factories import ListingFactory
 from marketplace.models import AuditLog
 from messaging.models import Message, Notification
 from messaging.tests.factories import MessageFactory, NotificationFactory
-from payments.models import Dispute, Payout, Transaction
+from payments.models import Dispute, Payout, StripeEvent, Transaction
 from payments.tests.factories import DisputeFactory, PayoutFactory, TransactionFactory
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
@@ -28,6 +28,15 @@ _numbers = itertools.count(1)
 
 def make_group():
     return Group.objects.create(name=f"Moderators {next(_numbers)}")
+
+
+def make_stripe_event():
+    n = next(_numbers)
+    return StripeEvent.objects.create(
+        event_id=f"evt_admin_{n}",
+        type="payment_intent.succeeded",
+        payload={"id": f"evt_admin_{n}", "type": "payment_intent.succeeded"},
+    )
 
 
 def make_audit_log():
@@ -55,6 +64,7 @@ ADMIN_OBJECTS = {
     Message: (MessageFactory, lambda o: o.sender.email),
     Notification: (NotificationFactory, lambda o: o.user.email),
     AuditLog: (make_audit_log, lambda o: o.entity_id),
+    StripeEvent: (make_stripe_event, lambda o: o.event_id),
 }
 # Everything else is created by the services (upload, listing, purchase...).
 ADDABLE_IN_ADMIN = {User, Group, Event}

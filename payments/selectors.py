@@ -1,0 +1,32 @@
+"""Reads of transactions that the pages and the API share (ARCHITECTURE.md, rule 10)."""
+
+from django.db.models import Q, QuerySet
+
+from marketplace.errors import NotFound
+
+from .models import Transaction
+
+_RELATED = ("listing__ticket__event", "buyer", "seller")
+
+
+def transaction_list_for_user(*, user, role: str = "") -> QuerySet[Transaction]:
+    """The user's transactions, newest first: as buyer, as seller, or both (role "")."""
+    parties = {"buyer": Q(buyer=user), "seller": Q(seller=user)}
+    condition = parties.get(role, Q(buyer=user) | Q(seller=user))
+    return (
+        Transaction.objects.filter(condition)
+        .select_related(*_RELATED)
+        .order_by("-created_at", "-id")
+    )
+
+
+def transaction_get_for_party(*, user, transaction_id: int) -> Transaction:
+    """A transaction seen by its buyer, its seller or staff; NotFound for anyone else,
+    so that nobody learns that someone else's transaction exists."""
+    queryset = Transaction.objects.select_related(*_RELATED)
+    if not user.is_staff:
+        queryset = queryset.filter(Q(buyer=user) | Q(seller=user))
+    transaction = queryset.filter(pk=transaction_id).first()
+    if transaction is None:
+        raise NotFound("Transaction not found.")
+    return transaction
