@@ -3,7 +3,7 @@ from django.utils.text import Truncator
 
 from marketplace.admin import ReadOnlyAdminMixin
 
-from .models import Message, Notification
+from .models import Email, Message, Notification
 
 
 @admin.register(Message)
@@ -38,3 +38,31 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
     fields = ("user", "type", "payload", "read_at", "created_at")
+
+
+@admin.register(Email)
+class EmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: the outbox is written by the services and the email task."""
+
+    list_display = ("to", "subject", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status", "created_at")
+    search_fields = ("to", "subject", "=claimed_by")
+    date_hierarchy = "created_at"
+    # Newest first; the primary key orders like created_at and is indexed.
+    ordering = ("-id",)
+    list_per_page = 50
+    show_full_result_count = False
+    fields = (
+        "notification",
+        "to",
+        "subject",
+        "body",
+        "status",
+        "attempts",
+        "last_error",
+        "claimed_by",
+        "claimed_at",
+        "sent_at",
+        "created_at",
+        "updated_at",
+    )

@@ -61,3 +61,55 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_type_display()} for {self.user_id}"
+
+
+class Email(models.Model):
+    """One outbound email: the outbox row a Celery task claims and sends.
+
+    READY -> SENDING (claimed by one task id) -> SENT, or FAILED after the last
+    retry. The row, not the broker, is the truth: a lost or duplicated task
+    message can neither drop nor double an email (STYLE.md, 8).
+    """
+
+    class Status(models.TextChoices):
+        READY = "ready", "Ready"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    # SET_NULL: the outbox keeps what was sent even when a notification goes
+    # (its user's account removed), and emails need not come from a notification.
+    notification = models.ForeignKey(
+        Notification,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="emails",
+    )
+    to = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_by = models.CharField(
+        max_length=255, blank=True, help_text="The id of the Celery task sending it."
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "emails"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="emails_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="sent", sent_at__isnull=False) | ~Q(status="sent"),
+                name="emails_sent_has_sent_at",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Email #{self.pk} to {self.to} ({self.get_status_display()})"

@@ -16,8 +16,8 @@ from events.tests.factories import EventFactory
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
 from marketplace.models import AuditLog
-from messaging.models import Message, Notification
-from messaging.tests.factories import MessageFactory, NotificationFactory
+from messaging.models import Email, Message, Notification
+from messaging.tests.factories import EmailFactory, MessageFactory, NotificationFactory
 from payments.models import Dispute, Payout, StripeEvent, Transaction
 from payments.tests.factories import DisputeFactory, PayoutFactory, TransactionFactory
 from tickets.models import Ticket
@@ -65,6 +65,7 @@ ADMIN_OBJECTS = {
     Notification: (NotificationFactory, lambda o: o.user.email),
     AuditLog: (make_audit_log, lambda o: o.entity_id),
     StripeEvent: (make_stripe_event, lambda o: o.event_id),
+    Email: (EmailFactory, lambda o: o.to),
 }
 # Everything else is created by the services (upload, listing, purchase...).
 ADDABLE_IN_ADMIN = {User, Group, Event}

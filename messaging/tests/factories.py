@@ -1,6 +1,6 @@
 import factory
 
-from messaging.models import Message, Notification
+from messaging.models import Email, Message, Notification
 from payments.tests.factories import TransactionFactory
 
 
@@ -20,3 +20,12 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory("accounts.tests.factories.UserFactory")
     type = Notification.Type.PURCHASE
     payload = factory.Dict({"transaction_id": 1})
+
+
+class EmailFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Email
+
+    to = factory.Sequence(lambda n: f"fan{n}@example.com")
+    subject = "Your ticket is ready"
+    body = "Hi there,\n\nYour ticket is in your Encore account.\n\nEncore\n"

@@ -1,0 +1,200 @@
+"""Writes of the messaging app: notifications (with their email), messages
+between buyer and seller, and read receipts. Each service is one database
+transaction and raises the domain errors of marketplace/errors.py."""
+
+import re
+
+from django.conf import settings
+from django.db import transaction as db_transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.selectors import user_can_trade
+from marketplace.audit import audit_log_record
+from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
+from payments.models import Dispute, Transaction
+
+from .masking import mask_contact_details
+from .models import Email, Message, Notification
+from .tasks import email_send
+
+SUBJECT_MAX_LENGTH = Email._meta.get_field("subject").max_length
+
+
+def _render_email(*, user, type: str, payload: dict) -> tuple[str, str]:
+    """The subject and plain-text body of the email for one notification."""
+    context = {
+        **payload,
+        "payload": payload,
+        "user": user,
+        "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
+        "dispute_window_hours": settings.DISPUTE_WINDOW_HOURS,
+    }
+    if payload.get("reason") in Dispute.Reason.values:
+        context["reason_display"] = Dispute.Reason(payload["reason"]).label
+    subject = render_to_string(f"emails/notifications/{type}_subject.txt", context)
+    body = render_to_string(f"emails/notifications/{type}_body.txt", context)
+    # A header is one line: newlines in a subject would be refused by the mail API.
+    subject = " ".join(subject.split())[:SUBJECT_MAX_LENGTH]
+    # Tags that render nothing leave blank lines behind; keep one at most.
+    return subject, re.sub(r"\n{3,}", "\n\n", body.strip()) + "\n"
+
+
+def notification_create(*, user, type: str, payload: dict) -> Notification:
+    """Notify `user` on the site and by email.
+
+    Creates the Notification and its outbox Email (READY); the email task is
+    enqueued when the caller's transaction commits, so a rolled-back change
+    sends nothing. If the broker is down at that moment, the periodic
+    `emails_send_ready` sweep sends it later.
+
+    Must run inside the caller's transaction (RuntimeError otherwise); an
+    unknown `type` is a programming error (ValueError).
+    """
+    if not db_transaction.get_connection().in_atomic_block:
+        raise RuntimeError("notification_create must run inside the caller's transaction.")
+    if type not in Notification.Type.values:
+        raise ValueError(f"Unknown notification type: {type!r}")
+    notification = Notification.objects.create(user=user, type=type, payload=payload)
+    if user.email:
+        subject, body = _render_email(user=user, type=type, payload=payload)
+        email = Email.objects.create(
+            notification=notification, to=user.email, subject=subject, body=body
+        )
+        # robust: a broker outage must not turn the caller's committed change
+        # into an error page; the sweep picks up the READY row.
+        db_transaction.on_commit(lambda: email_send.delay(email.pk), robust=True)
+    return notification
+
+
+def _party_name(*, user, txn: Transaction) -> str:
+    # Never the email address (display_name falls back to it): the other
+    # party must not get contact details through the notification.
+    role = "the buyer" if user.pk == txn.buyer_id else "the seller"
+    return user.name.strip() or role
+
+
+def message_send(*, sender, transaction: Transaction, body: str, ip_address=None) -> Message:
+    """`sender`, the buyer or the seller of `transaction`, writes to the other party.
+
+    Email addresses, phone numbers, IBANs and payment links in the body are
+    masked before it is saved (messaging.masking); when something was masked,
+    an audit row ("message.contact_masked") lets staff see who tried. The other
+    party gets a `message` notification. All in one transaction.
+
+    Raises NotFound (not a party: the transaction's existence is not revealed),
+    PermissionDenied (the sender's account is suspended or banned)
+    or ValidationFailed (transaction cancelled; body empty or too long).
+    """
+    with db_transaction.atomic():
+        # Re-read: the caller's instance may be stale (e.g. cancelled since).
+        txn = (
+            Transaction.objects.select_related("buyer", "seller", "listing__ticket__event")
+            .filter(pk=transaction.pk)
+            .first()
+        )
+        if txn is None or sender.pk not in (txn.buyer_id, txn.seller_id):
+            raise NotFound("Transaction not found.")
+        if not user_can_trade(user=sender):
+            raise PermissionDenied("Your account cannot send messages at the moment.")
+        if txn.status == Transaction.Status.CANCELLED:
+            raise ValidationFailed(
+                "This purchase was cancelled; its conversation is closed.",
+                details={"field": "transaction", "reason": "TRANSACTION_CANCELLED"},
+            )
+        text = (body or "").strip()
+        max_length = settings.MESSAGE_MAX_LENGTH
+        if not text:
+            raise ValidationFailed(
+                "Write a message first.",
+                details={"field": "body", "reason": "EMPTY", "maxLength": max_length},
+            )
+        if len(text) > max_length:
+            raise ValidationFailed(
+                f"A message can be at most {max_length} characters.",
+                details={
+                    "field": "body",
+                    "reason": "TOO_LONG",
+                    "maxLength": max_length,
+                    "provided": len(text),
+                },
+            )
+        masked = mask_contact_details(text)
+        message = Message.objects.create(transaction=txn, sender=sender, body=masked)
+        if masked != text:
+            audit_log_record(
+                actor=sender,
+                action="message.contact_masked",
+                entity=message,
+                changes={"transaction_id": txn.pk},
+                ip_address=ip_address,
+            )
+        recipient = txn.seller if sender.pk == txn.buyer_id else txn.buyer
+        notification_create(
+            user=recipient,
+            type=Notification.Type.MESSAGE,
+            payload={
+                "transaction_id": txn.pk,
+                "message_id": message.pk,
+                "sender_name": _party_name(user=sender, txn=txn),
+                "event_name": txn.listing.ticket.event.name,
+            },
+        )
+    return message
+
+
+def message_mark_read(*, user, message: Message) -> Message:
+    """The recipient (the party who did not send `message`) has read it.
+
+    Idempotent: read_at is set the first time only. The recipient's
+    notification of this message is marked read too.
+
+    Raises NotFound for anyone else, the sender included.
+    """
+    with db_transaction.atomic():
+        found = (
+            Message.objects.select_related("transaction")
+            .filter(pk=message.pk)
+            .exclude(sender_id=user.pk)
+            .first()
+        )
+        if found is None or user.pk not in (
+            found.transaction.buyer_id,
+            found.transaction.seller_id,
+        ):
+            raise NotFound("Message not found.")
+        now = timezone.now()
+        # Conditional, so two tabs reading at once keep the first time.
+        Message.objects.filter(pk=found.pk, read_at__isnull=True).update(read_at=now)
+        Notification.objects.filter(
+            user=user,
+            type=Notification.Type.MESSAGE,
+            payload__message_id=found.pk,
+            read_at__isnull=True,
+        ).update(read_at=now)
+        found.refresh_from_db(fields=["read_at"])
+    return found
+
+
+def notification_mark_read(*, user, notification: Notification) -> Notification:
+    """`user` has seen their `notification`. Idempotent (read_at set once).
+
+    Raises NotFound when it is not theirs.
+    """
+    with db_transaction.atomic():
+        found = Notification.objects.filter(pk=notification.pk, user=user).first()
+        if found is None:
+            raise NotFound("Notification not found.")
+        Notification.objects.filter(pk=found.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        found.refresh_from_db(fields=["read_at"])
+    return found
+
+
+def notifications_mark_all_read(*, user) -> int:
+    """Mark every unread notification of `user` read; returns how many were unread."""
+    with db_transaction.atomic():
+        return Notification.objects.filter(user=user, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )

@@ -1,0 +1,120 @@
+"""The email outbox with real Celery workers and a real Redis broker."""
+
+import signal
+import time
+
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from accounts.tests.factories import UserFactory
+from messaging import tasks
+from messaging.models import Email, Notification
+from messaging.services import notification_create
+from messaging.tasks import EMAIL_MAX_RETRIES, email_send
+from messaging.tests.backends import ENTERED_MARKER, HANG_MARKER, FlakySMTPBackend, sent_files
+from messaging.tests.factories import EmailFactory
+
+from .conftest import celery_on_broker
+
+POLL_SECONDS = 15
+
+
+def wait_for(condition, *, timeout=POLL_SECONDS, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")
+
+
+def email_status(email_id):
+    return Email.objects.values_list("status", flat=True).get(pk=email_id)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_sends_the_email_of_a_committed_notification(in_thread_worker):
+    user = UserFactory(name="Bea")
+
+    # given a notification created in a service's transaction
+    with transaction.atomic():
+        notification = notification_create(
+            user=user,
+            type=Notification.Type.PAYOUT,
+            payload={"transaction_id": 7, "payout_id": 3, "amount": "50.60", "currency": "EUR"},
+        )
+        email = notification.emails.get()
+        # nothing is enqueued before the commit
+        assert email.status == Email.Status.READY
+
+    # then the worker, reached through Redis, sends it once
+    wait_for(lambda: email_status(email.pk) == Email.Status.SENT, what="the email to be sent")
+    email.refresh_from_db()
+    assert (email.attempts, email.sent_at is not None) == (1, True)
+    assert email.claimed_by  # a real task id
+    assert [m.to for m in mail.outbox] == [[user.email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_retries_smtp_errors_under_the_same_task_id_then_fails(
+    in_thread_worker, settings, monkeypatch
+):
+    settings.EMAIL_BACKEND = "messaging.tests.backends.FailingSMTPBackend"
+    # The retries go through Redis at once instead of after 30 s, 60 s...
+    monkeypatch.setattr(tasks, "RETRY_BASE_SECONDS", 0)
+    email = EmailFactory()
+
+    task = email_send.delay(email.pk)
+
+    wait_for(lambda: email_status(email.pk) == Email.Status.FAILED, what="the last retry")
+    email.refresh_from_db()
+    # every retry resumed the claim of the first delivery, and tried again
+    assert (email.attempts, email.claimed_by) == (EMAIL_MAX_RETRIES + 1, task.id)
+    assert email.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_sends_after_a_passing_smtp_error(in_thread_worker, settings, monkeypatch):
+    settings.EMAIL_BACKEND = "messaging.tests.backends.FlakySMTPBackend"
+    monkeypatch.setattr(FlakySMTPBackend, "failures", 2)
+    monkeypatch.setattr(tasks, "RETRY_BASE_SECONDS", 0)
+    email = EmailFactory()
+
+    email_send.delay(email.pk)
+
+    wait_for(lambda: email_status(email.pk) == Email.Status.SENT, what="the retried email")
+    email.refresh_from_db()
+    assert (email.attempts, email.last_error) == (3, "")
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_while_sending_is_redelivered_and_sends_once(worker_processes, broker_url):
+    # given an email in the outbox, and a mail server that hangs
+    email = Email.objects.create(to="fan@example.com", subject="Hello", body="Hi there\n")
+    outbox = worker_processes.outbox
+    (outbox / HANG_MARKER).write_text("hang")
+    first = worker_processes("first")
+    with celery_on_broker(broker_url):
+        task = email_send.apply_async((email.pk,), queue=worker_processes.queue)
+
+    # when the worker dies in the middle of sending it
+    wait_for(lambda: (outbox / ENTERED_MARKER).exists(), what="the first worker to send")
+    delivered_at = time.monotonic()
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    assert email_status(email.pk) == Email.Status.SENDING
+    assert sent_files(outbox) == []
+    (outbox / HANG_MARKER).unlink()
+
+    # then, once the broker's visibility timeout (2 s) has passed, a fresh
+    # worker gets the same task again, resumes its claim and sends once.
+    time.sleep(max(0.0, delivered_at + 2.5 - time.monotonic()))
+    worker_processes("second")
+    wait_for(lambda: email_status(email.pk) == Email.Status.SENT, what="the redelivered task")
+    email.refresh_from_db()
+    assert email.claimed_by == task.id
+    assert email.attempts == 1
+    assert len(sent_files(outbox)) == 1
