@@ -40,6 +40,7 @@ class Notification(models.Model):
         DISPUTE_RESOLVED = "dispute_resolved", "Dispute resolved"
         PAYOUT = "payout", "Payout"
         LISTING_EXPIRED = "listing_expired", "Listing expired"
+        TICKET_RECEIVED = "ticket_received", "Ticket received by transfer"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -11,6 +11,8 @@ from marketplace.errors import (
     PermissionDenied,
     TicketNotAvailable,
 )
+from messaging.models import Notification
+from messaging.services import notification_create
 
 from ..models import Ticket
 from .checks import CONTENT_TYPES, invalid
@@ -34,7 +36,8 @@ def ticket_transfer(*, owner, ticket: Ticket, recipient_email: str, ip_address=N
 
     Guarantees: the owner changes and the status becomes "transferred" in one
     conditional UPDATE, with its "ticket.transferred" audit row, or nothing
-    changes. Allowed only from available or transferred.
+    changes. Allowed only from available or transferred. The recipient is
+    notified (and emailed).
 
     Raises NotFound (not `owner`'s ticket), PermissionDenied (`owner` may not
     trade), ValidationFailed on recipient_email (UNKNOWN_USER: no account that
@@ -76,6 +79,16 @@ def ticket_transfer(*, owner, ticket: Ticket, recipient_email: str, ip_address=N
                 "status": {"from": current["status"], "to": Ticket.Status.TRANSFERRED},
             },
             ip_address=ip_address,
+        )
+        notification_create(
+            user=recipient,
+            type=Notification.Type.TICKET_RECEIVED,
+            payload={
+                "ticket_id": ticket.pk,
+                "event_name": ticket.event.name,
+                # The name only, never the address: contact stays on Encore.
+                "sender_name": owner.name.strip(),
+            },
         )
     ticket.refresh_from_db()
     return ticket

@@ -50,6 +50,8 @@ def test_transfer_gives_the_ticket_to_the_recipient(ticket, friend):
         "owner": {"from": owner.pk, "to": friend.pk},
         "status": {"from": "available", "to": "transferred"},
     }
+    notice = friend.notifications.get()
+    assert (notice.type, notice.payload["ticket_id"]) == ("ticket_received", ticket.pk)
 
 
 def test_recipient_may_pass_a_transferred_ticket_on(ticket, friend):
