@@ -5,6 +5,9 @@ import shutil
 import pytest
 from django.conf import settings
 
+# Real Celery workers (in a thread or in processes) for the tests about tasks.
+pytest_plugins = ["marketplace.tests.workers"]
+
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
@@ -95,3 +98,15 @@ def run_in_threads(calls, *, timeout: float = 60.0):
     for thread in threads:
         thread.join(timeout)
     return results, time.perf_counter() - started
+
+
+def wait_for(condition, *, timeout: float = 20.0, what: str = "the condition") -> None:
+    """Poll `condition` until it is true; fail the test after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")

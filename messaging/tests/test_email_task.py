@@ -9,13 +9,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from marketplace.tests.workers import celery_on_broker
 from messaging.models import Email, Notification
 from messaging.services import notification_create
 from messaging.tasks import EMAIL_MAX_RETRIES, email_send, emails_send_ready, retry_countdown
 from messaging.tests.backends import FlakySMTPBackend
 from messaging.tests.factories import EmailFactory
-
-from .conftest import celery_on_broker
 
 pytestmark = pytest.mark.django_db
 

@@ -8,25 +8,14 @@ from django.core import mail
 from django.db import transaction
 
 from accounts.tests.factories import UserFactory
+from conftest import wait_for
+from marketplace.tests.workers import celery_on_broker
 from messaging import tasks
 from messaging.models import Email, Notification
 from messaging.services import notification_create
 from messaging.tasks import EMAIL_MAX_RETRIES, email_send
 from messaging.tests.backends import ENTERED_MARKER, HANG_MARKER, FlakySMTPBackend, sent_files
 from messaging.tests.factories import EmailFactory
-
-from .conftest import celery_on_broker
-
-POLL_SECONDS = 15
-
-
-def wait_for(condition, *, timeout=POLL_SECONDS, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")
 
 
 def email_status(email_id):

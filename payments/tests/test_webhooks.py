@@ -6,6 +6,7 @@ import stripe
 from django.core import mail
 from django.urls import reverse
 
+from conftest import wait_for
 from marketplace.localstripe import localstripe_register_webhook
 from marketplace.models import AuditLog
 from payments import gateway
@@ -139,15 +140,6 @@ def test_replayed_and_out_of_order_events_change_the_state_once(
     assert [m.to for m in mail.outbox].count([seller.email]) == 1
 
 
-def _wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @pytest.fixture
 def localstripe_webhook(live_server, settings):
     localstripe_register_webhook(
@@ -176,9 +168,10 @@ def test_payment_confirmed_by_stripe_js_is_applied_from_localstripes_webhook(
     client.v1.payment_intents.update(txn.payment_id, params={"payment_method": CARD_OK})
     client.v1.payment_intents.confirm(txn.payment_id)
 
-    assert _wait_for(
-        lambda: Transaction.objects.get(pk=txn.pk).status == Transaction.Status.PAID
-    ), "localstripe's signed webhook did not mark the transaction paid"
+    wait_for(
+        lambda: Transaction.objects.get(pk=txn.pk).status == Transaction.Status.PAID,
+        what="localstripe's signed webhook to mark the transaction paid",
+    )
     event = StripeEvent.objects.get(type="payment_intent.succeeded")
     assert event.payload["data"]["object"]["id"] == txn.payment_id
     assert Ticket.objects.get(pk=listing.ticket_id).owner == buyer
@@ -193,6 +186,9 @@ def test_confirm_response_and_webhook_apply_the_payment_once(
     paid = transaction_pay(buyer=buyer, transaction_id=txn.pk, payment_method_id=CARD_OK)
 
     assert paid.status == Transaction.Status.PAID
-    assert _wait_for(lambda: StripeEvent.objects.filter(type="payment_intent.succeeded").exists())
+    wait_for(
+        lambda: StripeEvent.objects.filter(type="payment_intent.succeeded").exists(),
+        what="localstripe's webhook",
+    )
     assert AuditLog.objects.filter(action="transaction.paid", entity_id=str(txn.pk)).count() == 1
     assert seller.notifications.filter(type="purchase").count() == 1
