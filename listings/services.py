@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.selectors import user_can_trade
 from events.selectors import event_is_on_sale
-from marketplace.audit import audit_log_record
+from marketplace.audit import audit_log_record, audit_status_change
 from marketplace.errors import NotFound, PermissionDenied, TicketNotAvailable, ValidationFailed
 from marketplace.money import money_str
 from messaging.models import Notification
@@ -89,11 +89,12 @@ def listing_create(
             },
             ip_address=ip_address,
         )
-        audit_log_record(
+        audit_status_change(
             actor=seller,
             action="ticket.listed",
             entity=ticket,
-            changes={"status": {"from": ticket.status, "to": Ticket.Status.LISTED}},
+            old=ticket.status,
+            new=Ticket.Status.LISTED,
             ip_address=ip_address,
         )
     ticket.status = Ticket.Status.LISTED
@@ -149,18 +150,20 @@ def _listing_close(*, listing: Listing, status: str, actor, action: str, ip_addr
     Ticket.objects.filter(pk=listing.ticket_id, status=Ticket.Status.LISTED).update(
         status=Ticket.Status.AVAILABLE, updated_at=now
     )
-    audit_log_record(
+    audit_status_change(
         actor=actor,
         action=action,
         entity=listing,
-        changes={"status": {"from": Listing.Status.ACTIVE, "to": status}},
+        old=Listing.Status.ACTIVE,
+        new=status,
         ip_address=ip_address,
     )
-    audit_log_record(
+    audit_status_change(
         actor=actor,
         action="ticket.unlisted",
         entity=listing.ticket,
-        changes={"status": {"from": Ticket.Status.LISTED, "to": Ticket.Status.AVAILABLE}},
+        old=Ticket.Status.LISTED,
+        new=Ticket.Status.AVAILABLE,
         ip_address=ip_address,
     )
     return True

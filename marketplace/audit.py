@@ -21,3 +21,14 @@ def audit_log_record(*, actor, action, entity, changes=None, ip_address=None) ->
         changes=changes or {},
         ip_address=ip_address,
     )
+
+
+def audit_status_change(*, actor, action, entity, old, new, ip_address=None, **changes) -> AuditLog:
+    """Record that `entity`'s status moved from `old` to `new` (plus any other `changes`)."""
+    return audit_log_record(
+        actor=actor,
+        action=action,
+        entity=entity,
+        changes={"status": {"from": old, "to": new}, **changes},
+        ip_address=ip_address,
+    )

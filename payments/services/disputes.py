@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.audit import audit_log_record
+from marketplace.audit import audit_log_record, audit_status_change
 from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
 from messaging.models import Notification
 from messaging.services import notification_create
@@ -131,11 +131,12 @@ def _refund(*, staff, txn: Transaction, from_status: str, note: str, ip_address)
     payout = Payout.objects.filter(transaction=txn).first()
     if payout is not None:
         Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.CANCELLED, updated_at=now)
-        audit_log_record(
+        audit_status_change(
             actor=staff,
             action="payout.cancelled",
             entity=payout,
-            changes={"status": {"from": payout.status, "to": Payout.Status.CANCELLED}},
+            old=payout.status,
+            new=Payout.Status.CANCELLED,
             ip_address=ip_address,
         )
     audit_log_record(
@@ -149,11 +150,12 @@ def _refund(*, staff, txn: Transaction, from_status: str, note: str, ip_address)
         },
         ip_address=ip_address,
     )
-    audit_log_record(
+    audit_status_change(
         actor=staff,
         action="ticket.voided",
         entity=ticket,
-        changes={"status": {"from": ticket.status, "to": Ticket.Status.VOID}},
+        old=ticket.status,
+        new=Ticket.Status.VOID,
         ip_address=ip_address,
     )
     return refund_id
@@ -196,6 +198,24 @@ def _dispute_settle(*, staff, dispute: Dispute, status: str, note: str, ip_addre
     )
 
 
+def _dispute_resolve(*, staff, dispute_id: int, status: str, settle, note: str, ip_address):
+    """Settle an open dispute: `settle(dispute)` moves the money, then the dispute
+    is closed and both parties are told, all in one transaction."""
+    _require_staff(staff)
+    with transaction.atomic():
+        dispute = _locked_open_dispute(dispute_id)
+        settle(dispute)
+        _dispute_settle(
+            staff=staff, dispute=dispute, status=status, note=note, ip_address=ip_address
+        )
+        outcome = "refund" if status == Dispute.Status.RESOLVED_REFUND else "release"
+        _notify_parties(
+            dispute.transaction, dispute, Notification.Type.DISPUTE_RESOLVED, outcome=outcome
+        )
+    dispute.refresh_from_db()
+    return dispute
+
+
 def dispute_resolve_refund(*, staff, dispute_id: int, note: str = "", ip_address=None) -> Dispute:
     """Settle a dispute for the buyer: full Stripe refund, ticket void, payout
     cancelled, transaction refunded. Both parties are notified.
@@ -204,27 +224,20 @@ def dispute_resolve_refund(*, staff, dispute_id: int, note: str = "", ip_address
     settled), PaymentFailed or ServiceUnavailable (Stripe refused or is down:
     nothing changes).
     """
-    _require_staff(staff)
-    with transaction.atomic():
-        dispute = _locked_open_dispute(dispute_id)
-        txn = dispute.transaction
-        _refund(
+    return _dispute_resolve(
+        staff=staff,
+        dispute_id=dispute_id,
+        status=Dispute.Status.RESOLVED_REFUND,
+        settle=lambda dispute: _refund(
             staff=staff,
-            txn=txn,
+            txn=dispute.transaction,
             from_status=Transaction.Status.DISPUTED,
             note=note,
             ip_address=ip_address,
-        )
-        _dispute_settle(
-            staff=staff,
-            dispute=dispute,
-            status=Dispute.Status.RESOLVED_REFUND,
-            note=note,
-            ip_address=ip_address,
-        )
-        _notify_parties(txn, dispute, Notification.Type.DISPUTE_RESOLVED, outcome="refund")
-    dispute.refresh_from_db()
-    return dispute
+        ),
+        note=note,
+        ip_address=ip_address,
+    )
 
 
 def dispute_resolve_release(*, staff, dispute_id: int, note: str = "", ip_address=None) -> Dispute:
@@ -233,28 +246,20 @@ def dispute_resolve_release(*, staff, dispute_id: int, note: str = "", ip_addres
 
     Raises PermissionDenied (not staff), NotFound or ValidationFailed (already settled).
     """
-    _require_staff(staff)
-    with transaction.atomic():
-        dispute = _locked_open_dispute(dispute_id)
-        escrow_release(
+    return _dispute_resolve(
+        staff=staff,
+        dispute_id=dispute_id,
+        status=Dispute.Status.RESOLVED_RELEASE,
+        settle=lambda dispute: escrow_release(
             transaction_id=dispute.transaction_id,
             from_status=Transaction.Status.DISPUTED,
             actor=staff,
             action="transaction.released_by_staff",
             ip_address=ip_address,
-        )
-        _dispute_settle(
-            staff=staff,
-            dispute=dispute,
-            status=Dispute.Status.RESOLVED_RELEASE,
-            note=note,
-            ip_address=ip_address,
-        )
-        _notify_parties(
-            dispute.transaction, dispute, Notification.Type.DISPUTE_RESOLVED, outcome="release"
-        )
-    dispute.refresh_from_db()
-    return dispute
+        ),
+        note=note,
+        ip_address=ip_address,
+    )
 
 
 def transaction_refund(*, staff, transaction_id: int, note: str = "", ip_address=None):

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.audit import audit_log_record
+from marketplace.audit import audit_log_record, audit_status_change
 from marketplace.errors import NotFound, PaymentFailed, ServiceUnavailable, ValidationFailed
 from marketplace.money import money_str
 from messaging.models import Notification
@@ -65,18 +65,20 @@ def escrow_release(
     Payout.objects.filter(pk=payout.pk, status=Payout.Status.HELD).update(
         status=Payout.Status.SCHEDULED, scheduled_at=now, updated_at=now
     )
-    audit_log_record(
+    audit_status_change(
         actor=actor,
         action=action,
         entity=txn,
-        changes={"status": {"from": from_status, "to": Transaction.Status.COMPLETED}},
+        old=from_status,
+        new=Transaction.Status.COMPLETED,
         ip_address=ip_address,
     )
-    audit_log_record(
+    audit_status_change(
         actor=actor,
         action="ticket.delivered",
         entity=ticket,
-        changes={"status": {"from": Ticket.Status.SOLD, "to": Ticket.Status.AVAILABLE}},
+        old=Ticket.Status.SOLD,
+        new=Ticket.Status.AVAILABLE,
         ip_address=ip_address,
     )
     audit_log_record(
@@ -197,11 +199,12 @@ def payout_send(*, payout_id: int) -> bool:
         except PaymentFailed as exc:
             payout.status, payout.failure_message = Payout.Status.FAILED, exc.message[:500]
             payout.save(update_fields=["status", "failure_message", "updated_at"])
-            audit_log_record(
+            audit_status_change(
                 actor=None,
                 action="payout.failed",
                 entity=payout,
-                changes={"status": {"from": Payout.Status.SCHEDULED, "to": Payout.Status.FAILED}},
+                old=Payout.Status.SCHEDULED,
+                new=Payout.Status.FAILED,
             )
             return False
         payout.status, payout.gateway_reference, payout.paid_at = Payout.Status.PAID, reference, now

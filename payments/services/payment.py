@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from listings.models import Listing
-from marketplace.audit import audit_log_record
+from marketplace.audit import audit_log_record, audit_status_change
 from marketplace.errors import ServiceUnavailable
 from marketplace.money import money_str
 from messaging.models import Notification
@@ -81,11 +81,12 @@ def transaction_mark_paid(*, transaction_id: int, payment_intent_id: str, actor=
             entity=txn,
             changes={"status": status_change, "payment_id": payment_intent_id},
         )
-        audit_log_record(
+        audit_status_change(
             actor=actor,
             action="listing.sold",
             entity=listing,
-            changes={"status": {"from": Listing.Status.PENDING, "to": Listing.Status.SOLD}},
+            old=Listing.Status.PENDING,
+            new=Listing.Status.SOLD,
         )
         audit_log_record(
             actor=actor,
@@ -188,18 +189,20 @@ def transaction_release(
             },
             ip_address=ip_address,
         )
-        audit_log_record(
+        audit_status_change(
             actor=actor,
             action="listing.released",
             entity=listing,
-            changes={"status": {"from": Listing.Status.PENDING, "to": listing_status}},
+            old=Listing.Status.PENDING,
+            new=listing_status,
             ip_address=ip_address,
         )
-        audit_log_record(
+        audit_status_change(
             actor=actor,
             action="ticket.released",
             entity=listing.ticket,
-            changes={"status": {"from": Ticket.Status.RESERVED, "to": ticket_status}},
+            old=Ticket.Status.RESERVED,
+            new=ticket_status,
             ip_address=ip_address,
         )
         if txn.payment_id:

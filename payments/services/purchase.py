@@ -18,7 +18,7 @@ from accounts.selectors import user_can_trade
 from events.selectors import event_is_on_sale
 from listings.models import Listing
 from listings.pricing import fee_breakdown
-from marketplace.audit import audit_log_record
+from marketplace.audit import audit_log_record, audit_status_change
 from marketplace.errors import (
     DomainError,
     ListingExpired,
@@ -139,18 +139,20 @@ def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -
             },
             ip_address=ip_address,
         )
-        audit_log_record(
+        audit_status_change(
             actor=buyer,
             action="listing.reserved",
             entity=listing,
-            changes={"status": {"from": Listing.Status.ACTIVE, "to": Listing.Status.PENDING}},
+            old=Listing.Status.ACTIVE,
+            new=Listing.Status.PENDING,
             ip_address=ip_address,
         )
-        audit_log_record(
+        audit_status_change(
             actor=buyer,
             action="ticket.reserved",
             entity=listing.ticket,
-            changes={"status": {"from": Ticket.Status.LISTED, "to": Ticket.Status.RESERVED}},
+            old=Ticket.Status.LISTED,
+            new=Ticket.Status.RESERVED,
             ip_address=ip_address,
         )
     return txn
