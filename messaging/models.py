@@ -41,6 +41,7 @@ class Notification(models.Model):
         PAYOUT = "payout", "Payout"
         LISTING_EXPIRED = "listing_expired", "Listing expired"
         TICKET_RECEIVED = "ticket_received", "Ticket received by transfer"
+        REFUND = "refund", "Refund"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

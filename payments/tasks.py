@@ -4,18 +4,11 @@ Every job takes ids, is idempotent and safe to run twice at once: each item
 moves through a conditional UPDATE or a row lock in its service.
 """
 
-import logging
-
 from celery import shared_task
-from django.db import transaction
 
-from marketplace.audit import audit_log_record
-from marketplace.errors import PaymentFailed, ServiceUnavailable
+from marketplace.errors import ServiceUnavailable
 
-from . import gateway, services
-from .models import Transaction
-
-logger = logging.getLogger(__name__)
+from . import services
 
 JOB_OPTIONS = {"acks_late": True, "time_limit": 300, "soft_time_limit": 240}
 RETRY_OPTIONS = {
@@ -48,43 +41,13 @@ def payout_send(payout_id: int) -> bool:
 
 @shared_task(**JOB_OPTIONS, **RETRY_OPTIONS)
 def payment_intent_cancel(transaction_id: int) -> str:
-    """Cancel the PaymentIntent of a released transaction, so the abandoned
-    checkout can no longer be paid."""
-    txn = Transaction.objects.get(pk=transaction_id)
-    if txn.status != Transaction.Status.CANCELLED or not txn.payment_id:
-        return "skipped"
-    intent = gateway.payment_intent_cancel(transaction_id=txn.pk, payment_intent_id=txn.payment_id)
-    if intent.status == "succeeded":
-        payment_refund_late.delay(txn.pk, txn.payment_id)
-    return intent.status
+    """Cancel the PaymentIntent of a released transaction."""
+    return services.transaction_intent_cancel(transaction_id=transaction_id)
 
 
 @shared_task(**JOB_OPTIONS, **RETRY_OPTIONS)
 def payment_refund_late(transaction_id: int, payment_intent_id: str) -> str:
-    """Refund a payment that succeeded after its reservation had been released
-    (the ticket went back on sale, so the buyer gets their money back)."""
-    try:
-        refund_id = gateway.refund_create(
-            transaction_id=transaction_id, payment_intent_id=payment_intent_id
-        )
-    except PaymentFailed:
-        logger.exception(
-            "Late payment %s of transaction %s not refunded", payment_intent_id, transaction_id
-        )
-        raise
-    with transaction.atomic():
-        txn = Transaction.objects.select_for_update().get(pk=transaction_id)
-        if txn.payment_status != Transaction.PaymentStatus.REFUNDED:
-            audit_log_record(
-                actor=None,
-                action="transaction.late_payment_refunded",
-                entity=txn,
-                changes={
-                    "payment_status": {"from": txn.payment_status, "to": "refunded"},
-                    "payment_id": payment_intent_id,
-                    "refund_id": refund_id,
-                },
-            )
-            txn.payment_status = Transaction.PaymentStatus.REFUNDED
-            txn.save(update_fields=["payment_status", "updated_at"])
-    return refund_id
+    """Refund a payment that succeeded after its reservation had been released."""
+    return services.transaction_refund_late_payment(
+        transaction_id=transaction_id, payment_intent_id=payment_intent_id
+    )

@@ -56,6 +56,13 @@ PAYLOADS = {
     "payout": {"transaction_id": 12, "payout_id": 5, "amount": "50.60", "currency": "EUR"},
     "listing_expired": {"listing_id": 8, "event_name": EVENT},
     "ticket_received": {"ticket_id": 3, "event_name": EVENT, "sender_name": "Sam"},
+    "refund": {
+        "transaction_id": 12,
+        "event_name": EVENT,
+        "price": "55.00",
+        "currency": "EUR",
+        "role": "buyer",
+    },
 }
 
 

@@ -16,8 +16,10 @@ from .escrow import (
 from .payment import (
     reservation_release_expired,
     reservations_release_expired,
+    transaction_intent_cancel,
     transaction_mark_paid,
     transaction_payment_sync,
+    transaction_refund_late_payment,
     transaction_release,
 )
 from .purchase import Purchase, transaction_pay, transaction_purchase
@@ -35,11 +37,13 @@ __all__ = [
     "stripe_event_receive",
     "transaction_auto_confirm",
     "transaction_confirm",
+    "transaction_intent_cancel",
     "transaction_mark_paid",
     "transaction_pay",
     "transaction_payment_sync",
     "transaction_purchase",
     "transaction_refund",
+    "transaction_refund_late_payment",
     "transaction_release",
     "transactions_auto_confirm_due",
 ]

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from marketplace.audit import audit_log_record, audit_status_change
 from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.money import money_str
 from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
@@ -264,13 +265,13 @@ def dispute_resolve_release(*, staff, dispute_id: int, note: str = "", ip_addres
 
 def transaction_refund(*, staff, transaction_id: int, note: str = "", ip_address=None):
     """Staff refund a paid transaction without a dispute (e.g. the event was
-    cancelled). Raises PermissionDenied, NotFound, ValidationFailed (not paid),
-    PaymentFailed or ServiceUnavailable (nothing changes)."""
+    cancelled); both parties are notified. Raises PermissionDenied, NotFound,
+    ValidationFailed (not paid), PaymentFailed or ServiceUnavailable (nothing changes)."""
     _require_staff(staff)
     with transaction.atomic():
         txn = (
             Transaction.objects.select_for_update(of=("self",))
-            .select_related("listing__ticket")
+            .select_related("listing__ticket__event", "buyer", "seller")
             .filter(pk=transaction_id)
             .first()
         )
@@ -288,5 +289,17 @@ def transaction_refund(*, staff, transaction_id: int, note: str = "", ip_address
             note=note,
             ip_address=ip_address,
         )
+        for role, user in (("buyer", txn.buyer), ("seller", txn.seller)):
+            notification_create(
+                user=user,
+                type=Notification.Type.REFUND,
+                payload={
+                    "transaction_id": txn.pk,
+                    "event_name": txn.listing.ticket.event.name,
+                    "price": money_str(txn.final_price),
+                    "currency": txn.currency,
+                    "role": role,
+                },
+            )
     txn.refresh_from_db()
     return txn

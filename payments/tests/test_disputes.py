@@ -164,12 +164,14 @@ def test_stripe_down_during_a_refund_changes_nothing(dispute, staff, settings, d
     assert db_snapshot() == before
 
 
-def test_staff_refund_a_paid_purchase_without_dispute(paid, staff):
+def test_staff_refund_a_paid_purchase_without_dispute(paid, staff, buyer, seller):
     transaction_refund(staff=staff, transaction_id=paid.pk, note="Event postponed.")
 
     paid.refresh_from_db()
     assert paid.status == Transaction.Status.REFUNDED
     assert Ticket.objects.get(pk=paid.listing.ticket_id).status == Ticket.Status.VOID
+    assert buyer.notifications.get(type="refund").payload["role"] == "buyer"
+    assert seller.notifications.get(type="refund").payload["role"] == "seller"
 
 
 def _admin_action(client, staff, url, action, ids, confirm=False, note=""):

@@ -13,7 +13,9 @@ from payments.services import (
     payouts_send_scheduled,
     reservations_release_expired,
     transaction_confirm,
+    transaction_mark_paid,
     transaction_purchase,
+    transaction_release,
     transactions_auto_confirm_due,
 )
 from payments.tests.conftest import past_event
@@ -139,6 +141,27 @@ def test_a_reservation_paid_just_before_release_is_paid_not_released(buyer, list
     assert reservations_release_expired() == 0
 
     assert Transaction.objects.get(pk=txn.pk).status == Transaction.Status.PAID
+
+
+def test_a_payment_that_succeeds_after_the_release_is_refunded(
+    buyer, listing, django_capture_on_commit_callbacks
+):
+    txn = transaction_purchase(buyer=buyer, listing_id=listing.pk).transaction
+    transaction_release(transaction_id=txn.pk, reason="reservation_expired")
+    # The buyer's card goes through at Stripe after all (a slow checkout page).
+    client = gateway.stripe_client()
+    client.v1.payment_intents.update(txn.payment_id, params={"payment_method": "pm_card_visa"})
+    client.v1.payment_intents.confirm(txn.payment_id)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert not transaction_mark_paid(transaction_id=txn.pk, payment_intent_id=txn.payment_id)
+
+    txn.refresh_from_db()
+    assert (txn.status, txn.payment_status) == ("cancelled", "refunded")
+    refunds = client.v1.refunds.list(params={"payment_intent": txn.payment_id})
+    assert [r.amount for r in refunds.data] == [5500]
+    assert buyer.notifications.filter(type="refund").count() == 1
+    assert listing.ticket.owner != buyer
 
 
 def test_a_released_reservation_whose_event_started_expires_the_listing(buyer, listing):
