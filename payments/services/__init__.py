@@ -14,15 +14,17 @@ from .escrow import (
     transactions_auto_confirm_due,
 )
 from .payment import (
-    reservation_release_expired,
-    reservations_release_expired,
-    transaction_intent_cancel,
     transaction_mark_paid,
     transaction_payment_sync,
-    transaction_refund_late_payment,
     transaction_release,
 )
 from .purchase import Purchase, transaction_pay, transaction_purchase
+from .reservations import (
+    reservation_release_expired,
+    reservations_release_expired,
+    transaction_intent_cancel,
+    transaction_refund_late_payment,
+)
 from .webhooks import stripe_event_receive
 
 __all__ = [

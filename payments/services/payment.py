@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from listings.models import Listing
 from marketplace.audit import audit_log_record, audit_status_change
-from marketplace.errors import ServiceUnavailable
 from marketplace.money import money_str
 from messaging.models import Notification
 from messaging.services import notification_create
@@ -26,7 +25,7 @@ logger = logging.getLogger(__name__)
 INTENT_FAILED = ("requires_payment_method", "canceled")
 
 
-def _payment_payload(txn: Transaction, **extra) -> dict:
+def payment_payload(txn: Transaction, **extra) -> dict:
     return {
         "transaction_id": txn.pk,
         "event_name": txn.listing.ticket.event.name,
@@ -106,7 +105,7 @@ def transaction_mark_paid(*, transaction_id: int, payment_intent_id: str, actor=
         notification_create(
             user=txn.buyer,
             type=Notification.Type.PAYMENT,
-            payload=_payment_payload(txn, role="buyer"),
+            payload=payment_payload(txn, role="buyer"),
         )
         notification_create(
             user=txn.buyer,
@@ -120,7 +119,7 @@ def transaction_mark_paid(*, transaction_id: int, payment_intent_id: str, actor=
         notification_create(
             user=txn.seller,
             type=Notification.Type.PURCHASE,
-            payload=_payment_payload(txn, payout=money_str(txn.seller_payout)),
+            payload=payment_payload(txn, payout=money_str(txn.seller_payout)),
         )
     return True
 
@@ -244,89 +243,3 @@ def transaction_payment_sync(*, transaction_id: int) -> Transaction:
         return txn
     intent = gateway.payment_intent_retrieve(payment_intent_id=txn.payment_id)
     return transaction_apply_intent(transaction_id=txn.pk, intent=intent)
-
-
-def reservation_release_expired(*, transaction_id: int) -> bool:
-    """Release one reservation whose time is up: cancel its PaymentIntent at
-    Stripe first, then the transaction. If Stripe says the payment succeeded
-    meanwhile, the transaction is paid instead. Safe to run twice at once.
-
-    Returns True when this call released it.
-    """
-    txn = Transaction.objects.filter(
-        pk=transaction_id,
-        status=Transaction.Status.PENDING_PAYMENT,
-        reserved_until__lte=timezone.now(),
-    ).first()
-    if txn is None:
-        return False
-    if txn.payment_id:
-        try:
-            intent = gateway.payment_intent_cancel(
-                transaction_id=txn.pk, payment_intent_id=txn.payment_id
-            )
-        except ServiceUnavailable:
-            logger.warning("Reservation %s kept: Stripe unreachable, retried later.", txn.pk)
-            return False
-        if intent.status == "succeeded":
-            transaction_mark_paid(transaction_id=txn.pk, payment_intent_id=intent.id)
-            return False
-    return transaction_release(transaction_id=txn.pk, reason="reservation_expired")
-
-
-def reservations_release_expired(*, limit: int = 500) -> int:
-    due = Transaction.objects.filter(
-        status=Transaction.Status.PENDING_PAYMENT, reserved_until__lte=timezone.now()
-    ).values_list("pk", flat=True)[:limit]
-    return sum(reservation_release_expired(transaction_id=pk) for pk in list(due))
-
-
-def transaction_refund_late_payment(*, transaction_id: int, payment_intent_id: str) -> str:
-    """Refund in full a payment that succeeded after its reservation was released
-    (the ticket went back on sale); the buyer is told. Safe to run twice: the
-    refund's idempotency key comes from the transaction. Returns the refund id.
-
-    Raises PaymentFailed or ServiceUnavailable (the task retries the latter).
-    """
-    refund_id = gateway.refund_create(
-        transaction_id=transaction_id, payment_intent_id=payment_intent_id
-    )
-    with transaction.atomic():
-        txn = (
-            Transaction.objects.select_for_update(of=("self",))
-            .select_related("listing__ticket__event", "buyer")
-            .get(pk=transaction_id)
-        )
-        if txn.payment_status == Transaction.PaymentStatus.REFUNDED:
-            return refund_id
-        audit_log_record(
-            actor=None,
-            action="transaction.late_payment_refunded",
-            entity=txn,
-            changes={
-                "payment_status": {"from": txn.payment_status, "to": "refunded"},
-                "payment_id": payment_intent_id,
-                "refund_id": refund_id,
-            },
-        )
-        txn.payment_status = Transaction.PaymentStatus.REFUNDED
-        txn.save(update_fields=["payment_status", "updated_at"])
-        notification_create(
-            user=txn.buyer,
-            type=Notification.Type.REFUND,
-            payload=_payment_payload(txn, role="buyer"),
-        )
-    return refund_id
-
-
-def transaction_intent_cancel(*, transaction_id: int) -> str:
-    """Cancel the PaymentIntent of a released transaction, so the abandoned
-    checkout can no longer be paid; if it was paid meanwhile, refund it.
-    Returns the PaymentIntent's final status ("skipped" when there is none)."""
-    txn = Transaction.objects.get(pk=transaction_id)
-    if txn.status != Transaction.Status.CANCELLED or not txn.payment_id:
-        return "skipped"
-    intent = gateway.payment_intent_cancel(transaction_id=txn.pk, payment_intent_id=txn.payment_id)
-    if intent.status == "succeeded":
-        transaction_refund_late_payment(transaction_id=txn.pk, payment_intent_id=txn.payment_id)
-    return intent.status

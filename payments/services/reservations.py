@@ -1,0 +1,104 @@
+"""The end of a reservation: released when its time is up, its PaymentIntent
+cancelled, and a payment that still succeeds afterwards refunded."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from marketplace.audit import audit_log_record
+from marketplace.errors import ServiceUnavailable
+from messaging.models import Notification
+from messaging.services import notification_create
+from payments import gateway
+from payments.models import Transaction
+
+from .payment import payment_payload, transaction_mark_paid, transaction_release
+
+logger = logging.getLogger(__name__)
+
+
+def reservation_release_expired(*, transaction_id: int) -> bool:
+    """Release one reservation whose time is up: cancel its PaymentIntent at
+    Stripe first, then the transaction. If Stripe says the payment succeeded
+    meanwhile, the transaction is paid instead. Safe to run twice at once.
+
+    Returns True when this call released it.
+    """
+    txn = Transaction.objects.filter(
+        pk=transaction_id,
+        status=Transaction.Status.PENDING_PAYMENT,
+        reserved_until__lte=timezone.now(),
+    ).first()
+    if txn is None:
+        return False
+    if txn.payment_id:
+        try:
+            intent = gateway.payment_intent_cancel(
+                transaction_id=txn.pk, payment_intent_id=txn.payment_id
+            )
+        except ServiceUnavailable:
+            logger.warning("Reservation %s kept: Stripe unreachable, retried later.", txn.pk)
+            return False
+        if intent.status == "succeeded":
+            transaction_mark_paid(transaction_id=txn.pk, payment_intent_id=intent.id)
+            return False
+    return transaction_release(transaction_id=txn.pk, reason="reservation_expired")
+
+
+def reservations_release_expired(*, limit: int = 500) -> int:
+    due = Transaction.objects.filter(
+        status=Transaction.Status.PENDING_PAYMENT, reserved_until__lte=timezone.now()
+    ).values_list("pk", flat=True)[:limit]
+    return sum(reservation_release_expired(transaction_id=pk) for pk in list(due))
+
+
+def transaction_refund_late_payment(*, transaction_id: int, payment_intent_id: str) -> str:
+    """Refund in full a payment that succeeded after its reservation was released
+    (the ticket went back on sale); the buyer is told. Safe to run twice: the
+    refund's idempotency key comes from the transaction. Returns the refund id.
+
+    Raises PaymentFailed or ServiceUnavailable (the task retries the latter).
+    """
+    refund_id = gateway.refund_create(
+        transaction_id=transaction_id, payment_intent_id=payment_intent_id
+    )
+    with transaction.atomic():
+        txn = (
+            Transaction.objects.select_for_update(of=("self",))
+            .select_related("listing__ticket__event", "buyer")
+            .get(pk=transaction_id)
+        )
+        if txn.payment_status == Transaction.PaymentStatus.REFUNDED:
+            return refund_id
+        audit_log_record(
+            actor=None,
+            action="transaction.late_payment_refunded",
+            entity=txn,
+            changes={
+                "payment_status": {"from": txn.payment_status, "to": "refunded"},
+                "payment_id": payment_intent_id,
+                "refund_id": refund_id,
+            },
+        )
+        txn.payment_status = Transaction.PaymentStatus.REFUNDED
+        txn.save(update_fields=["payment_status", "updated_at"])
+        notification_create(
+            user=txn.buyer,
+            type=Notification.Type.REFUND,
+            payload=payment_payload(txn, role="buyer"),
+        )
+    return refund_id
+
+
+def transaction_intent_cancel(*, transaction_id: int) -> str:
+    """Cancel the PaymentIntent of a released transaction, so the abandoned
+    checkout can no longer be paid; if it was paid meanwhile, refund it.
+    Returns the PaymentIntent's final status ("skipped" when there is none)."""
+    txn = Transaction.objects.get(pk=transaction_id)
+    if txn.status != Transaction.Status.CANCELLED or not txn.payment_id:
+        return "skipped"
+    intent = gateway.payment_intent_cancel(transaction_id=txn.pk, payment_intent_id=txn.payment_id)
+    if intent.status == "succeeded":
+        transaction_refund_late_payment(transaction_id=txn.pk, payment_intent_id=txn.payment_id)
+    return intent.status
