@@ -17,6 +17,23 @@ def _ip(request):
     return request.META.get("REMOTE_ADDR") or None
 
 
+REFUND_EXPLANATION = (
+    "The buyer gets the full price back through Stripe, the ticket becomes void and the "
+    "seller's payout is cancelled. Both are told. This cannot be undone."
+)
+
+
+def _refund_action(admin_, request, queryset, perform):
+    return confirm_then(
+        admin_,
+        request,
+        queryset,
+        title="Refund the buyer",
+        explanation=REFUND_EXPLANATION,
+        perform=perform,
+    )
+
+
 TRANSACTION_MONEY = ("final_price", "platform_fee", "seller_payout")
 
 
@@ -88,15 +105,10 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Refund the buyer in full (paid, undisputed purchases)")
     def refund(self, request, queryset):
-        return confirm_then(
+        return _refund_action(
             self,
             request,
             queryset,
-            title="Refund the buyer",
-            explanation=(
-                "Each buyer gets the full price back through Stripe, the ticket becomes "
-                "void and the seller's payout is cancelled. This cannot be undone."
-            ),
             perform=lambda txn, note: services.transaction_refund(
                 staff=request.user, transaction_id=txn.pk, note=note, ip_address=_ip(request)
             ),
@@ -216,15 +228,10 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Settle for the buyer: refund in full, void the ticket")
     def resolve_refund(self, request, queryset):
-        return confirm_then(
+        return _refund_action(
             self,
             request,
             queryset,
-            title="Refund the buyer",
-            explanation=(
-                "The buyer gets the full price back through Stripe, the ticket becomes void "
-                "and the seller's payout is cancelled. Both are told. This cannot be undone."
-            ),
             perform=lambda dispute, note: services.dispute_resolve_refund(
                 staff=request.user, dispute_id=dispute.pk, note=note, ip_address=_ip(request)
             ),
