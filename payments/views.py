@@ -10,22 +10,28 @@ from .services import stripe_event_receive
 MAX_WEBHOOK_BYTES = 512 * 1024
 
 
+def _refused(message: str, *, status: int) -> JsonResponse:
+    return JsonResponse(
+        {"success": False, "error": {"code": "VALIDATION_ERROR", "message": message}},
+        status=status,
+    )
+
+
 @csrf_exempt  # Stripe cannot send our CSRF token; the signature authenticates it.
 @require_POST
 def stripe_webhook(request):
     """Stripe's webhook: 200 once the event is recorded (or was already), 400
     when the signature is wrong; any other failure answers 500 so Stripe retries."""
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_WEBHOOK_BYTES:
-        return JsonResponse(
-            {"success": False, "error": {"code": "VALIDATION_ERROR", "message": "Too large."}},
-            status=413,
-        )
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _refused("The request's length is not a number.", status=400)
+    if declared > MAX_WEBHOOK_BYTES:
+        return _refused("Too large.", status=413)
     try:
         new = stripe_event_receive(
             payload=request.body, signature=request.headers.get("Stripe-Signature", "")
         )
     except ValidationFailed as exc:
-        return JsonResponse(
-            {"success": False, "error": {"code": exc.code, "message": exc.message}}, status=400
-        )
+        return _refused(exc.message, status=400)
     return JsonResponse({"success": True, "data": {"received": True, "replay": not new}})

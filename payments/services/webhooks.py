@@ -31,6 +31,22 @@ def _transaction_of(intent: dict) -> Transaction | None:
     return None
 
 
+def _event_checked(event: dict) -> dict:
+    """The event, if it has the fields we read: an id, a type, and for a
+    PaymentIntent event the PaymentIntent's id. A signed event without them is
+    refused like a bad signature, so no malformed body can end in a 500."""
+    kind = event.get("type")
+    valid = isinstance(event.get("id"), str) and event["id"] and isinstance(kind, str)
+    if valid and kind.startswith("payment_intent."):
+        intent = (event.get("data") or {}).get("object")
+        valid = isinstance(intent, dict) and isinstance(intent.get("id"), str)
+    if not valid:
+        raise ValidationFailed(
+            "The webhook body is not a Stripe event.", details={"reason": "INVALID_EVENT"}
+        )
+    return event
+
+
 def _apply(event: dict) -> None:
     kind = event["type"]
     if not kind.startswith("payment_intent."):
@@ -70,7 +86,7 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> bool:
             "The webhook signature or body is not valid.",
             details={"reason": "INVALID_SIGNATURE"},
         ) from exc
-    data = event.to_dict()
+    data = _event_checked(event.to_dict())
     try:
         with transaction.atomic():
             # The unique event id is the replay guard: a second delivery, even

@@ -107,6 +107,44 @@ def test_bad_signature_answers_400_and_changes_nothing(client, pending, case, db
     assert db_snapshot() == before
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"object": "event", "type": "payment_intent.succeeded"},
+        {"id": "evt_4", "object": "event"},
+        {"id": "evt_5", "object": "event", "type": "payment_intent.succeeded"},
+        {"id": "evt_6", "object": "event", "type": "payment_intent.succeeded", "data": {}},
+        {"id": 7, "object": "event", "type": "charge.refunded"},
+    ],
+    ids=["no id", "no type", "no data", "no payment intent", "id not a string"],
+)
+def test_a_signed_body_that_is_not_a_stripe_event_answers_400(client, pending, body, db_snapshot):
+    before = db_snapshot()
+
+    response = _post(client, body)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert db_snapshot() == before
+
+
+def test_other_stripe_events_are_recorded_and_change_nothing_else(client, pending, db_snapshot):
+    before = db_snapshot()
+
+    response = _post(client, {"id": "evt_8", "object": "event", "type": "charge.refunded"})
+
+    assert response.status_code == 200
+    after = db_snapshot()
+    assert len(after.pop("stripe_events")) == len(before.pop("stripe_events")) + 1
+    assert after == before
+
+
+def test_a_malformed_content_length_is_not_a_server_error(client, pending):
+    response = client.post(URL, data="{}", content_type="application/json", CONTENT_LENGTH="lots")
+
+    assert response.status_code == 400
+
+
 def test_webhook_only_accepts_post(client):
     assert client.get(URL).status_code == 405
 
