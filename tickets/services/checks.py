@@ -4,9 +4,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.files import File
-from django.utils import timezone
 
 from events.models import Event
+from events.selectors import event_is_on_sale
 from marketplace.errors import (
     ValidationFailed,
 )
@@ -37,6 +37,10 @@ def invalid(field: str, reason: str, message: str, **extra):
 
 
 def event_check_open(*, event: Event) -> None:
+    """Tickets are uploaded for events on sale (the rule of events.selectors),
+    with the reason when the event is not."""
+    if event_is_on_sale(event=event):
+        return
     if event.status != Event.Status.PUBLISHED:
         raise invalid(
             "event",
@@ -44,8 +48,7 @@ def event_check_open(*, event: Event) -> None:
             "Tickets can only be uploaded for published events.",
             status=event.status,
         )
-    if event.starts_at <= timezone.now():
-        raise invalid("event", "EVENT_STARTED", "This event has already started.")
+    raise invalid("event", "EVENT_STARTED", "This event has already started.")
 
 
 def face_value_clean(value) -> Decimal:
