@@ -80,24 +80,25 @@ def test_a_message_of_exactly_the_maximum_length_is_accepted(txn, settings):
     assert len(message.body) == settings.MESSAGE_MAX_LENGTH
 
 
-def test_someone_else_cannot_write_and_learns_nothing(txn, messaging_rows):
-    before = messaging_rows()
+def test_someone_else_cannot_write_and_learns_nothing(txn, db_snapshot):
+    strangers = (UserFactory(), StaffFactory())
+    before = db_snapshot()
 
-    for stranger in (UserFactory(), StaffFactory()):
+    for stranger in strangers:
         with pytest.raises(NotFound) as error:
             message_send(sender=stranger, transaction=txn, body="Hi")
         assert error.value.code == "NOT_FOUND"
         assert error.value.message == "Transaction not found."
 
-    assert messaging_rows() == before
+    assert db_snapshot() == before
 
 
 @pytest.mark.parametrize(
     ("body", "reason"),
     [("", "EMPTY"), ("   \n\t ", "EMPTY"), ("a" * 2001, "TOO_LONG")],
 )
-def test_an_empty_or_too_long_body_is_refused(txn, messaging_rows, body, reason):
-    before = messaging_rows()
+def test_an_empty_or_too_long_body_is_refused(txn, db_snapshot, body, reason):
+    before = db_snapshot()
 
     with pytest.raises(ValidationFailed) as error:
         message_send(sender=txn.buyer, transaction=txn, body=body)
@@ -106,32 +107,32 @@ def test_an_empty_or_too_long_body_is_refused(txn, messaging_rows, body, reason)
     assert error.value.details["field"] == "body"
     assert error.value.details["reason"] == reason
     assert error.value.details["maxLength"] == 2000
-    assert messaging_rows() == before
+    assert db_snapshot() == before
 
 
 @pytest.mark.parametrize("status", ["suspended", "banned"])
-def test_a_blocked_account_cannot_send(txn, messaging_rows, status):
+def test_a_blocked_account_cannot_send(txn, db_snapshot, status):
     txn.buyer.status = status
     txn.buyer.save(update_fields=["status"])
-    before = messaging_rows()
+    before = db_snapshot()
 
     with pytest.raises(PermissionDenied):
         message_send(sender=txn.buyer, transaction=txn, body="Hello?")
 
-    assert messaging_rows() == before
+    assert db_snapshot() == before
 
 
-def test_a_cancelled_purchase_closes_the_conversation(txn, messaging_rows):
+def test_a_cancelled_purchase_closes_the_conversation(txn, db_snapshot):
     # The caller's instance is stale: the purchase was cancelled meanwhile.
     Transaction.objects.filter(pk=txn.pk).update(status=Transaction.Status.CANCELLED)
-    before = messaging_rows()
+    before = db_snapshot()
 
     with pytest.raises(ValidationFailed) as error:
         message_send(sender=txn.buyer, transaction=txn, body="Still there?")
 
     assert error.value.code == "VALIDATION_ERROR"
     assert error.value.details == {"field": "transaction", "reason": "TRANSACTION_CANCELLED"}
-    assert messaging_rows() == before
+    assert db_snapshot() == before
 
 
 def test_the_recipient_marks_a_message_read_once_with_its_notification(txn):
@@ -150,16 +151,16 @@ def test_the_recipient_marks_a_message_read_once_with_its_notification(txn):
 
 
 @pytest.mark.parametrize("who", ["sender", "stranger", "staff"])
-def test_only_the_recipient_may_mark_a_message_read(txn, messaging_rows, who):
+def test_only_the_recipient_may_mark_a_message_read(txn, db_snapshot, who):
     message = MessageFactory(transaction=txn, sender=txn.buyer)
     user = {"sender": txn.buyer, "stranger": UserFactory(), "staff": StaffFactory()}[who]
-    before = messaging_rows()
+    before = db_snapshot()
 
     with pytest.raises(NotFound) as error:
         message_mark_read(user=user, message=message)
 
     assert error.value.code == "NOT_FOUND"
-    assert messaging_rows() == before
+    assert db_snapshot() == before
 
 
 def test_the_thread_is_oldest_first_for_both_parties_and_staff(txn, django_assert_num_queries):

@@ -176,15 +176,16 @@ def test_owner_marks_a_notification_read_once():
     assert notification.read_at == read_at
 
 
-def test_someone_elses_notification_is_not_found_and_stays_unread(messaging_rows):
+def test_someone_elses_notification_is_not_found_and_stays_unread(db_snapshot):
     notification = NotificationFactory()
-    before = messaging_rows()
+    stranger = UserFactory()
+    before = db_snapshot()
 
     with pytest.raises(NotFound) as error:
-        notification_mark_read(user=UserFactory(), notification=notification)
+        notification_mark_read(user=stranger, notification=notification)
 
     assert error.value.code == "NOT_FOUND"
-    assert messaging_rows() == before
+    assert db_snapshot() == before
 
 
 def test_mark_all_read_counts_only_the_users_unread_notifications():

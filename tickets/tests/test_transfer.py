@@ -1,12 +1,11 @@
-import threading
 import time
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from conftest import run_in_threads
 from marketplace.errors import NotFound, PermissionDenied, TicketNotAvailable, ValidationFailed
 from marketplace.models import AuditLog
 from tickets.models import Ticket
@@ -214,30 +213,22 @@ def test_racing_transfers_of_one_ticket_hand_it_over_once(monkeypatch):
         time.sleep(0.05)
 
     monkeypatch.setattr(services, "_transferable_check", slow_check)
-    barrier = threading.Barrier(len(recipients))
-    outcomes = Counter()
-    lock = threading.Lock()
-
-    def attempt(recipient):
-        try:
-            barrier.wait(timeout=10)
-            ticket_transfer(owner=ticket.owner, ticket=ticket, recipient_email=recipient.email)
-            outcome = "transferred"
-        except (TicketNotAvailable, NotFound) as exc:
-            outcome = type(exc).__name__
-        except Exception as exc:
-            outcome = f"error: {exc!r}"
-        finally:
-            connection.close()
-        with lock:
-            outcomes[outcome] += 1
 
     # when
-    threads = [threading.Thread(target=attempt, args=(r,)) for r in recipients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results, _ = run_in_threads(
+        [
+            lambda r=r: ticket_transfer(owner=ticket.owner, ticket=ticket, recipient_email=r.email)
+            for r in recipients
+        ]
+    )
+    outcomes = Counter(
+        "transferred"
+        if isinstance(r, Ticket)
+        else type(r).__name__
+        if isinstance(r, TicketNotAvailable | NotFound)
+        else f"error: {r!r}"
+        for r in results
+    )
 
     # then
     print(f"\n[transfer race] attempts={len(recipients)} outcomes={dict(outcomes)}")

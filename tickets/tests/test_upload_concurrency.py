@@ -8,7 +8,6 @@ does not depend on thread scheduling. The first test shows the race is real
 without the partial unique index; the next ones that the index settles it.
 """
 
-import threading
 import time
 from collections import Counter
 
@@ -16,6 +15,7 @@ import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
+from conftest import run_in_threads
 from events.tests.factories import EventFactory
 from marketplace.errors import DuplicateTicket
 from marketplace.models import AuditLog
@@ -29,33 +29,23 @@ BARCODE = "RACE-0000-0000-4242"
 
 def race(*, event, owners) -> tuple[Counter, float]:
     """Upload BARCODE for `event` once per owner, all at once; count the outcomes."""
-    barrier = threading.Barrier(len(owners))
-    outcomes = Counter()
-    lock = threading.Lock()
-
-    def attempt(owner):
-        try:
-            barrier.wait(timeout=10)
-            services.ticket_upload(
+    results, elapsed = run_in_threads(
+        [
+            lambda owner=owner: services.ticket_upload(
                 owner=owner, event=event, face_value="40.00", barcode=BARCODE, file=upload()
             )
-            outcome = "ticket"
-        except DuplicateTicket:
-            outcome = "duplicate"
-        except Exception as exc:  # counted, and shown by the assertion below
-            outcome = f"error: {exc!r}"
-        finally:
-            connection.close()  # this thread's own session
-        with lock:
-            outcomes[outcome] += 1
+            for owner in owners
+        ]
+    )
 
-    threads = [threading.Thread(target=attempt, args=(owner,)) for owner in owners]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes, time.perf_counter() - started
+    def outcome(result):
+        if isinstance(result, Ticket):
+            return "ticket"
+        if isinstance(result, DuplicateTicket):
+            return "duplicate"
+        return f"error: {result!r}"  # counted, and shown by the assertions
+
+    return Counter(outcome(r) for r in results), elapsed
 
 
 def report(label: str, outcomes: Counter, elapsed: float) -> None:
