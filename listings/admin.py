@@ -1,12 +1,12 @@
 from django.contrib import admin
 
-from marketplace.admin import ReadOnlyAdminMixin, money
+from marketplace.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, money
 
 from .models import Listing
 
 
 @admin.register(Listing)
-class ListingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ListingAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: a listing's price and status change only through the listing
     services, which check the price caps and write the audit trail."""
 
@@ -23,10 +23,7 @@ class ListingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "ticket__event__category", "listed_at", "expires_at")
     search_fields = ("ticket__event__name", "seller__email", "=ticket__barcode_last4")
     date_hierarchy = "listed_at"
-    ordering = ("-id",)
     list_select_related = ("ticket__event", "seller")
-    list_per_page = 50
-    show_full_result_count = False
     fields = (
         "ticket",
         "seller",

@@ -1,24 +1,20 @@
 from django.contrib import admin
 from django.utils.text import Truncator
 
-from marketplace.admin import ReadOnlyAdminMixin
+from marketplace.admin import LargeTableAdminMixin, ReadOnlyAdminMixin
 
 from .models import Email, Message, Notification
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class MessageAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: messages are the evidence staff weigh in a dispute."""
 
     list_display = ("__str__", "transaction", "sender", "excerpt", "read_at", "created_at")
     list_filter = ("created_at", "read_at")
     search_fields = ("sender__email", "body", "=transaction__payment_id")
     date_hierarchy = "created_at"
-    # Newest first; the primary key orders like created_at and is indexed.
-    ordering = ("-id",)
     list_select_related = ("transaction", "sender")
-    list_per_page = 50
-    show_full_result_count = False
     fields = ("transaction", "sender", "body", "read_at", "created_at")
 
     @admin.display(description="message")
@@ -27,31 +23,23 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class NotificationAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "user", "type", "read_at", "created_at")
     list_filter = ("type", "created_at", "read_at")
     search_fields = ("user__email",)
     date_hierarchy = "created_at"
-    # Newest first; the primary key orders like created_at and is indexed.
-    ordering = ("-id",)
     list_select_related = ("user",)
-    list_per_page = 50
-    show_full_result_count = False
     fields = ("user", "type", "payload", "read_at", "created_at")
 
 
 @admin.register(Email)
-class EmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EmailAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the outbox is written by the services and the email task."""
 
     list_display = ("to", "subject", "status", "attempts", "created_at", "sent_at")
     list_filter = ("status", "created_at")
     search_fields = ("to", "subject", "=claimed_by")
     date_hierarchy = "created_at"
-    # Newest first; the primary key orders like created_at and is indexed.
-    ordering = ("-id",)
-    list_per_page = 50
-    show_full_result_count = False
     fields = (
         "notification",
         "to",

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from marketplace.admin import (
     AuditedAdminMixin,
+    LargeTableAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
     confirm_then,
@@ -67,7 +68,7 @@ class MessageInline(ReadOnlyInline):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransactionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: money and statuses move only through the payment services and
     Stripe's webhooks (escrow, refunds, payouts)."""
 
@@ -89,10 +90,7 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "listing__ticket__event__name",
     )
     date_hierarchy = "created_at"
-    ordering = ("-id",)
     list_select_related = ("listing__ticket__event", "buyer", "seller")
-    list_per_page = 50
-    show_full_result_count = False
     fieldsets = (
         (None, {"fields": ("listing", "buyer", "seller")}),
         ("Money", {"fields": ("final_price_display", "platform_fee_display", "payout_display")}),
@@ -132,7 +130,7 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PayoutAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: payouts are scheduled and paid when the escrow releases."""
 
     list_display = (
@@ -147,10 +145,7 @@ class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "scheduled_at", "paid_at")
     search_fields = ("seller__email", "=gateway_reference", "=transaction__payment_id")
     date_hierarchy = "created_at"
-    ordering = ("-id",)
     list_select_related = ("transaction", "seller")
-    list_per_page = 50
-    show_full_result_count = False
     fields = (
         "transaction",
         "seller",

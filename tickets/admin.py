@@ -1,13 +1,13 @@
 from django.contrib import admin
 
-from marketplace.admin import AuditedAdminMixin, money
+from marketplace.admin import AuditedAdminMixin, LargeTableAdminMixin, money
 
 from .barcodes import barcode_hash
 from .models import Ticket
 
 
 @admin.register(Ticket)
-class TicketAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class TicketAdmin(LargeTableAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """Staff may correct how a ticket is described (type, section, row, seat).
 
     Its event, owner, face value and status change only through the ticket
@@ -28,11 +28,7 @@ class TicketAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "ticket_type", "event__category", "created_at")
     search_fields = ("=barcode_last4", "event__name", "owner__email", "section")
     date_hierarchy = "created_at"
-    # Newest first; the primary key orders like created_at and is indexed.
-    ordering = ("-id",)
     list_select_related = ("event", "owner")
-    list_per_page = 50
-    show_full_result_count = False
     fields = (
         "event",
         "owner",
