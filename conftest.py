@@ -110,3 +110,26 @@ def wait_for(condition, *, timeout: float = 20.0, what: str = "the condition") -
             return
         time.sleep(0.1)
     raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")
+
+
+@pytest.fixture
+def api():
+    """An API client with no credentials."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) -> an API client sending that user's access token."""
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    def client_for(user):
+        client = APIClient()
+        token = RefreshToken.for_user(user).access_token
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return client_for

@@ -1,5 +1,9 @@
 """Reads about users that the pages, the API and the services share."""
 
+from django.db.models import Q, QuerySet
+
+from marketplace.errors import NotFound
+
 from .models import User
 
 # Accounts in these statuses can neither buy nor sell (ARCHITECTURE.md, "Purchase").
@@ -14,3 +18,23 @@ def user_can_trade(*, user: User) -> bool:
 def user_can_organize(*, user: User) -> bool:
     """Whether `user` may create events: organizers and admins (ARCHITECTURE.md, rule 10)."""
     return user.role in (User.Role.ORGANIZER, User.Role.ADMIN)
+
+
+def user_get(*, user_id: int) -> User:
+    """An account by id; NotFound if there is none."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound("User not found.")
+    return user
+
+
+def user_list(*, q: str = "", role: str = "", status: str = "") -> QuerySet[User]:
+    """Accounts for staff, newest first, narrowed by text (email or name), role and status."""
+    users = User.objects.order_by("-created_at", "-id")
+    if q:
+        users = users.filter(Q(email__icontains=q) | Q(name__icontains=q))
+    if role:
+        users = users.filter(role=role)
+    if status:
+        users = users.filter(status=status)
+    return users

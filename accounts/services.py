@@ -1,10 +1,23 @@
-from django.db import transaction
+import json
+import re
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from marketplace.audit import audit_log_record
 from marketplace.errors import PermissionDenied, ValidationFailed
 
 from .models import User
+
+VERIFICATION_SALT = "encore.accounts.email-verification"
+PROFILE_FIELDS = ("name", "phone", "avatar_url", "preferences")
+PHONE_PATTERN = re.compile(r"^\+?[0-9 ()./-]{6,31}$")
+PREFERENCES_MAX_CHARS = 4000
 
 
 def user_record_login(*, user: User) -> None:
@@ -45,5 +58,162 @@ def user_set_status(*, actor: User, user: User, status: str, reason: str = "", i
                 changes={"status": {"from": previous, "to": status}, "reason": reason},
                 ip_address=ip_address,
             )
+    user.refresh_from_db()
+    return user
+
+
+def _email_send(*, user: User, template: str, **context) -> None:
+    from messaging.services import email_enqueue
+
+    context = {"user": user, **context}
+    subject = render_to_string(f"emails/accounts/{template}_subject.txt", context)
+    body = render_to_string(f"emails/accounts/{template}_body.txt", context)
+    email_enqueue(to=user.email, subject=" ".join(subject.split()), body=body.strip() + "\n")
+
+
+def _password_check(*, password: str, user: User) -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(
+            "Choose a stronger password.",
+            details={"field": "password", "reason": "WEAK_PASSWORD", "messages": exc.messages},
+        ) from exc
+
+
+def user_register(
+    *, email: str, password: str, name: str = "", phone: str = "", ip_address=None
+) -> User | None:
+    """Open an account (role user, status active, email not yet verified) and
+    email its verification code.
+
+    The answer does not tell whether the address was free: when it already
+    has an account, nothing is created, None is returned and the address's
+    owner is told by email (no account enumeration). Raises ValidationFailed
+    (weak password, bad phone) before looking the address up.
+    """
+    email = User.objects.normalize_email(email)
+    candidate = User(email=email, name=name.strip(), phone=phone.strip())
+    _password_check(password=password, user=candidate)
+    _phone_check(candidate.phone)
+    with transaction.atomic():
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is None:
+            try:
+                # A savepoint: a racing registration of the same address
+                # trips the unique index and is answered like a taken one.
+                with transaction.atomic():
+                    candidate.set_password(password)
+                    candidate.save()
+            except IntegrityError:
+                existing = User.objects.filter(email__iexact=email).first()
+        if existing is not None:
+            _email_send(user=existing, template="already_registered")
+            return None
+        audit_log_record(
+            actor=candidate,
+            action="user.registered",
+            entity=candidate,
+            changes={"status": {"from": None, "to": candidate.status}, "via": "api"},
+            ip_address=ip_address,
+        )
+        user_email_verification_send(user=candidate)
+    return candidate
+
+
+def email_verification_token(*, user: User) -> str:
+    return signing.dumps({"u": user.pk, "e": user.email}, salt=VERIFICATION_SALT, compress=True)
+
+
+def user_email_verification_send(*, user: User) -> None:
+    """Email `user` the code that proves the address is theirs. Runs inside the
+    caller's transaction, or its own."""
+    with transaction.atomic():
+        _email_send(
+            user=user,
+            template="verify",
+            token=email_verification_token(user=user),
+            valid_days=settings.EMAIL_VERIFICATION_DAYS,
+        )
+
+
+def user_email_verify(*, token: str) -> User:
+    """Mark the address in `token` verified. Idempotent.
+
+    Raises ValidationFailed on token: INVALID_TOKEN (forged, garbled, or the
+    account's address changed since) or TOKEN_EXPIRED.
+    """
+    max_age = settings.EMAIL_VERIFICATION_DAYS * 24 * 3600
+    try:
+        claim = signing.loads(token, salt=VERIFICATION_SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise ValidationFailed(
+            "This code has expired.", details={"field": "token", "reason": "TOKEN_EXPIRED"}
+        ) from exc
+    except signing.BadSignature as exc:
+        raise ValidationFailed(
+            "This code is not valid.", details={"field": "token", "reason": "INVALID_TOKEN"}
+        ) from exc
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=claim.get("u")).first()
+        if user is None or user.email != claim.get("e"):
+            raise ValidationFailed(
+                "This code is not valid.", details={"field": "token", "reason": "INVALID_TOKEN"}
+            )
+        if not user.email_verified:
+            User.objects.filter(pk=user.pk).update(email_verified=True, updated_at=timezone.now())
+            audit_log_record(
+                actor=user,
+                action="user.email_verified",
+                entity=user,
+                changes={"email_verified": {"from": False, "to": True}},
+            )
+    user.refresh_from_db()
+    return user
+
+
+def _phone_check(phone: str) -> None:
+    if phone and not PHONE_PATTERN.match(phone):
+        raise ValidationFailed(
+            "Enter a phone number of digits, with an optional leading +.",
+            details={"field": "phone", "reason": "INVALID_PHONE"},
+        )
+
+
+def user_profile_update(*, user: User, **fields) -> User:
+    """Change the user's own name, phone, avatar URL or preferences.
+
+    Other fields (email, role, status, verification flags) cannot be set here.
+    A changed phone number is no longer verified. Raises ValidationFailed
+    (bad phone, preferences not an object or too large).
+    """
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not profile fields: {sorted(unknown)}")
+    if "phone" in fields:
+        fields["phone"] = fields["phone"].strip()
+        _phone_check(fields["phone"])
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+    if "preferences" in fields:
+        preferences = fields["preferences"]
+        if not isinstance(preferences, dict):
+            raise ValidationFailed(
+                "Preferences must be an object.",
+                details={"field": "preferences", "reason": "NOT_AN_OBJECT"},
+            )
+        if len(json.dumps(preferences)) > PREFERENCES_MAX_CHARS:
+            raise ValidationFailed(
+                f"Preferences are limited to {PREFERENCES_MAX_CHARS} characters of JSON.",
+                details={"field": "preferences", "reason": "TOO_LARGE"},
+            )
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
+        if "phone" in changed:
+            changed["phone_verified"] = False
+        if changed:
+            changed["updated_at"] = timezone.now()
+            User.objects.filter(pk=user.pk).update(**changed)
     user.refresh_from_db()
     return user

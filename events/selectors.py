@@ -1,10 +1,20 @@
-from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
+import datetime
+
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.selectors import user_can_trade
 from listings.models import Listing
+from marketplace.errors import NotFound
 
 from .models import Event
+
+# Statuses anyone may see; a draft is seen only by those who may edit it.
+PUBLIC_STATUSES = (Event.Status.PUBLISHED, Event.Status.CANCELLED, Event.Status.COMPLETED)
+
+_MAX_ID = 2**63 - 1  # BigAutoField: a larger number would be a database error, not a 404.
 
 
 def _active_listings_of_event():
@@ -15,6 +25,26 @@ def _active_listings_of_event():
     )
 
 
+def _with_listing_summary(events: QuerySet[Event]) -> QuerySet[Event]:
+    """`events` annotated with listing_count and lowest_price of their active listings."""
+    listings = _active_listings_of_event()
+    return events.annotate(
+        listing_count=Coalesce(Subquery(listings.annotate(n=Count("pk")).values("n")), 0),
+        lowest_price=Subquery(listings.annotate(low=Min("price")).values("low")),
+    )
+
+
+def _as_id(value) -> int | None:
+    """`value` as a primary key, or None when it cannot be one ("abc", 1.5, True, -3)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value.strip())
+    if isinstance(value, int) and 0 < value <= _MAX_ID:
+        return value
+    return None
+
+
 def event_list_upcoming(*, limit: int | None = None) -> QuerySet[Event]:
     """Published events from today on, soonest first, each with the number of its
     active listings and their lowest price, in one query.
@@ -22,16 +52,78 @@ def event_list_upcoming(*, limit: int | None = None) -> QuerySet[Event]:
     Correlated subqueries rather than a GROUP BY: PostgreSQL computes them only
     for the rows the LIMIT keeps (bench/run.py: 4x faster at 1,000 events).
     """
-    listings = _active_listings_of_event()
-    events = (
+    events = _with_listing_summary(
         Event.objects.filter(status=Event.Status.PUBLISHED, event_date__gte=timezone.localdate())
-        .annotate(
-            listing_count=Coalesce(Subquery(listings.annotate(n=Count("pk")).values("n")), 0),
-            lowest_price=Subquery(listings.annotate(low=Min("price")).values("low")),
+    ).order_by("event_date", "event_time", "id")
+    return events[:limit] if limit else events
+
+
+def event_search(
+    *,
+    q: str = "",
+    category: str = "",
+    city: str = "",
+    country: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+) -> QuerySet[Event]:
+    """Published events matching the filters, soonest first, with listing_count and
+    lowest_price like event_list_upcoming. Empty filters do not filter; date_from
+    defaults to today, so past events appear only when asked for; date_to is
+    inclusive. `q` matches the name, venue or city, ignoring case.
+    """
+    events = Event.objects.filter(
+        status=Event.Status.PUBLISHED, event_date__gte=date_from or timezone.localdate()
+    )
+    if date_to is not None:
+        events = events.filter(event_date__lte=date_to)
+    q = (q or "").strip()
+    if q:
+        events = events.filter(
+            Q(name__icontains=q) | Q(venue_name__icontains=q) | Q(city__icontains=q)
         )
+    if category:
+        events = events.filter(category=category)
+    if city := (city or "").strip():
+        events = events.filter(city__iexact=city)
+    if country := (country or "").strip():
+        events = events.filter(country__iexact=country)
+    return (
+        _with_listing_summary(events)
+        .select_related("organizer")
         .order_by("event_date", "event_time", "id")
     )
-    return events[:limit] if limit else events
+
+
+def _is_organizer_or_admin(*, user, event: Event) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return event.organizer_id == user.pk or user.role == User.Role.ADMIN or user.is_staff
+
+
+def event_can_edit(*, user, event: Event) -> bool:
+    """Whether `user` may change `event`: its organizer, an admin or staff
+    (ARCHITECTURE.md, rule 10), with an account that is not suspended or banned."""
+    return _is_organizer_or_admin(user=user, event=event) and user_can_trade(user=user)
+
+
+def event_get_visible(*, user, event_id) -> Event:
+    """The event `event_id` as `user` (maybe anonymous) may see it, with
+    listing_count and lowest_price: published, cancelled and completed events to
+    anyone, a draft only to its organizer, admins and staff. NotFound otherwise,
+    and for an id that is not a positive integer.
+    """
+    pk = _as_id(event_id)
+    event = (
+        _with_listing_summary(Event.objects.filter(pk=pk)).select_related("organizer").first()
+        if pk is not None
+        else None
+    )
+    if event is None or (
+        event.status not in PUBLIC_STATUSES and not _is_organizer_or_admin(user=user, event=event)
+    ):
+        raise NotFound("Event not found.")
+    return event
 
 
 def event_is_on_sale(*, event: Event, now=None) -> bool:

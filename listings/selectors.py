@@ -1,8 +1,14 @@
 """Reads of listings that the pages and the API share."""
 
-from django.db.models import QuerySet
+import datetime
+from decimal import Decimal, InvalidOperation
 
-from marketplace.errors import NotFound
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from events.models import Event
+from marketplace.errors import NotFound, ValidationFailed
+from marketplace.money import to_decimal
 
 from .models import Listing
 
@@ -34,3 +40,121 @@ def listing_get_active(*, listing_id: int) -> Listing:
     if listing is None:
         raise NotFound("Listing not found.")
     return listing
+
+
+# ordering -> ORDER BY; each ends with "id" so pages never overlap or skip.
+SEARCH_ORDERINGS = {
+    "price": ("price", "ticket__event__event_date", "ticket__event__event_time", "id"),
+    "-price": ("-price", "ticket__event__event_date", "ticket__event__event_time", "id"),
+    "date": ("ticket__event__event_date", "ticket__event__event_time", "price", "id"),
+    "-date": ("-ticket__event__event_date", "-ticket__event__event_time", "price", "id"),
+}
+
+_MAX_ID = 2**63 - 1  # BigAutoField: a larger number would be a database error, not a 404.
+
+
+def _as_id(value) -> int | None:
+    """`value` as a primary key, or None when it cannot be one ("abc", 1.5, True, -3)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value.strip())
+    if isinstance(value, int) and 0 < value <= _MAX_ID:
+        return value
+    return None
+
+
+def _price_bound(value, *, field: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return to_decimal(value)
+    except (TypeError, InvalidOperation) as exc:
+        raise ValidationFailed(
+            "The price filter must be an amount, such as 50.00.",
+            details={"field": field, "reason": "INVALID_NUMBER"},
+        ) from exc
+
+
+def listing_search(
+    *,
+    event_id: int | None = None,
+    category: str = "",
+    city: str = "",
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    ordering: str = "price",
+) -> QuerySet[Listing]:
+    """Tickets on sale for published events from today (or date_from) on.
+
+    Filters on the event (id, category, city ignoring case, event_date range,
+    both ends inclusive) and on the price (inclusive bounds); empty filters do
+    not filter. A listing whose expiry has passed but that the periodic job has
+    not yet expired is left out: it can no longer be bought. Ordered by
+    `ordering`, one of SEARCH_ORDERINGS; with seller, ticket and event joined,
+    so a page of results costs one query. Raises ValidationFailed for an unknown
+    ordering, or an event id or price bound that is not a number.
+    """
+    if ordering not in SEARCH_ORDERINGS:
+        raise ValidationFailed(
+            "Unknown ordering.",
+            details={
+                "field": "ordering",
+                "reason": "INVALID_CHOICE",
+                "choices": [*SEARCH_ORDERINGS],
+            },
+        )
+    min_price = _price_bound(min_price, field="min_price")
+    max_price = _price_bound(max_price, field="max_price")
+    listings = Listing.objects.filter(
+        status=Listing.Status.ACTIVE,
+        expires_at__gt=timezone.now(),
+        ticket__event__status=Event.Status.PUBLISHED,
+        ticket__event__event_date__gte=date_from or timezone.localdate(),
+    )
+    if event_id is not None and event_id != "":
+        pk = _as_id(event_id)
+        if pk is None:
+            raise ValidationFailed(
+                "The event filter must be an event's id.",
+                details={"field": "event_id", "reason": "INVALID_NUMBER"},
+            )
+        listings = listings.filter(ticket__event_id=pk)
+    if category:
+        listings = listings.filter(ticket__event__category=category)
+    if city := (city or "").strip():
+        listings = listings.filter(ticket__event__city__iexact=city)
+    if date_to is not None:
+        listings = listings.filter(ticket__event__event_date__lte=date_to)
+    if min_price is not None:
+        listings = listings.filter(price__gte=min_price)
+    if max_price is not None:
+        listings = listings.filter(price__lte=max_price)
+    return listings.select_related("ticket__event", "seller").order_by(*SEARCH_ORDERINGS[ordering])
+
+
+def listing_get_visible(*, user, listing_id) -> Listing:
+    """The listing `listing_id` as `user` (maybe anonymous) may see it: an active
+    listing to anyone, any other (reserved, sold, cancelled, expired) only to its
+    seller and staff. NotFound otherwise, and for an id that is not a positive
+    integer.
+    """
+    pk = _as_id(listing_id)
+    listing = (
+        Listing.objects.filter(pk=pk).select_related("ticket__event", "seller").first()
+        if pk is not None
+        else None
+    )
+    if listing is None or (
+        listing.status != Listing.Status.ACTIVE and not _is_seller_or_staff(user, listing)
+    ):
+        raise NotFound("Listing not found.")
+    return listing
+
+
+def _is_seller_or_staff(user, listing: Listing) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return listing.seller_id == user.pk or user.is_staff

@@ -62,3 +62,37 @@ class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
     http_status = 503
     default_message = "A service Encore depends on is unavailable. Please try again."
+
+
+class Unauthorized(DomainError):
+    code = "UNAUTHORIZED"
+    http_status = 401
+    default_message = "Authentication is required."
+
+
+class InvalidCredentials(DomainError):
+    code = "INVALID_CREDENTIALS"
+    http_status = 401
+    default_message = "The email address or the password is wrong."
+
+
+class TokenExpired(DomainError):
+    code = "TOKEN_EXPIRED"
+    http_status = 401
+    default_message = "The token has expired."
+
+
+class RateLimitExceeded(DomainError):
+    code = "RATE_LIMIT_EXCEEDED"
+    http_status = 429
+    default_message = "Too many requests. Please wait before trying again."
+
+    def __init__(self, message=None, *, retry_after: int = 60, details=None):
+        self.retry_after = max(int(retry_after), 1)
+        super().__init__(message, details={"retryAfter": self.retry_after, **(details or {})})
+
+
+class RequestTooLarge(DomainError):
+    code = "INVALID_INPUT"
+    http_status = 413
+    default_message = "The request is too large."

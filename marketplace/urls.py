@@ -11,10 +11,15 @@ admin.site.index_title = "Marketplace moderation"
 urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/", include("marketplace.api.urls")),
     path("payments/", include("payments.urls")),
     path("tickets/", include("tickets.urls")),
     path("", include("events.urls")),
 ]
+
+# Under /api/ errors answer in the envelope; elsewhere, the site's pages.
+handler404 = "marketplace.api.views.page_not_found"
+handler500 = "marketplace.api.views.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

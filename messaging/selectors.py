@@ -1,7 +1,8 @@
 """Reads of the messaging app that the pages and the API share."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from marketplace.errors import NotFound
 from payments.models import Transaction
 from payments.selectors import transaction_get_for_party
 
@@ -32,3 +33,16 @@ def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notificati
 
 def notification_unread_count(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def message_get_for_party(*, user, message_id: int) -> Message:
+    """One message, for the buyer, the seller and staff; NotFound for anyone else."""
+    messages = Message.objects.select_related("sender", "transaction")
+    if not user.is_staff:
+        messages = messages.filter(
+            Q(transaction__buyer_id=user.pk) | Q(transaction__seller_id=user.pk)
+        )
+    message = messages.filter(pk=message_id).first()
+    if message is None:
+        raise NotFound("Message not found.")
+    return message

@@ -58,13 +58,22 @@ def notification_create(*, user, type: str, payload: dict) -> Notification:
     notification = Notification.objects.create(user=user, type=type, payload=payload)
     if user.email:
         subject, body = _render_email(user=user, type=type, payload=payload)
-        email = Email.objects.create(
-            notification=notification, to=user.email, subject=subject, body=body
-        )
-        # robust: a broker outage must not turn the caller's committed change
-        # into an error page; the sweep picks up the READY row.
-        db_transaction.on_commit(lambda: email_send.delay(email.pk), robust=True)
+        email_enqueue(to=user.email, subject=subject, body=body, notification=notification)
     return notification
+
+
+def email_enqueue(*, to: str, subject: str, body: str, notification=None) -> Email:
+    """Put one email in the outbox (READY) and send it once the caller's
+    transaction commits. Must run inside that transaction (RuntimeError)."""
+    if not db_transaction.get_connection().in_atomic_block:
+        raise RuntimeError("email_enqueue must run inside the caller's transaction.")
+    email = Email.objects.create(
+        notification=notification, to=to, subject=subject[:SUBJECT_MAX_LENGTH], body=body
+    )
+    # robust: a broker outage must not turn the caller's committed change
+    # into an error page; the sweep picks up the READY row.
+    db_transaction.on_commit(lambda: email_send.delay(email.pk), robust=True)
+    return email
 
 
 def _party_name(*, user, txn: Transaction) -> str:

@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from marketplace.errors import NotFound
+from marketplace.errors import NotFound, PermissionDenied
 
 from .models import Transaction
 
@@ -29,4 +29,22 @@ def transaction_get_for_party(*, user, transaction_id: int) -> Transaction:
     transaction = queryset.filter(pk=transaction_id).first()
     if transaction is None:
         raise NotFound("Transaction not found.")
+    return transaction
+
+
+def transaction_get_for_buyer(*, user, transaction_id: int) -> Transaction:
+    """A transaction its buyer acts on (pays, confirms, disputes).
+
+    Raises PermissionDenied for its seller (who may see it, not act as the
+    buyer) and NotFound for anyone else.
+    """
+    transaction = (
+        Transaction.objects.select_related(*_RELATED)
+        .filter(Q(buyer=user) | Q(seller=user), pk=transaction_id)
+        .first()
+    )
+    if transaction is None:
+        raise NotFound("Transaction not found.")
+    if transaction.buyer_id != user.pk:
+        raise PermissionDenied("Only the buyer can do this.", details={"reason": "NOT_THE_BUYER"})
     return transaction

@@ -6,6 +6,7 @@ localstripe on 127.0.0.1:8420. Every default can be overridden by an
 environment variable of the same name (see README.md, "Configuration").
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -42,6 +43,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "marketplace",
     "accounts",
     "events",
@@ -60,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "marketplace.api.throttling.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -132,6 +138,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# How long an emailed verification code stays valid.
+EMAIL_VERIFICATION_DAYS = env.int("EMAIL_VERIFICATION_DAYS", default=3)
 
 # --- Internationalisation -----------------------------------------------------
 
@@ -247,6 +255,69 @@ BARCODE_HMAC_KEY = env("BARCODE_HMAC_KEY", default="embedded-run-barcode-key")
 RATELIMIT_AUTH = env("RATELIMIT_AUTH", default="5/15m")
 RATELIMIT_API = env("RATELIMIT_API", default="100/15m")
 RATELIMIT_USE_CACHE = "default"
+# The cache unreachable: let requests through rather than refuse everyone.
+RATELIMIT_FAIL_OPEN = True
+# Behind a proxy, the client address header it sets (e.g. HTTP_X_REAL_IP).
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+
+# --- Partner API (DRF, simplejwt, drf-spectacular) ----------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["marketplace.api.auth.EncoreJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["marketplace.api.throttling.ApiRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "marketplace.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_AUTHENTICATION_RULE": "marketplace.api.auth.user_may_authenticate",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Encore partner API",
+    "DESCRIPTION": (
+        "Fan-to-fan ticket resale with capped prices. Every response is the envelope "
+        "{success, data | error {code, message, details}, meta {timestamp, pagination}}. "
+        "Authenticate with `Authorization: Bearer <access token>` from POST /api/v1/auth/login."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "marketplace.api.schema.add_common_responses",
+    ],
+    # Path ids (marketplace.api.base.IdConverter) are integers up to 18 digits.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}
+    },
+    "ENUM_NAME_OVERRIDES": {
+        "UserStatusEnum": "accounts.models.User.Status",
+        "EventStatusEnum": "events.models.Event.Status",
+        "NewEventStatusEnum": [("draft", "Draft"), ("published", "Published")],
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "ListingStatusEnum": "listings.models.Listing.Status",
+        "TransactionStatusEnum": "payments.models.Transaction.Status",
+        "PaymentStatusEnum": "payments.models.Transaction.PaymentStatus",
+        "DisputeStatusEnum": "payments.models.Dispute.Status",
+    },
+}
 
 # --- Logging ----------------------------------------------------------------
 

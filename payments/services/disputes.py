@@ -13,6 +13,7 @@ from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
 from payments.models import Dispute, Payout, Transaction
+from payments.selectors import transaction_get_for_buyer
 from tickets.models import Ticket
 
 from .escrow import escrow_release
@@ -43,16 +44,11 @@ def dispute_open(
     """The buyer reports a problem with a paid purchase, up to DISPUTE_WINDOW_HOURS
     after the event: the seller's payout stays held until staff decide.
 
-    Raises NotFound (not the buyer's transaction) or ValidationFailed (bad
+    Raises NotFound (not the buyer's transaction), PermissionDenied (its
+    seller) or ValidationFailed (bad
     reason or description, not paid, already disputed, window closed).
     """
-    txn = (
-        Transaction.objects.select_related("listing__ticket__event", "buyer", "seller")
-        .filter(pk=transaction_id, buyer=buyer)
-        .first()
-    )
-    if txn is None:
-        raise NotFound("Transaction not found.")
+    txn = transaction_get_for_buyer(user=buyer, transaction_id=transaction_id)
     if reason not in Dispute.Reason.values:
         raise ValidationFailed(
             "Choose one of the reasons.",

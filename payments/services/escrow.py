@@ -14,12 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.audit import audit_log_record, audit_status_change
-from marketplace.errors import NotFound, PaymentFailed, ServiceUnavailable, ValidationFailed
+from marketplace.errors import PaymentFailed, ServiceUnavailable, ValidationFailed
 from marketplace.money import money_str
 from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
 from payments.models import Payout, Transaction
+from payments.selectors import transaction_get_for_buyer
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -111,12 +112,11 @@ def transaction_confirm(*, buyer, transaction_id: int, ip_address=None) -> Trans
     """The buyer confirms they have the ticket: the sale completes and the
     seller's payout is scheduled.
 
-    Raises NotFound (not the buyer's transaction) or ValidationFailed (not paid,
+    Raises NotFound (not the buyer's transaction), PermissionDenied (its seller)
+    or ValidationFailed (not paid,
     disputed, or already completed).
     """
-    txn = Transaction.objects.filter(pk=transaction_id, buyer=buyer).first()
-    if txn is None:
-        raise NotFound("Transaction not found.")
+    txn = transaction_get_for_buyer(user=buyer, transaction_id=transaction_id)
     with transaction.atomic():
         released = escrow_release(
             transaction_id=txn.pk,

@@ -31,6 +31,7 @@ from marketplace.errors import (
 from marketplace.money import money_str
 from payments import gateway
 from payments.models import Transaction
+from payments.selectors import transaction_get_for_buyer
 from tickets.models import Ticket
 
 from .payment import transaction_apply_intent, transaction_release
@@ -208,13 +209,12 @@ def transaction_pay(
 ) -> Transaction:
     """Charge the buyer's card for a reserved transaction (server-side confirmation).
 
-    Raises NotFound (not the buyer's), TicketNotAvailable (no longer awaiting
-    payment), PaymentFailed (declined: the reservation is released) or
+    Raises NotFound (not the buyer's), PermissionDenied (its seller),
+    TicketNotAvailable (no longer awaiting payment), PaymentFailed (declined:
+    the reservation is released) or
     ServiceUnavailable (Stripe unreachable: the reservation stays until it expires).
     """
-    txn = Transaction.objects.filter(pk=transaction_id, buyer=buyer).first()
-    if txn is None:
-        raise NotFound("Transaction not found.")
+    txn = transaction_get_for_buyer(user=buyer, transaction_id=transaction_id)
     if txn.status != Transaction.Status.PENDING_PAYMENT or not txn.payment_id:
         raise TicketNotAvailable("This purchase is no longer waiting for payment.")
     try:

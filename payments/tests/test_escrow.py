@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from conftest import run_in_threads
 from listings.tests.factories import ListingFactory
-from marketplace.errors import NotFound, ValidationFailed
+from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.models import AuditLog
 from payments import gateway
 from payments.models import Payout, Transaction
@@ -74,9 +74,10 @@ def test_only_the_buyer_can_confirm(db_snapshot):
     stranger = TicketFactory().owner
     before = db_snapshot()
 
-    for other in (txn.seller, stranger):
-        with pytest.raises(NotFound):
-            transaction_confirm(buyer=other, transaction_id=txn.pk)
+    with pytest.raises(PermissionDenied):
+        transaction_confirm(buyer=txn.seller, transaction_id=txn.pk)
+    with pytest.raises(NotFound):
+        transaction_confirm(buyer=stranger, transaction_id=txn.pk)
 
     assert db_snapshot() == before
 

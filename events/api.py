@@ -1,0 +1,191 @@
+"""API: the event catalogue, and events managed by their organizers."""
+
+import json
+
+from django.urls import path
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.views import APIView
+
+from marketplace.api.base import PartyOutput, client_ip, money_field, valid
+from marketplace.api.envelope import ok, paginated
+from marketplace.api.schema import api_doc
+
+from .models import Event
+from .selectors import event_get_visible, event_search
+from .services import event_create, event_update
+
+TAGS = ["events"]
+METADATA_MAX_CHARS = 10_000
+
+
+class EventSummaryOutput(serializers.Serializer):
+    """The event as shown beside a ticket, a listing or a purchase."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    event_date = serializers.DateField()
+    event_time = serializers.TimeField(allow_null=True)
+    venue_name = serializers.CharField()
+    city = serializers.CharField()
+    country = serializers.CharField()
+    category = serializers.ChoiceField(choices=Event.Category.choices)
+    status = serializers.ChoiceField(choices=Event.Status.choices)
+    currency = serializers.CharField()
+
+
+class EventOutput(EventSummaryOutput):
+    description = serializers.CharField()
+    location = serializers.CharField()
+    postal_code = serializers.CharField()
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    image_url = serializers.URLField()
+    metadata = serializers.DictField()
+    organizer = PartyOutput()
+    listing_count = serializers.IntegerField(help_text="Tickets on sale now.")
+    lowest_price = money_field(allow_null=True, help_text="The cheapest ticket on sale.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class EventInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    event_date = serializers.DateField()
+    event_time = serializers.TimeField(required=False, allow_null=True)
+    location = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    venue_name = serializers.CharField(max_length=200)
+    city = serializers.CharField(max_length=100)
+    country = serializers.RegexField(
+        r"^[A-Za-z]{2}$", help_text="ISO 3166-1 alpha-2, e.g. IE.", max_length=2
+    )
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        required=False,
+        allow_null=True,
+    )
+    status = serializers.ChoiceField(
+        choices=[Event.Status.DRAFT, Event.Status.PUBLISHED], required=False
+    )
+    category = serializers.ChoiceField(choices=Event.Category.choices, required=False)
+    metadata = serializers.DictField(required=False)
+    image_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", max_length=3, required=False)
+
+    def validate_country(self, value):
+        return value.upper()
+
+    def validate_metadata(self, value):
+        if len(json.dumps(value)) > METADATA_MAX_CHARS:
+            raise serializers.ValidationError(f"At most {METADATA_MAX_CHARS} characters of JSON.")
+        return value
+
+
+class EventUpdateInput(EventInput):
+    """Every field optional; the status may also become cancelled or completed."""
+
+    status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
+    currency = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class EventFilters(serializers.Serializer):
+    q = serializers.CharField(max_length=100, required=False, default="")
+    category = serializers.ChoiceField(choices=Event.Category.choices, required=False, default="")
+    city = serializers.CharField(max_length=100, required=False, default="")
+    country = serializers.CharField(max_length=2, required=False, default="")
+    date_from = serializers.DateField(required=False, allow_null=True, default=None)
+    date_to = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate(self, data):
+        if data["date_from"] and data["date_to"] and data["date_from"] > data["date_to"]:
+            raise serializers.ValidationError({"date_to": "Must not be before date_from."})
+        return data
+
+
+class EventListApi(APIView):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @api_doc(
+        summary="Search published events",
+        description="Upcoming events by default (date_from = today), soonest first.",
+        tags=TAGS,
+        response=EventOutput,
+        paginated=True,
+        operation_id="events_list",
+        parameters=[EventFilters],
+        auth=False,
+    )
+    def get(self, request):
+        filters = valid(EventFilters, request.query_params)
+        return paginated(request, event_search(**filters), EventOutput)
+
+    @api_doc(
+        summary="Create an event (organizers and admins)",
+        description="The organizer is the caller. Status draft (default) or published.",
+        tags=TAGS,
+        request=EventInput,
+        response=EventOutput,
+        status=201,
+        errors=(403,),
+    )
+    def post(self, request):
+        data = valid(EventInput, request.data)
+        event = event_create(organizer=request.user, **data, ip_address=client_ip(request))
+        event = event_get_visible(user=request.user, event_id=event.pk)
+        return ok(EventOutput(event).data, status=201)
+
+
+class EventDetailApi(APIView):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @api_doc(
+        summary="An event",
+        description="Drafts are visible to their organizer and staff only.",
+        tags=TAGS,
+        response=EventOutput,
+        errors=(404,),
+        auth=False,
+    )
+    def get(self, request, pk: int):
+        return ok(EventOutput(event_get_visible(user=request.user, event_id=pk)).data)
+
+    @api_doc(
+        summary="Change an event (its organizer or an admin)",
+        tags=TAGS,
+        request=EventUpdateInput,
+        response=EventOutput,
+        errors=(403, 404),
+    )
+    def patch(self, request, pk: int):
+        event = event_get_visible(user=request.user, event_id=pk)
+        data = valid(EventUpdateInput, request.data)
+        event_update(actor=request.user, event=event, ip_address=client_ip(request), **data)
+        return ok(EventOutput(event_get_visible(user=request.user, event_id=pk)).data)
+
+    @api_doc(
+        summary="Change an event (its organizer or an admin)",
+        description="Same as PATCH: only the fields sent change.",
+        tags=TAGS,
+        request=EventUpdateInput,
+        response=EventOutput,
+        errors=(403, 404),
+    )
+    def put(self, request, pk: int):
+        return self.patch(request, pk)
+
+
+urlpatterns = [
+    path("events", EventListApi.as_view(), name="events"),
+    path("events/<id:pk>", EventDetailApi.as_view(), name="events-detail"),
+]

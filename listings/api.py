@@ -1,0 +1,202 @@
+"""API: search the tickets on sale, and sellers' listings."""
+
+from django.urls import path
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.views import APIView
+
+from events.api import EventSummaryOutput
+from events.models import Event
+from marketplace.api.base import PartyOutput, client_ip, id_field, money_field, valid
+from marketplace.api.envelope import ok, paginated
+from marketplace.api.schema import api_doc
+from tickets.models import Ticket
+from tickets.selectors import ticket_get_for_owner
+
+from .models import Listing
+from .pricing import fee_breakdown
+from .selectors import listing_get_visible, listing_search
+from .services import listing_cancel, listing_create, listing_update_price
+
+TAGS = ["listings"]
+ORDERINGS = ["price", "-price", "date", "-date"]
+
+
+class FeeBreakdownOutput(serializers.Serializer):
+    """The one fee breakdown: what the buyer pays (all-in) and the seller receives."""
+
+    currency = serializers.CharField()
+    face_value = money_field()
+    price = money_field()
+    markup_percent = serializers.DecimalField(max_digits=8, decimal_places=1)
+    max_markup_percent = serializers.DecimalField(max_digits=8, decimal_places=1)
+    max_price = money_field()
+    min_price = money_field()
+    platform_fee_rate = serializers.DecimalField(max_digits=6, decimal_places=4)
+    platform_fee = money_field()
+    seller_payout = money_field()
+    buyer_total = money_field(help_text="All-in: the listed price is the price paid.")
+
+
+class ListedTicketOutput(serializers.Serializer):
+    ticket_type = serializers.ChoiceField(choices=Ticket.Type.choices)
+    section = serializers.CharField()
+    row = serializers.CharField()
+    seat = serializers.CharField()
+    face_value = money_field()
+
+
+class ListingOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Listing.Status.choices)
+    price = money_field()
+    currency = serializers.CharField(source="ticket.event.currency")
+    listed_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    event = EventSummaryOutput(source="ticket.event")
+    ticket = ListedTicketOutput()
+    seller = PartyOutput()
+    fee_breakdown = serializers.SerializerMethodField()
+
+    def get_fee_breakdown(self, listing) -> FeeBreakdownOutput:
+        event = listing.ticket.event
+        breakdown = fee_breakdown(
+            price=listing.price,
+            face_value=listing.ticket.face_value,
+            category=event.category,
+            country=event.country,
+            currency=event.currency,
+        )
+        return FeeBreakdownOutput(breakdown).data
+
+
+class ListingCreateInput(serializers.Serializer):
+    ticket_id = id_field()
+    price = money_field()
+    expires_at = serializers.DateTimeField(required=False, help_text="Default: the event's start.")
+
+
+class ListingUpdateInput(serializers.Serializer):
+    price = money_field()
+
+
+class ListingFilters(serializers.Serializer):
+    event_id = id_field(required=False, allow_null=True, default=None)
+    category = serializers.ChoiceField(choices=Event.Category.choices, required=False, default="")
+    city = serializers.CharField(max_length=100, required=False, default="")
+    min_price = money_field(required=False, allow_null=True, default=None, min_value=0)
+    max_price = money_field(required=False, allow_null=True, default=None, min_value=0)
+    date_from = serializers.DateField(required=False, allow_null=True, default=None)
+    date_to = serializers.DateField(required=False, allow_null=True, default=None)
+    ordering = serializers.ChoiceField(choices=ORDERINGS, required=False, default="price")
+
+    def validate(self, data):
+        low, high = data["min_price"], data["max_price"]
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"max_price": "Must not be below min_price."})
+        if data["date_from"] and data["date_to"] and data["date_from"] > data["date_to"]:
+            raise serializers.ValidationError({"date_to": "Must not be before date_from."})
+        return data
+
+
+def _listing(request, pk: int) -> dict:
+    return ListingOutput(listing_get_visible(user=request.user, listing_id=pk)).data
+
+
+class ListingListApi(APIView):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @api_doc(
+        summary="Search tickets on sale",
+        description="Active listings of upcoming published events; cheapest first by default.",
+        tags=TAGS,
+        response=ListingOutput,
+        paginated=True,
+        operation_id="listings_list",
+        parameters=[ListingFilters],
+        auth=False,
+    )
+    def get(self, request):
+        filters = valid(ListingFilters, request.query_params)
+        return paginated(request, listing_search(**filters), ListingOutput)
+
+    @api_doc(
+        summary="List one of my tickets for sale",
+        description=(
+            "The price must lie within the caps: at most face value x (1 + the category's "
+            "markup), at least 80% of face value. A refused price answers 400 "
+            "VALIDATION_ERROR with details {field, reason, maxAllowed | minAllowed, provided}."
+        ),
+        tags=TAGS,
+        request=ListingCreateInput,
+        response=ListingOutput,
+        status=201,
+        errors=(403, 404, 409),
+    )
+    def post(self, request):
+        data = valid(ListingCreateInput, request.data)
+        ticket = ticket_get_for_owner(owner=request.user, ticket_id=data.pop("ticket_id"))
+        listing = listing_create(
+            seller=request.user, ticket=ticket, **data, ip_address=client_ip(request)
+        )
+        return ok(_listing(request, listing.pk), status=201)
+
+
+class ListingDetailApi(APIView):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @api_doc(
+        summary="A listing",
+        description="Active listings are public; others are visible to their seller and staff.",
+        tags=TAGS,
+        response=ListingOutput,
+        errors=(404,),
+        auth=False,
+    )
+    def get(self, request, pk: int):
+        return ok(_listing(request, pk))
+
+    @api_doc(
+        summary="Change my listing's price",
+        description="Checked against the caps again. Not while a buyer is paying (409).",
+        tags=TAGS,
+        request=ListingUpdateInput,
+        response=ListingOutput,
+        errors=(404, 409),
+    )
+    def put(self, request, pk: int):
+        data = valid(ListingUpdateInput, request.data)
+        listing = listing_get_visible(user=request.user, listing_id=pk)
+        listing_update_price(
+            seller=request.user, listing=listing, price=data["price"], ip_address=client_ip(request)
+        )
+        return ok(_listing(request, pk))
+
+    @api_doc(
+        summary="Change my listing's price",
+        description="Same as PUT.",
+        tags=TAGS,
+        request=ListingUpdateInput,
+        response=ListingOutput,
+        errors=(404, 409),
+    )
+    def patch(self, request, pk: int):
+        return self.put(request, pk)
+
+    @api_doc(
+        summary="Take my listing off sale",
+        description="The seller, or staff moderating. Not while a buyer is paying (409).",
+        tags=TAGS,
+        response=ListingOutput,
+        errors=(404, 409),
+    )
+    def delete(self, request, pk: int):
+        listing = listing_get_visible(user=request.user, listing_id=pk)
+        listing_cancel(actor=request.user, listing=listing, ip_address=client_ip(request))
+        return ok(_listing(request, pk))
+
+
+urlpatterns = [
+    path("listings", ListingListApi.as_view(), name="listings"),
+    path("listings/<id:pk>", ListingDetailApi.as_view(), name="listings-detail"),
+]

@@ -1,0 +1,81 @@
+"""Rate limits with django-ratelimit on the shared cache (Redis in production).
+
+Logins: RATELIMIT_AUTH per client address AND per account (the email tried),
+so neither one address nor a botnet can guess one account's password. Every
+other call: RATELIMIT_API per user, or per address when anonymous. The rates
+are read at each request, so a changed setting applies at once.
+
+A 429 answers RATE_LIMIT_EXCEEDED with Retry-After; every limited response
+carries RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset.
+"""
+
+from django.conf import settings
+from django_ratelimit.core import get_usage
+from rest_framework.throttling import BaseThrottle
+
+from marketplace.errors import RateLimitExceeded
+
+
+def _account(group, request):
+    email = request.data.get("email", "") if hasattr(request.data, "get") else ""
+    return email.strip().lower() if isinstance(email, str) else ""
+
+
+class _RateLimit(BaseThrottle):
+    group = "api"
+    rate_setting = "RATELIMIT_API"
+    keys = ("user_or_ip",)
+
+    def allow_request(self, request, view):
+        rate = getattr(settings, self.rate_setting)
+        tightest = None
+        for key in self.keys:
+            usage = get_usage(request, group=self.group, key=key, rate=rate, increment=True)
+            if usage is None:  # rate limits off, or the cache unreachable (fail open)
+                continue
+            if tightest is None or usage["limit"] - usage["count"] < (
+                tightest["limit"] - tightest["count"]
+            ):
+                tightest = usage
+        if tightest is None:
+            return True
+        request._request.encore_ratelimit = tightest
+        if tightest["should_limit"]:
+            raise RateLimitExceeded(retry_after=tightest["time_left"])
+        return True
+
+
+class ApiRateThrottle(_RateLimit):
+    """RATELIMIT_API per user (per client address when anonymous)."""
+
+
+class LoginRateThrottle(_RateLimit):
+    """RATELIMIT_AUTH per client address and per account tried."""
+
+    group = "api.auth.login"
+    rate_setting = "RATELIMIT_AUTH"
+    keys = ("ip", _account)
+
+
+class RegisterRateThrottle(_RateLimit):
+    """RATELIMIT_AUTH per client address: sign-ups in bulk are refused."""
+
+    group = "api.auth.register"
+    rate_setting = "RATELIMIT_AUTH"
+    keys = ("ip",)
+
+
+class RateLimitHeadersMiddleware:
+    """Adds the RateLimit-* headers (IETF draft) to responses that were limited."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        usage = getattr(request, "encore_ratelimit", None)
+        if usage:
+            response["RateLimit-Limit"] = str(usage["limit"])
+            response["RateLimit-Remaining"] = str(max(usage["limit"] - usage["count"], 0))
+            response["RateLimit-Reset"] = str(max(usage["time_left"], 0))
+        return response

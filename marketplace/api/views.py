@@ -1,0 +1,28 @@
+"""What the API answers outside its endpoints: unknown paths and server errors
+under /api/ in the envelope; the site's own pages elsewhere."""
+
+from django.http import JsonResponse
+from django.views import defaults
+
+from .envelope import error_body
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_not_found(request, *args, **kwargs):
+    return JsonResponse(error_body("NOT_FOUND", "There is no such API endpoint."), status=404)
+
+
+def page_not_found(request, exception=None):
+    if _is_api(request):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        body = error_body("INTERNAL_ERROR", "Something went wrong on our side. Please try again.")
+        return JsonResponse(body, status=500)
+    return defaults.server_error(request)
