@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.db import models
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from marketplace.admin import AuditedAdminMixin
 
@@ -71,3 +72,11 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     list_per_page = 50
     # Links typed without a scheme are https (the Django 6.0 default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+# simplejwt's blacklist registers its tables in the admin; they hold whole
+# refresh tokens, which would let a staff member act as any user. Staff
+# suspend or ban an account instead: every token of it is refused at once.
+for token_model in (OutstandingToken, BlacklistedToken):
+    if admin.site.is_registered(token_model):
+        admin.site.unregister(token_model)
