@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from marketplace.api.base import IsStaff, client_ip, valid
+from marketplace.api.base import IsStaff, UrlOutputField, client_ip, valid
 from marketplace.api.envelope import ok, paginated
 from marketplace.api.schema import api_doc
 from marketplace.api.throttling import LoginRateThrottle, RegisterRateThrottle
@@ -26,7 +26,7 @@ class PublicUserOutput(serializers.Serializer):
 
     id = serializers.IntegerField()
     name = serializers.SerializerMethodField()
-    avatar_url = serializers.URLField()
+    avatar_url = UrlOutputField()
     role = serializers.ChoiceField(choices=User.Role.choices)
     email_verified = serializers.BooleanField()
     phone_verified = serializers.BooleanField()
@@ -47,7 +47,7 @@ class ProfileOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=User.Status.choices)
     email_verified = serializers.BooleanField()
     phone_verified = serializers.BooleanField()
-    avatar_url = serializers.URLField()
+    avatar_url = UrlOutputField()
     preferences = serializers.DictField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

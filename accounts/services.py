@@ -96,6 +96,10 @@ def user_register(
     candidate = User(email=email, name=name.strip(), phone=phone.strip())
     _password_check(password=password, user=candidate)
     _phone_check(candidate.phone)
+    # Hashed whether or not the address is taken: the (deliberately slow)
+    # hash would otherwise make a taken address answer faster. Outside the
+    # transaction, so no lock is held while it runs.
+    candidate.set_password(password)
     with transaction.atomic():
         existing = User.objects.filter(email__iexact=email).first()
         if existing is None:
@@ -103,7 +107,6 @@ def user_register(
                 # A savepoint: a racing registration of the same address
                 # trips the unique index and is answered like a taken one.
                 with transaction.atomic():
-                    candidate.set_password(password)
                     candidate.save()
             except IntegrityError:
                 existing = User.objects.filter(email__iexact=email).first()
@@ -180,12 +183,36 @@ def _phone_check(phone: str) -> None:
         )
 
 
+def _json_text_storable(value) -> bool:
+    """Whether every string in a JSON value (keys included) can be stored in
+    PostgreSQL's jsonb, which refuses NUL characters and unpaired surrogates
+    (valid JSON escapes, a database error otherwise). Iterative: the value
+    may be nested deeper than Python's recursion limit."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
 def user_profile_update(*, user: User, **fields) -> User:
     """Change the user's own name, phone, avatar URL or preferences.
 
     Other fields (email, role, status, verification flags) cannot be set here.
     A changed phone number is no longer verified. Raises ValidationFailed
-    (bad phone, preferences not an object or too large).
+    (bad phone, preferences not an object, too large, or holding characters
+    the database refuses).
     """
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
@@ -206,6 +233,11 @@ def user_profile_update(*, user: User, **fields) -> User:
             raise ValidationFailed(
                 f"Preferences are limited to {PREFERENCES_MAX_CHARS} characters of JSON.",
                 details={"field": "preferences", "reason": "TOO_LARGE"},
+            )
+        if not _json_text_storable(preferences):
+            raise ValidationFailed(
+                "Preferences may not contain NUL or unpaired surrogate characters.",
+                details={"field": "preferences", "reason": "INVALID_CHARACTERS"},
             )
     with transaction.atomic():
         current = User.objects.select_for_update().get(pk=user.pk)

@@ -7,7 +7,14 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.views import APIView
 
-from marketplace.api.base import PartyOutput, client_ip, money_field, valid
+from marketplace.api.base import (
+    LocalTimeField,
+    PartyOutput,
+    UrlOutputField,
+    client_ip,
+    money_field,
+    valid,
+)
 from marketplace.api.envelope import ok, paginated
 from marketplace.api.schema import api_doc
 
@@ -17,6 +24,7 @@ from .services import event_create, event_update
 
 TAGS = ["events"]
 METADATA_MAX_CHARS = 10_000
+METADATA_MAX_DEPTH = 10
 
 
 class EventSummaryOutput(serializers.Serializer):
@@ -25,7 +33,7 @@ class EventSummaryOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     event_date = serializers.DateField()
-    event_time = serializers.TimeField(allow_null=True)
+    event_time = LocalTimeField(allow_null=True)
     venue_name = serializers.CharField()
     city = serializers.CharField()
     country = serializers.CharField()
@@ -40,7 +48,7 @@ class EventOutput(EventSummaryOutput):
     postal_code = serializers.CharField()
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
-    image_url = serializers.URLField()
+    image_url = UrlOutputField()
     metadata = serializers.DictField()
     organizer = PartyOutput()
     listing_count = serializers.IntegerField(help_text="Tickets on sale now.")
@@ -49,11 +57,36 @@ class EventOutput(EventSummaryOutput):
     updated_at = serializers.DateTimeField()
 
 
+def _storable_text(text: str) -> bool:
+    # PostgreSQL's jsonb refuses \u0000, and a lone surrogate is not Unicode at all:
+    # either one would reach the database and fail there as a 500.
+    return "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def _check_metadata_values(value) -> None:
+    """Refuse metadata nested deeper than METADATA_MAX_DEPTH or holding text the
+    database cannot store. Walks with a stack, not recursion: a deeply nested
+    body must not exhaust Python's stack (json.dumps would, as a 500)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list) and depth > METADATA_MAX_DEPTH:
+            raise serializers.ValidationError(f"At most {METADATA_MAX_DEPTH} levels of nesting.")
+        if isinstance(item, dict):
+            if not all(_storable_text(key) for key in item):
+                raise serializers.ValidationError("Null or surrogate characters are not allowed.")
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and not _storable_text(item):
+            raise serializers.ValidationError("Null or surrogate characters are not allowed.")
+
+
 class EventInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     event_date = serializers.DateField()
-    event_time = serializers.TimeField(required=False, allow_null=True)
+    event_time = LocalTimeField(required=False, allow_null=True)
     location = serializers.CharField(max_length=255, required=False, allow_blank=True)
     venue_name = serializers.CharField(max_length=200)
     city = serializers.CharField(max_length=100)
@@ -84,6 +117,7 @@ class EventInput(serializers.Serializer):
         return value.upper()
 
     def validate_metadata(self, value):
+        _check_metadata_values(value)
         if len(json.dumps(value)) > METADATA_MAX_CHARS:
             raise serializers.ValidationError(f"At most {METADATA_MAX_CHARS} characters of JSON.")
         return value
@@ -100,10 +134,11 @@ class EventUpdateInput(EventInput):
 
 
 class EventFilters(serializers.Serializer):
-    q = serializers.CharField(max_length=100, required=False, default="")
+    # allow_blank: a search box left with only spaces does not filter (not a 400).
+    q = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     category = serializers.ChoiceField(choices=Event.Category.choices, required=False, default="")
-    city = serializers.CharField(max_length=100, required=False, default="")
-    country = serializers.CharField(max_length=2, required=False, default="")
+    city = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    country = serializers.CharField(max_length=2, required=False, default="", allow_blank=True)
     date_from = serializers.DateField(required=False, allow_null=True, default=None)
     date_to = serializers.DateField(required=False, allow_null=True, default=None)
 

@@ -213,16 +213,17 @@ def event_create(
     return event
 
 
+def _has_open_listings(event: Event) -> bool:
+    return Listing.objects.filter(ticket__event=event, status__in=Listing.OPEN_STATUSES).exists()
+
+
 def _check_transition(*, event: Event, old: str, new: str) -> None:
     if new not in STATUS_TRANSITIONS[old]:
         raise ValidationFailed(
             f"An event cannot move from {old} to {new}.",
             details={"field": "status", "reason": "INVALID_TRANSITION", "from": old, "to": new},
         )
-    if (
-        new == Event.Status.DRAFT
-        and Listing.objects.filter(ticket__event=event, status__in=Listing.OPEN_STATUSES).exists()
-    ):
+    if new == Event.Status.DRAFT and _has_open_listings(event):
         # Unpublishing would strand tickets on sale or in checkout for an event
         # nobody can see; the organizer cancels the event instead.
         raise ValidationFailed(
@@ -254,7 +255,22 @@ def event_update(*, actor, event: Event, ip_address: str | None = None, **fields
         changed = {name: value for name, value in fields.items() if getattr(locked, name) != value}
         if "status" in changed:
             _check_transition(event=locked, old=locked.status, new=changed["status"])
-        if "event_date" in changed or "event_time" in changed:
+        if {"category", "country"} & set(changed) and _has_open_listings(locked):
+            # The caps depend on both: listings priced under the old cap could
+            # sit above the new one. The seller relists after the change.
+            raise ValidationFailed(
+                "The category and country cannot change while tickets are on sale.",
+                details={
+                    "field": next(iter({"category", "country"} & set(changed))),
+                    "reason": "HAS_LISTINGS",
+                },
+            )
+        if (
+            "event_date" in changed
+            or "event_time" in changed
+            or changed.get("status") == Event.Status.PUBLISHED
+        ):
+            # Publishing a draft whose date has passed is refused too.
             _check_starts_in_future(
                 event_date=changed.get("event_date", locked.event_date),
                 event_time=changed.get("event_time", locked.event_time),

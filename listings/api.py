@@ -83,7 +83,8 @@ class ListingUpdateInput(serializers.Serializer):
 class ListingFilters(serializers.Serializer):
     event_id = id_field(required=False, allow_null=True, default=None)
     category = serializers.ChoiceField(choices=Event.Category.choices, required=False, default="")
-    city = serializers.CharField(max_length=100, required=False, default="")
+    # allow_blank: a city box left with only spaces does not filter (not a 400).
+    city = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     min_price = money_field(required=False, allow_null=True, default=None, min_value=0)
     max_price = money_field(required=False, allow_null=True, default=None, min_value=0)
     date_from = serializers.DateField(required=False, allow_null=True, default=None)

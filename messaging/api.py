@@ -39,8 +39,13 @@ class MessageOutput(serializers.Serializer):
 
 class MessageInput(serializers.Serializer):
     transaction_id = id_field()
+    # No max_length here: message_send owns the rule (it counts the text
+    # without surrounding whitespace, as the site does) and refuses with
+    # details {field, reason EMPTY or TOO_LONG, maxLength, provided}.
     body = serializers.CharField(
-        max_length=settings.MESSAGE_MAX_LENGTH, trim_whitespace=False, allow_blank=True
+        trim_whitespace=False,
+        allow_blank=True,
+        help_text=f"1 to MESSAGE_MAX_LENGTH ({settings.MESSAGE_MAX_LENGTH}) characters.",
     )
 
 

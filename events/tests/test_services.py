@@ -475,3 +475,29 @@ def test_update_refuses_the_values_create_refuses(db_snapshot):
 
     assert exc.value.details["reason"] == "INVALID_COUNTRY"
     assert db_snapshot() == before
+
+
+def test_publishing_a_draft_whose_date_has_passed_is_refused(db_snapshot):
+    draft = EventFactory(
+        status="draft", event_date=timezone.localdate() - datetime.timedelta(days=2)
+    )
+    before = db_snapshot()
+
+    with pytest.raises(ValidationFailed) as refused:
+        event_update(actor=draft.organizer, event=draft, status="published")
+
+    assert refused.value.details["reason"] == "DATE_IN_PAST"
+    assert db_snapshot() == before
+
+
+@pytest.mark.parametrize(("field", "value"), [("category", "festival"), ("country", "GB")])
+def test_category_and_country_stay_while_tickets_are_on_sale(field, value, db_snapshot):
+    listing = ListingFactory()
+    event = listing.ticket.event
+    before = db_snapshot()
+
+    with pytest.raises(ValidationFailed) as refused:
+        event_update(actor=event.organizer, event=event, **{field: value})
+
+    assert refused.value.details == {"field": field, "reason": "HAS_LISTINGS"}
+    assert db_snapshot() == before

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.urls import register_converter
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers
 
 
@@ -9,7 +10,9 @@ def client_ip(request) -> str | None:
     """The client's address for the audit trail (the proxy's header when configured)."""
     key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
     value = request.META.get(key, "") or ""
-    return value.split(",")[0].strip() or None
+    # In a list (X-Forwarded-For), the last address is the one our own proxy
+    # added; the ones before it are whatever the client chose to send.
+    return value.split(",")[-1].strip() or None
 
 
 def valid(serializer_class, data, **kwargs) -> dict:
@@ -70,3 +73,16 @@ class PartyOutput(serializers.Serializer):
 
     def get_name(self, user) -> str:
         return user.name or "Encore fan"
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$", "example": "20:00:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time at the venue ("20:00:00"), with no offset: OpenAPI's
+    format "time" would demand one."""
+
+
+@extend_schema_field({"type": "string", "example": "https://example.com/a.png"})
+class UrlOutputField(serializers.CharField):
+    """A URL on the way out; "" when there is none (not a format "uri")."""

@@ -15,16 +15,38 @@ from rest_framework.throttling import BaseThrottle
 
 from marketplace.errors import RateLimitExceeded
 
+from .base import client_ip
+
+
+def _address(group, request):
+    # Not django-ratelimit's "ip" key: it fails on a request without
+    # REMOTE_ADDR (a Unix socket, some test clients) instead of limiting it.
+    return client_ip(request) or "unknown"
+
+
+def _user_or_address(group, request):
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return _address(group, request)
+
 
 def _account(group, request):
     email = request.data.get("email", "") if hasattr(request.data, "get") else ""
-    return email.strip().lower() if isinstance(email, str) else ""
+    email = email.strip().lower() if isinstance(email, str) else ""
+    # django-ratelimit encodes the key to UTF-8: a lone surrogate ("\ud800",
+    # valid in JSON) would raise there, before the serializer can refuse it.
+    email = email.encode("utf-8", "backslashreplace").decode("utf-8")
+    # Prefixed: django-ratelimit's cache key is the group and the value only,
+    # so a bare "email" of "10.0.0.1" would share (and use up) the counter of
+    # the client address 10.0.0.1.
+    return f"account:{email}"
 
 
 class _RateLimit(BaseThrottle):
     group = "api"
     rate_setting = "RATELIMIT_API"
-    keys = ("user_or_ip",)
+    keys = (_user_or_address,)
 
     def allow_request(self, request, view):
         rate = getattr(settings, self.rate_setting)
@@ -54,7 +76,7 @@ class LoginRateThrottle(_RateLimit):
 
     group = "api.auth.login"
     rate_setting = "RATELIMIT_AUTH"
-    keys = ("ip", _account)
+    keys = (_address, _account)
 
 
 class RegisterRateThrottle(_RateLimit):
@@ -62,7 +84,7 @@ class RegisterRateThrottle(_RateLimit):
 
     group = "api.auth.register"
     rate_setting = "RATELIMIT_AUTH"
-    keys = ("ip",)
+    keys = (_address,)
 
 
 class RateLimitHeadersMiddleware:

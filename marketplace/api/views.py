@@ -2,7 +2,8 @@
 under /api/ in the envelope; the site's own pages elsewhere."""
 
 from django.http import JsonResponse
-from django.views import defaults
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from .envelope import error_body
 
@@ -11,6 +12,7 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
+@csrf_exempt  # the API authenticates with tokens, never with a session cookie
 def api_not_found(request, *args, **kwargs):
     return JsonResponse(error_body("NOT_FOUND", "There is no such API endpoint."), status=404)
 
@@ -26,3 +28,10 @@ def server_error(request):
         body = error_body("INTERNAL_ERROR", "Something went wrong on our side. Please try again.")
         return JsonResponse(body, status=500)
     return defaults.server_error(request)
+
+
+def csrf_failure(request, reason=""):
+    if _is_api(request):
+        body = error_body("FORBIDDEN", "The request was refused (CSRF check).")
+        return JsonResponse(body, status=403)
+    return csrf.csrf_failure(request, reason=reason)

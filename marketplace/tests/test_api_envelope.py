@@ -220,3 +220,23 @@ def test_the_docs_page_works_offline(api):
     assert "/api/v1/schema/" in html
     # Nothing is fetched from a CDN: every script and stylesheet is ours.
     assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+
+
+def test_json_nested_too_deeply_is_refused_not_a_crash(api):
+    response = api.post("/api/v1/auth/login", "[" * 100_000, content_type="application/json")
+
+    _error(response, 400, "INVALID_INPUT")
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("203.0.113.9", "203.0.113.9"), ("198.51.100.1, 203.0.113.9", "203.0.113.9")],
+)
+def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_added(
+    rf, settings, header, expected
+):
+    from marketplace.api.base import client_ip
+
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
+
+    assert client_ip(rf.get("/", HTTP_X_FORWARDED_FOR=header)) == expected
