@@ -244,15 +244,7 @@ class ProfileApi(APIView):
         data = valid(ProfileUpdateInput, request.data)
         return ok(ProfileOutput(user_profile_update(user=request.user, **data)).data)
 
-    @api_doc(
-        summary="Change my profile",
-        description="Same as PATCH: only the fields sent change.",
-        tags=USERS,
-        request=ProfileUpdateInput,
-        response=ProfileOutput,
-    )
-    def put(self, request):
-        return self.patch(request)
+    put = patch  # PUT changes only the fields sent, like PATCH.
 
 
 class VerifyApi(APIView):

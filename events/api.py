@@ -208,16 +208,7 @@ class EventDetailApi(APIView):
         event_update(actor=request.user, event=event, ip_address=client_ip(request), **data)
         return ok(EventOutput(event_get_visible(user=request.user, event_id=pk)).data)
 
-    @api_doc(
-        summary="Change an event (its organizer or an admin)",
-        description="Same as PATCH: only the fields sent change.",
-        tags=TAGS,
-        request=EventUpdateInput,
-        response=EventOutput,
-        errors=(403, 404),
-    )
-    def put(self, request, pk: int):
-        return self.patch(request, pk)
+    put = patch  # PUT changes only the fields sent, like PATCH.
 
 
 urlpatterns = [

@@ -8,13 +8,12 @@ from accounts.models import User
 from accounts.selectors import user_can_trade
 from listings.models import Listing
 from marketplace.errors import NotFound
+from marketplace.ids import as_id
 
 from .models import Event
 
 # Statuses anyone may see; a draft is seen only by those who may edit it.
 PUBLIC_STATUSES = (Event.Status.PUBLISHED, Event.Status.CANCELLED, Event.Status.COMPLETED)
-
-_MAX_ID = 2**63 - 1  # BigAutoField: a larger number would be a database error, not a 404.
 
 
 def _active_listings_of_event():
@@ -32,17 +31,6 @@ def _with_listing_summary(events: QuerySet[Event]) -> QuerySet[Event]:
         listing_count=Coalesce(Subquery(listings.annotate(n=Count("pk")).values("n")), 0),
         lowest_price=Subquery(listings.annotate(low=Min("price")).values("low")),
     )
-
-
-def _as_id(value) -> int | None:
-    """`value` as a primary key, or None when it cannot be one ("abc", 1.5, True, -3)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.strip().isdecimal():
-        value = int(value.strip())
-    if isinstance(value, int) and 0 < value <= _MAX_ID:
-        return value
-    return None
 
 
 def event_list_upcoming(*, limit: int | None = None) -> QuerySet[Event]:
@@ -113,7 +101,7 @@ def event_get_visible(*, user, event_id) -> Event:
     anyone, a draft only to its organizer, admins and staff. NotFound otherwise,
     and for an id that is not a positive integer.
     """
-    pk = _as_id(event_id)
+    pk = as_id(event_id)
     event = (
         _with_listing_summary(Event.objects.filter(pk=pk)).select_related("organizer").first()
         if pk is not None

@@ -173,16 +173,7 @@ class ListingDetailApi(APIView):
         )
         return ok(_listing(request, pk))
 
-    @api_doc(
-        summary="Change my listing's price",
-        description="Same as PUT.",
-        tags=TAGS,
-        request=ListingUpdateInput,
-        response=ListingOutput,
-        errors=(404, 409),
-    )
-    def patch(self, request, pk: int):
-        return self.put(request, pk)
+    patch = put  # PATCH is PUT: only the price changes.
 
     @api_doc(
         summary="Take my listing off sale",

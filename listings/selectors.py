@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from events.models import Event
 from marketplace.errors import NotFound, ValidationFailed
+from marketplace.ids import as_id
 from marketplace.money import to_decimal
 
 from .models import Listing
@@ -49,19 +50,6 @@ SEARCH_ORDERINGS = {
     "date": ("ticket__event__event_date", "ticket__event__event_time", "price", "id"),
     "-date": ("-ticket__event__event_date", "-ticket__event__event_time", "price", "id"),
 }
-
-_MAX_ID = 2**63 - 1  # BigAutoField: a larger number would be a database error, not a 404.
-
-
-def _as_id(value) -> int | None:
-    """`value` as a primary key, or None when it cannot be one ("abc", 1.5, True, -3)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.strip().isdecimal():
-        value = int(value.strip())
-    if isinstance(value, int) and 0 < value <= _MAX_ID:
-        return value
-    return None
 
 
 def _price_bound(value, *, field: str) -> Decimal | None:
@@ -115,7 +103,7 @@ def listing_search(
         ticket__event__event_date__gte=date_from or timezone.localdate(),
     )
     if event_id is not None and event_id != "":
-        pk = _as_id(event_id)
+        pk = as_id(event_id)
         if pk is None:
             raise ValidationFailed(
                 "The event filter must be an event's id.",
@@ -141,7 +129,7 @@ def listing_get_visible(*, user, listing_id) -> Listing:
     seller and staff. NotFound otherwise, and for an id that is not a positive
     integer.
     """
-    pk = _as_id(listing_id)
+    pk = as_id(listing_id)
     listing = (
         Listing.objects.filter(pk=pk).select_related("ticket__event", "seller").first()
         if pk is not None

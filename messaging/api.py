@@ -99,15 +99,7 @@ class MessageReadApi(APIView):
         message = message_get_for_party(user=request.user, message_id=pk)
         return ok(MessageOutput(message, context={"request": request}).data)
 
-    @api_doc(
-        summary="Mark a message read",
-        description="Same as POST.",
-        tags=TAGS,
-        response=MessageOutput,
-        errors=(404,),
-    )
-    def put(self, request, pk: int):
-        return self.post(request, pk)
+    put = post  # PUT marks read too, like POST.
 
 
 urlpatterns = [

@@ -6,7 +6,7 @@ Every answer is checked against the envelope (ARCHITECTURE.md, "API"):
 """
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -23,6 +23,8 @@ from accounts.tests.factories import StaffFactory, UserFactory
 from conftest import run_in_threads
 from marketplace.errors import TokenExpired, Unauthorized
 from marketplace.models import AuditLog
+from marketplace.tests.envelope import error_of as assert_error
+from marketplace.tests.envelope import ok_data as assert_ok
 from messaging.models import Email
 
 pytestmark = pytest.mark.django_db
@@ -38,36 +40,6 @@ NEW_PASSWORD = "a-long-pass-phrase-9"
 
 
 # --- Envelope helpers (test_api_users.py uses them too) ---------------------------
-
-
-def _assert_meta(body: dict) -> None:
-    stamp = body["meta"]["timestamp"]
-    assert stamp.endswith("Z")
-    datetime.fromisoformat(stamp)
-
-
-def assert_ok(response, status: int = 200):
-    """The success envelope with `status`; returns its data."""
-    body = response.json()
-    assert response.status_code == status, body
-    assert body["success"] is True
-    assert set(body) == {"success", "data", "meta"}
-    _assert_meta(body)
-    return body["data"]
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    """The error envelope with `status` and `code`; returns the error."""
-    body = response.json()
-    assert response.status_code == status, body
-    assert body["success"] is False
-    assert set(body) == {"success", "error", "meta"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    assert isinstance(body["error"]["details"], dict)
-    _assert_meta(body)
-    return body["error"]
 
 
 def bearer(access: str) -> APIClient:

@@ -16,6 +16,8 @@ from events.tests.factories import EventFactory
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
 from marketplace.models import AuditLog
+from marketplace.tests.envelope import error_of as _error
+from marketplace.tests.envelope import ok_body as _ok
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
@@ -30,32 +32,6 @@ def _detail(listing_or_id):
 
 def _in_days(days):
     return timezone.localdate() + datetime.timedelta(days=days)
-
-
-def _ok(response, status=200):
-    """The success envelope: {success, data, meta{timestamp}}; returns the body."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"success", "data", "meta"}
-    assert body["success"] is True
-    assert body["meta"]["timestamp"].endswith("Z")
-    return body
-
-
-def _error(response, status, code):
-    """The error envelope: {success, error{code, message, details}, meta}; returns the error."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"success", "error", "meta"}
-    assert body["success"] is False
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    assert isinstance(body["error"]["details"], dict)
-    assert body["meta"]["timestamp"].endswith("Z")
-    return body["error"]
 
 
 def _ids(body):

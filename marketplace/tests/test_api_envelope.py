@@ -8,20 +8,9 @@ from django.test import override_settings
 
 from accounts.tests.factories import UserFactory
 from events.tests.factories import EventFactory
+from marketplace.tests.envelope import error_body as _error
 
 pytestmark = pytest.mark.django_db
-
-
-def _error(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body["success"] is False
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    assert isinstance(body["error"]["details"], dict)
-    assert body["meta"]["timestamp"].endswith("Z")
-    return body
 
 
 def test_success_carries_data_and_a_timestamp(api):

@@ -11,34 +11,13 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import StaffFactory, UserFactory
 from marketplace.models import AuditLog
+from marketplace.tests.envelope import error_of, ok_data
 from messaging.masking import CONTACT_HIDDEN, PAYMENT_HIDDEN
 from messaging.models import Message, Notification
 from messaging.tests.factories import MessageFactory
 from payments.models import Transaction
 
 pytestmark = pytest.mark.django_db
-
-
-def ok_data(response, status=200):
-    """The `data` of a success envelope, after checking the envelope itself."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is True
-    assert set(body) == {"success", "data", "meta"}
-    assert body["meta"]["timestamp"].endswith("Z")
-    return body["data"]
-
-
-def error_of(response, status, code):
-    """The `error` of a failure envelope, after checking its status and code."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is False
-    assert set(body) == {"success", "error", "meta"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 @pytest.fixture

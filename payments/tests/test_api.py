@@ -13,6 +13,7 @@ from accounts.tests.factories import StaffFactory, UserFactory
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
 from marketplace.models import AuditLog
+from marketplace.tests.envelope import error_of, ok_data
 from payments import gateway
 from payments.models import Dispute, Payout, Transaction
 from payments.services import transaction_purchase
@@ -24,28 +25,6 @@ from tickets.tests.factories import TicketFactory
 pytestmark = pytest.mark.django_db
 
 PURCHASE = "/api/v1/transactions/purchase"
-
-
-def ok_data(response, status=200):
-    """The `data` of a success envelope, after checking the envelope itself."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is True
-    assert set(body) == {"success", "data", "meta"}
-    assert body["meta"]["timestamp"].endswith("Z")
-    return body["data"]
-
-
-def error_of(response, status, code):
-    """The `error` of a failure envelope, after checking its status and code."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is False
-    assert set(body) == {"success", "error", "meta"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def assert_on_sale_again(listing):

@@ -14,6 +14,7 @@ from accounts.tests.factories import OrganizerFactory, UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
 from marketplace.models import AuditLog
+from marketplace.tests.envelope import error_of, ok_data
 from tickets.models import Ticket
 from tickets.tests.conftest import JPEG_BYTES, PNG_BYTES, stored_files, upload
 from tickets.tests.factories import PDF_BYTES, TicketFactory
@@ -21,29 +22,6 @@ from tickets.tests.factories import PDF_BYTES, TicketFactory
 pytestmark = pytest.mark.django_db
 
 BARCODE = "ENC-2026-0000-7781"
-
-
-def ok_data(response, status=200):
-    """The `data` of a success envelope, after checking the envelope itself."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is True
-    assert set(body) == {"success", "data", "meta"}
-    assert body["meta"]["timestamp"].endswith("Z")
-    return body["data"]
-
-
-def error_of(response, status, code):
-    """The `error` of a failure envelope, after checking its status and code."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is False
-    assert set(body) == {"success", "error", "meta"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    assert body["meta"]["timestamp"].endswith("Z")
-    return body["error"]
 
 
 def upload_form(event, **overrides):
