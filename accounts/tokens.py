@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -109,3 +110,13 @@ def token_logout(*, refresh: str) -> None:
     ACCESS_TOKEN_LIFETIME. Raises TokenExpired or Unauthorized (already revoked).
     """
     _use_once(_refresh_token(refresh))
+
+
+def tokens_flush_expired() -> int:
+    """Delete the refresh tokens past their expiry, with their blacklist rows:
+    an expired token is refused anyway, so the tables stop growing. Returns
+    how many were deleted."""
+    expired = OutstandingToken.objects.filter(expires_at__lte=timezone.now())
+    BlacklistedToken.objects.filter(token__in=expired).delete()
+    deleted, _ = expired.delete()
+    return deleted

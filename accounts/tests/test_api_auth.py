@@ -634,3 +634,38 @@ def test_the_api_limit_counts_per_user(settings, api_as):
     response = api_as(other).get(PROFILE)
     assert assert_ok(response)["id"] == other.pk
     _assert_rate_headers(response, limit=5, remaining=4)
+
+
+def test_the_daily_job_forgets_expired_refresh_tokens_and_keeps_live_ones():
+    from django.utils import timezone
+
+    from accounts.tasks import tokens_flush
+
+    user = UserFactory()
+    live = RefreshToken.for_user(user)
+    spent = RefreshToken.for_user(user)
+    spent.blacklist()
+    OutstandingToken.objects.filter(jti=spent["jti"]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert tokens_flush.apply().get() == 1
+
+    assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [live["jti"]]
+    assert not BlacklistedToken.objects.exists()
+
+
+def test_the_site_session_keeps_working_beside_the_api_which_takes_tokens_only(client):
+    from tickets.tests.factories import TicketFactory
+
+    staff = StaffFactory()
+    ticket = TicketFactory(owner=staff)
+
+    logged_in = client.post(
+        "/admin/login/", {"username": staff.email, "password": "correct-horse-battery"}
+    )
+
+    assert logged_in.status_code == 302
+    assert client.get(f"/tickets/{ticket.pk}/file/").status_code == 200
+    # The session cookie is no API credential, so no cross-site form can use it.
+    assert_error(client.get("/api/v1/tickets"), 401, "UNAUTHORIZED")

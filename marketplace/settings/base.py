@@ -9,6 +9,7 @@ environment variable of the same name (see README.md, "Configuration").
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from string import Template
 
 import environ
 
@@ -214,6 +215,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5 * 60.0,
     },
     "send-ready-emails": {"task": "messaging.tasks.emails_send_ready", "schedule": 60.0},
+    "flush-expired-api-tokens": {"task": "accounts.tasks.tokens_flush", "schedule": 24 * 3600.0},
 }
 
 # --- Stripe -----------------------------------------------------------------
@@ -287,10 +289,14 @@ SIMPLE_JWT = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Encore partner API",
-    "DESCRIPTION": (
-        "Fan-to-fan ticket resale with capped prices. Every response is the envelope "
-        "{success, data | error {code, message, details}, meta {timestamp, pagination}}. "
-        "Authenticate with `Authorization: Bearer <access token>` from POST /api/v1/auth/login."
+    # The partner's guide, shown at the top of /api/docs/.
+    "DESCRIPTION": Template((BASE_DIR / "marketplace" / "api" / "guide.md").read_text()).substitute(
+        access_minutes=int(SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() // 60),
+        reservation_minutes=RESERVATION_MINUTES,
+        dispute_hours=DISPUTE_WINDOW_HOURS,
+        fee=f"{(PLATFORM_FEE_RATE * 100).normalize():f}",
+        floor=f"{(PRICE_FLOOR_RATE * 100).normalize():f}",
+        **{category: f"{(cap * 100).normalize():f}" for category, cap in PRICE_MARKUP_CAPS.items()},
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -229,3 +229,12 @@ def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_added(
     settings.RATELIMIT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
 
     assert client_ip(rf.get("/", HTTP_X_FORWARDED_FOR=header)) == expected
+
+
+def test_the_docs_guide_states_the_rates_in_force(api, settings):
+    description = yaml.safe_load(api.get("/api/v1/schema/").content)["info"]["description"]
+
+    assert "keeps 8%" in description
+    assert "concert 20%, sports 15%" in description
+    assert f"reserved for {settings.RESERVATION_MINUTES} minutes" in description
+    assert "$" not in description  # every placeholder was filled
