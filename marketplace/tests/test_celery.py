@@ -16,6 +16,7 @@ def test_every_periodic_job_names_a_registered_task():
         "payments.tasks.payouts_send_scheduled",
         "listings.tasks.listings_expire",
         "messaging.tasks.emails_send_ready",
+        "accounts.tasks.tokens_flush",
     }
     assert scheduled <= set(app.tasks)
 
