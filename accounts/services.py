@@ -113,13 +113,8 @@ def user_register(
         if existing is not None:
             _email_send(user=existing, template="already_registered")
             return None
-        audit_log_record(
-            actor=candidate,
-            action="user.registered",
-            entity=candidate,
-            changes={"status": {"from": None, "to": candidate.status}, "via": "api"},
-            ip_address=ip_address,
-        )
+        user_registered_record(user=candidate, via="api", ip_address=ip_address)
+        email_address_record(user=candidate, verified=False)
         user_email_verification_send(user=candidate)
     return candidate
 
@@ -163,6 +158,7 @@ def user_email_verify(*, token: str) -> User:
             raise ValidationFailed(
                 "This code is not valid.", details={"field": "token", "reason": "INVALID_TOKEN"}
             )
+        email_address_record(user=user, verified=True)
         if not user.email_verified:
             User.objects.filter(pk=user.pk).update(email_verified=True, updated_at=timezone.now())
             audit_log_record(
@@ -249,3 +245,44 @@ def user_profile_update(*, user: User, **fields) -> User:
             User.objects.filter(pk=user.pk).update(**changed)
     user.refresh_from_db()
     return user
+
+
+def email_address_record(*, user: User, verified: bool) -> None:
+    """Keep allauth's record of the account's address in step with the account,
+    so a login on the site knows whether it was confirmed (through the site or
+    the API). Runs inside the caller's transaction."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=user,
+        email=user.email,
+        defaults={"verified": verified, "primary": True},
+    )
+
+
+def user_email_mark_verified(*, user: User, email: str) -> None:
+    """The site confirmed `email` (allauth): the account's address is verified,
+    audited. Nothing changes if the account's address is another one."""
+    with transaction.atomic():
+        marked = User.objects.filter(pk=user.pk, email__iexact=email, email_verified=False).update(
+            email_verified=True, updated_at=timezone.now()
+        )
+        if marked:
+            audit_log_record(
+                actor=user,
+                action="user.email_verified",
+                entity=user,
+                changes={"email_verified": {"from": False, "to": True}, "via": "site"},
+            )
+
+
+def user_registered_record(*, user: User, via: str, ip_address=None) -> None:
+    """Audit a new account ("user.registered"), from the site or the API."""
+    with transaction.atomic():
+        audit_log_record(
+            actor=user,
+            action="user.registered",
+            entity=user,
+            changes={"status": {"from": None, "to": user.status}, "via": via},
+            ip_address=ip_address,
+        )

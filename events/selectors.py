@@ -118,3 +118,11 @@ def event_is_on_sale(*, event: Event, now=None) -> bool:
     """Whether tickets of `event` may be listed and bought: published and not started."""
     now = now or timezone.now()
     return event.status == Event.Status.PUBLISHED and event.starts_at > now
+
+
+def event_list_for_organizer(*, organizer) -> QuerySet[Event]:
+    """Every event `organizer` organises, whatever its status, latest date first,
+    with listing_count and lowest_price, in one query."""
+    return _with_listing_summary(Event.objects.filter(organizer=organizer)).order_by(
+        "-event_date", "-event_time", "-id"
+    )

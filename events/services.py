@@ -18,6 +18,7 @@ from listings.models import Listing
 from marketplace.audit import audit_log_record
 from marketplace.errors import PermissionDenied, ValidationFailed
 
+from .cache import upcoming_events_invalidate
 from .models import Event
 from .selectors import event_can_edit
 
@@ -210,6 +211,7 @@ def event_create(
             },
             ip_address=ip_address,
         )
+        transaction.on_commit(upcoming_events_invalidate)
     return event
 
 
@@ -290,5 +292,6 @@ def event_update(*, actor, event: Event, ip_address: str | None = None, **fields
                 changes=audit_changes,
                 ip_address=ip_address,
             )
+            transaction.on_commit(upcoming_events_invalidate)
     event.refresh_from_db()
     return event

@@ -1,10 +1,246 @@
-from django.shortcuts import render
+"""The catalogue (home, events list, event and listing pages, how Encore protects
+you) and the organizers' pages. Each view validates its input with a form, makes
+one selector or service call, and renders."""
 
-from .selectors import event_list_upcoming
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.selectors import user_can_organize
+from listings.pricing import fee_breakdown, percent, price_limits
+from listings.selectors import listing_get_visible, listing_list_for_event
+from marketplace.api.base import client_ip
+from marketplace.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from marketplace.money import to_decimal
+
+from .cache import event_list_upcoming_cached
+from .forms import EventFilterForm, EventForm
+from .models import Event
+from .selectors import (
+    event_can_edit,
+    event_get_visible,
+    event_is_on_sale,
+    event_list_for_organizer,
+    event_search,
+)
+from .services import event_create, event_update
 
 HOME_EVENT_COUNT = 24
+EVENTS_PER_PAGE = 24
 
 
 def home(request):
-    events = event_list_upcoming(limit=HOME_EVENT_COUNT)
+    events = event_list_upcoming_cached(limit=HOME_EVENT_COUNT)
     return render(request, "events/home.html", {"events": events})
+
+
+def event_list(request):
+    form = EventFilterForm(request.GET or None)
+    page = None
+    if form.is_bound and not form.is_valid():
+        # Bad filters are said next to their field; no list is guessed at.
+        events = None
+    else:
+        filters = form.search_kwargs() if form.is_bound else {}
+        events = event_search(**filters)
+        page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "events/list.html",
+        {
+            "form": form,
+            "page": page,
+            "page_range": (
+                page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+                if page
+                else []
+            ),
+            "filtered": any(request.GET.get(name) for name in EventFilterForm.base_fields),
+        },
+    )
+
+
+def _breakdown(listing, event):
+    return fee_breakdown(
+        price=listing.price,
+        face_value=listing.ticket.face_value,
+        category=event.category,
+        country=event.country,
+        currency=event.currency,
+    )
+
+
+def event_detail(request, event_id: int):
+    try:
+        event = event_get_visible(user=request.user, event_id=event_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    rows = [
+        (listing, _breakdown(listing, event)) for listing in listing_list_for_event(event=event)
+    ]
+    return render(
+        request,
+        "events/detail.html",
+        {
+            "event": event,
+            "rows": rows,
+            "on_sale": event_is_on_sale(event=event),
+            "can_edit": event_can_edit(user=request.user, event=event),
+        },
+    )
+
+
+def listing_detail(request, listing_id: int):
+    try:
+        listing = listing_get_visible(user=request.user, listing_id=listing_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    event = listing.ticket.event
+    user = request.user
+    breakdown = _breakdown(listing, event)
+    return render(
+        request,
+        "events/listing.html",
+        {
+            "listing": listing,
+            "ticket": listing.ticket,
+            "event": event,
+            "breakdown": breakdown,
+            "is_seller": user.is_authenticated and listing.seller_id == user.pk,
+            "buyable": listing.status == listing.Status.ACTIVE and event_is_on_sale(event=event),
+            "fee_percent": _percent_text(breakdown.platform_fee_rate),
+            "reservation_minutes": settings.RESERVATION_MINUTES,
+            "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
+        },
+    )
+
+
+def _percent_text(rate) -> str:
+    """A rate as an exact percentage without trailing zeros: 0.08 -> "8", 0.075 -> "7.5"."""
+    return f"{(to_decimal(rate) * 100).normalize():f}"
+
+
+# An example face value for the caps table of "How Encore protects you".
+EXAMPLE_FACE_VALUE = 50
+
+
+def how_it_works(request):
+    labels = dict(Event.Category.choices)
+    caps = []
+    for category in settings.PRICE_MARKUP_CAPS:
+        limits = price_limits(face_value=EXAMPLE_FACE_VALUE, category=category)
+        caps.append(
+            {
+                "category": labels.get(category, category.title()),
+                "markup_percent": percent(limits.markup_cap),
+                "limits": limits,
+            }
+        )
+    country_caps = [
+        {
+            "country": country,
+            # "*" is the country's rule for every category.
+            "rules": [
+                (labels.get(category, "Every other category"), percent(to_decimal(rate)))
+                for category, rate in overrides.items()
+            ],
+        }
+        for country, overrides in sorted(settings.PRICE_MARKUP_CAPS_BY_COUNTRY.items())
+    ]
+    return render(
+        request,
+        "events/how.html",
+        {
+            "caps": caps,
+            "country_caps": country_caps,
+            "example_face_value": EXAMPLE_FACE_VALUE,
+            "floor_percent": _percent_text(settings.PRICE_FLOOR_RATE),
+            "fee_percent": _percent_text(settings.PLATFORM_FEE_RATE),
+            "example_fee": fee_breakdown(
+                price=EXAMPLE_FACE_VALUE,
+                face_value=EXAMPLE_FACE_VALUE,
+                category=Event.Category.OTHER,
+            ),
+            "reservation_minutes": settings.RESERVATION_MINUTES,
+            "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
+            "dispute_window_hours": settings.DISPUTE_WINDOW_HOURS,
+            "max_tickets_per_event": settings.MAX_TICKETS_PER_EVENT,
+        },
+    )
+
+
+# --- Organizers ---------------------------------------------------------------
+
+
+def _require_organizer(user) -> None:
+    # The same test as event_create's: organizers, admins and staff.
+    if not (user_can_organize(user=user) or user.is_staff):
+        raise DjangoPermissionDenied("Only organizers can manage events.")
+
+
+def _put_error_on_form(form, exc: DomainError) -> None:
+    """A service's refusal next to the field it names, else above the form."""
+    field = exc.details.get("field")
+    form.add_error(field if field in form.fields else None, exc.message)
+
+
+@login_required
+def event_manage(request):
+    _require_organizer(request.user)
+    events = event_list_for_organizer(organizer=request.user)
+    return render(request, "events/manage.html", {"events": events})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_new(request):
+    _require_organizer(request.user)
+    form = EventForm(request.POST or None, initial={"status": Event.Status.DRAFT, "country": "IE"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = event_create(
+                organizer=request.user, **form.cleaned_data, ip_address=client_ip(request)
+            )
+        except ValidationFailed as exc:
+            _put_error_on_form(form, exc)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from exc
+        else:
+            messages.success(request, f"{event.name} was created as {event.get_status_display()}.")
+            return redirect("events:manage")
+    return render(request, "events/event_form.html", {"form": form, "event": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_edit(request, event_id: int):
+    # As the API does: someone else's draft does not exist (404), someone else's
+    # published event exists but is not theirs to change (403).
+    try:
+        event = event_get_visible(user=request.user, event_id=event_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if not event_can_edit(user=request.user, event=event):
+        raise DjangoPermissionDenied("You can only edit your own events.")
+    form = EventForm(request.POST or None, event=event, initial=EventForm.initial_for(event))
+    if request.method == "POST" and form.is_valid():
+        try:
+            event_update(
+                actor=request.user,
+                event=event,
+                ip_address=client_ip(request),
+                **form.cleaned_data,
+            )
+        except ValidationFailed as exc:
+            _put_error_on_form(form, exc)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from exc
+        else:
+            messages.success(request, f"{event.name} was saved.")
+            return redirect("events:manage")
+    return render(request, "events/event_form.html", {"form": form, "event": event})

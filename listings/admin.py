@@ -1,8 +1,10 @@
 from django.contrib import admin
 
-from marketplace.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, money
+from marketplace.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, confirm_then, money
+from marketplace.api.base import client_ip
 
 from .models import Listing
+from .moderation import listing_take_off_sale
 
 
 @admin.register(Listing)
@@ -34,6 +36,28 @@ class ListingAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+
+    actions = ("take_off_sale",)
+
+    @admin.action(description="Take off sale (active listings)")
+    def take_off_sale(self, request, queryset):
+        return confirm_then(
+            self,
+            request,
+            queryset.select_related("ticket__event", "seller"),
+            title="Take these listings off sale",
+            explanation=(
+                "Each listing is cancelled and its ticket goes back to the seller, who may "
+                "list it again. A listing reserved by a buyer or already sold cannot be "
+                "taken off sale (settle the sale instead). The note is kept in the audit trail."
+            ),
+            perform=lambda listing, note: listing_take_off_sale(
+                staff=request.user,
+                listing=listing,
+                note=note.strip(),
+                ip_address=client_ip(request),
+            ),
+        )
 
     @admin.display(description="event", ordering="ticket__event__event_date")
     def event(self, obj):

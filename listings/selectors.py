@@ -146,3 +146,8 @@ def _is_seller_or_staff(user, listing: Listing) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return listing.seller_id == user.pk or user.is_staff
+
+
+def listing_event_id(*, listing_id: int) -> int | None:
+    """The event of a listing, whatever its status (to send a buyer back to it)."""
+    return Listing.objects.filter(pk=listing_id).values_list("ticket__event_id", flat=True).first()

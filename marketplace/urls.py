@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from .health import health
+from .views import favicon
 
 admin.site.site_header = "Encore staff"
 admin.site.site_title = "Encore staff"
@@ -10,9 +11,14 @@ admin.site.index_title = "Marketplace moderation"
 
 urlpatterns = [
     path("health", health, name="health"),
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/", include("marketplace.api.urls")),
-    path("payments/", include("payments.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("", include("payments.urls")),
+    path("", include("messaging.urls")),
+    path("", include("listings.urls")),
     path("tickets/", include("tickets.urls")),
     path("", include("events.urls")),
 ]

@@ -1,4 +1,13 @@
+import json
+from datetime import timedelta
+
 from django.contrib import admin
+from django.db.models import Case, Q, Value, When
+from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
 
 from marketplace.admin import (
     AuditedAdminMixin,
@@ -8,6 +17,7 @@ from marketplace.admin import (
     confirm_then,
     money,
 )
+from marketplace.models import AuditLog
 from messaging.models import Message
 
 from . import services
@@ -164,24 +174,60 @@ class PayoutAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         return money(obj.amount, obj.currency)
 
 
+class DisputeAgeFilter(admin.SimpleListFilter):
+    """Open disputes waiting longer than a day, or three: the ones to take first."""
+
+    title = "age"
+    parameter_name = "open_for"
+    HOURS = {"24h": 24, "72h": 72}
+
+    def lookups(self, request, model_admin):
+        return (("24h", "open > 24 h"), ("72h", "open > 72 h"))
+
+    def queryset(self, request, queryset):
+        hours = self.HOURS.get(self.value())
+        if hours is None:
+            return queryset
+        return queryset.filter(
+            status=Dispute.Status.OPEN, created_at__lte=timezone.now() - timedelta(hours=hours)
+        )
+
+
+def _table(headers, rows, empty):
+    """A small read-only table for the change page (every value escaped)."""
+    if not rows:
+        return format_html("<p>{}</p>", empty)
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+def _when(value):
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _admin_link(obj):
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, obj)
+
+
 @admin.register(Dispute)
 class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    """The queue of disputes, oldest first.
+    """The queue of disputes: open ones first, the oldest at the top.
 
-    Staff may keep a resolution note; the status, and who resolved it, change
-    only through the refund and release actions (which settle the money too).
+    The change page shows what staff weigh: the sale, the messages between
+    buyer and seller, and the audit trail of the transaction, its payout and
+    the dispute. Staff may keep a resolution note; the status, and who
+    resolved it, change only through the refund and release actions (which
+    settle the money too).
     """
 
-    list_display = (
-        "__str__",
-        "transaction",
-        "opened_by",
-        "reason",
-        "status",
-        "resolved_by",
-        "created_at",
-    )
-    list_filter = ("status", "reason", "created_at")
+    list_display = ("__str__", "event", "opened_by", "reason", "status", "open_for", "created_at")
+    list_filter = ("status", DisputeAgeFilter, "reason", "created_at")
     search_fields = (
         "=transaction__payment_id",
         "opened_by__email",
@@ -190,19 +236,33 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     )
     date_hierarchy = "created_at"
     ordering = ("created_at", "id")
-    list_select_related = ("transaction", "opened_by", "resolved_by")
+    list_select_related = ("transaction__listing__ticket__event", "opened_by")
     list_per_page = 50
-    fields = (
-        "transaction",
-        "opened_by",
-        "reason",
-        "description",
-        "status",
-        "resolution_note",
-        "resolved_by",
-        "resolved_at",
-        "created_at",
-        "updated_at",
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "transaction",
+                    "opened_by",
+                    "reason",
+                    "description",
+                    "status",
+                    "resolution_note",
+                    "resolved_by",
+                    "resolved_at",
+                    "created_at",
+                    "updated_at",
+                ),
+                "description": (
+                    "To settle, tick this dispute in the queue and choose "
+                    "\u201cSettle for the buyer\u201d or \u201cSettle for the seller\u201d."
+                ),
+            },
+        ),
+        ("The sale", {"fields": ("sale",)}),
+        ("Messages between buyer and seller", {"fields": ("thread",)}),
+        ("Audit trail (transaction, payout, dispute)", {"fields": ("audit_trail",)}),
     )
     readonly_fields = (
         "transaction",
@@ -214,12 +274,128 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "resolved_at",
         "created_at",
         "updated_at",
+        "sale",
+        "thread",
+        "audit_trail",
     )
 
     actions = ("resolve_refund", "resolve_release")
 
+    def get_ordering(self, request):
+        # Open disputes first, each group oldest first: the queue staff work through.
+        open_first = Case(When(status=Dispute.Status.OPEN, then=Value(0)), default=Value(1))
+        return (open_first.asc(), "created_at", "id")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "transaction__listing__ticket__event",
+                "transaction__buyer",
+                "transaction__seller",
+                "transaction__payout",
+                "opened_by",
+                "resolved_by",
+            )
+        )
+
     def has_add_permission(self, request):
         return False  # buyers open disputes
+
+    @admin.display(description="event", ordering="transaction__listing__ticket__event__event_date")
+    def event(self, obj):
+        return obj.transaction.listing.ticket.event
+
+    @admin.display(description="open for")
+    def open_for(self, obj):
+        if obj.status != Dispute.Status.OPEN:
+            return "-"
+        return timesince(obj.created_at)
+
+    @admin.display(description="sale")
+    def sale(self, obj):
+        txn = obj.transaction
+        ticket = txn.listing.ticket
+        event = ticket.event
+        seat = ", ".join(
+            f"{label} {value}"
+            for label, value in (
+                ("section", ticket.section),
+                ("row", ticket.row),
+                ("seat", ticket.seat),
+            )
+            if value
+        )
+        payout = getattr(txn, "payout", None)
+        rows = [
+            ("Transaction", _admin_link(txn)),
+            (
+                "Event",
+                f"{event.name}, {event.event_date:%Y-%m-%d}, {event.venue_name}, {event.city}",
+            ),
+            ("Ticket", format_html("{} ({})", _admin_link(ticket), seat or "no seat")),
+            ("Buyer", _admin_link(txn.buyer)),
+            ("Seller", _admin_link(txn.seller)),
+            ("Price paid", money(txn.final_price, txn.currency)),
+            ("Platform fee", money(txn.platform_fee, txn.currency)),
+            ("Seller payout", money(txn.seller_payout, txn.currency)),
+            ("Status", f"{txn.get_status_display()} (payment {txn.get_payment_status_display()})"),
+            (
+                "Payment",
+                f"{txn.payment_method or '-'} via {txn.payment_gateway}: {txn.payment_id or '-'}",
+            ),
+            ("Paid", _when(txn.paid_at)),
+            (
+                "Payout",
+                f"{payout.get_status_display()}, {money(payout.amount, payout.currency)}"
+                if payout
+                else "none yet",
+            ),
+        ]
+        body = format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows)
+        return format_html("<table><tbody>{}</tbody></table>", body)
+
+    @admin.display(description="messages")
+    def thread(self, obj):
+        txn = obj.transaction
+        messages_ = Message.objects.filter(transaction_id=txn.pk).select_related("sender")
+        roles = {txn.buyer_id: "buyer", txn.seller_id: "seller"}
+        rows = [
+            (
+                _when(m.created_at),
+                f"{m.sender} ({roles.get(m.sender_id, 'staff')})",
+                linebreaksbr(m.body, autoescape=True),
+                _when(m.read_at) if m.read_at else "unread",
+            )
+            for m in messages_.order_by("created_at", "id")
+        ]
+        return _table(("sent", "from", "message", "read"), rows, "No messages.")
+
+    @admin.display(description="audit trail")
+    def audit_trail(self, obj):
+        txn = obj.transaction
+        wanted = Q(entity_type="transaction", entity_id=str(txn.pk)) | Q(
+            entity_type="dispute", entity_id=str(obj.pk)
+        )
+        payout = getattr(txn, "payout", None)
+        if payout is not None:
+            wanted |= Q(entity_type="payout", entity_id=str(payout.pk))
+        logs = AuditLog.objects.filter(wanted).select_related("actor").order_by("created_at", "id")
+        rows = [
+            (
+                _when(log.created_at),
+                log.action,
+                f"{log.entity_type} #{log.entity_id}",
+                str(log.actor) if log.actor_id else "system",
+                json.dumps(log.changes, ensure_ascii=False, sort_keys=True) if log.changes else "-",
+                log.ip_address or "-",
+            )
+            for log in logs
+        ]
+        return _table(
+            ("when", "action", "of", "by", "changes", "IP"), rows, "Nothing recorded yet."
+        )
 
     @admin.action(description="Settle for the buyer: refund in full, void the ticket")
     def resolve_refund(self, request, queryset):

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 
 
 class Transaction(models.Model):
@@ -61,8 +62,11 @@ class Transaction(models.Model):
                 condition=Q(final_price__gte=0, platform_fee__gte=0, seller_payout__gte=0),
                 name="transactions_money_gte_0",
             ),
+            # Rounded to the cent: exact on PostgreSQL, and on SQLite (the
+            # embedded run), which adds decimals as floats (8.35 + 96.05 is
+            # 104.39999... there).
             models.CheckConstraint(
-                condition=Q(final_price=F("platform_fee") + F("seller_payout")),
+                condition=Q(final_price=Round(F("platform_fee") + F("seller_payout"), 2)),
                 name="transactions_fee_plus_payout_is_price",
             ),
             models.CheckConstraint(

@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 
 from marketplace.errors import NotFound, PermissionDenied
 
-from .models import Transaction
+from .models import Payout, Transaction
 
 _RELATED = ("listing__ticket__event", "buyer", "seller")
 
@@ -48,3 +48,12 @@ def transaction_get_for_buyer(*, user, transaction_id: int) -> Transaction:
     if transaction.buyer_id != user.pk:
         raise PermissionDenied("Only the buyer can do this.", details={"reason": "NOT_THE_BUYER"})
     return transaction
+
+
+def payout_list_for_seller(*, seller) -> QuerySet[Payout]:
+    """The seller's payouts, newest first, with the sale each pays for (one query)."""
+    return (
+        Payout.objects.filter(seller=seller)
+        .select_related("transaction__listing__ticket__event")
+        .order_by("-created_at", "-id")
+    )

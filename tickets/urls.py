@@ -5,5 +5,6 @@ from . import views
 app_name = "tickets"
 
 urlpatterns = [
+    path("", views.my_tickets, name="mine"),
     path("<int:ticket_id>/file/", views.ticket_file_download, name="file"),
 ]

@@ -13,6 +13,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     email_verified = True
     password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
 
+    @factory.post_generation
+    def email_address(obj, create, extracted, **kwargs):
+        """allauth's record of the address, so the account can log in on the site."""
+        if create and obj.email_verified:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+
     @classmethod
     def _after_postgeneration(cls, instance, create, results=None):
         if create and results:

@@ -41,6 +41,9 @@ STRIPE_SECRET_KEY = required("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = required("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = required("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+# Confirmed addresses only, whatever the environment says.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 BARCODE_HMAC_KEY = required("BARCODE_HMAC_KEY")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")

@@ -16,6 +16,7 @@ import random
 from collections import Counter
 from decimal import Decimal
 
+from allauth.account.models import EmailAddress
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -103,8 +104,16 @@ class Command(BaseCommand):
         if user is None:
             self.created["accounts"] += 1
             create = User.objects.create_superuser if account.staff else User.objects.create_user
-            return create(account.email, account.password, **wanted)
+            user = create(account.email, account.password, **wanted)
+            # Confirmed, so the demo accounts log in on the site at once.
+            EmailAddress.objects.get_or_create(
+                user=user, email=user.email, defaults={"verified": True, "primary": True}
+            )
+            return user
         self.existing["accounts"] += 1
+        EmailAddress.objects.get_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )
         changed = [field for field, value in wanted.items() if getattr(user, field) != value]
         for field in changed:
             setattr(user, field, wanted[field])

@@ -1,0 +1,87 @@
+"""Forms of the account pages: they check the shape of the input; the rules
+(phone format, what a profile may change) stay in accounts.services."""
+
+from django import forms
+
+from .models import User
+
+# The email choices a user makes on their profile, stored as booleans in the
+# account's preferences JSON (other keys there, e.g. set through the API, are
+# kept as they are). Missing keys mean the default.
+EMAIL_PREFERENCES = (
+    (
+        "email_new_messages",
+        "Email me when the buyer or seller of one of my tickets sends me a message",
+        True,
+    ),
+    (
+        "email_sale_updates",
+        "Email me about my purchases, sales and payouts (payment, delivery, disputes)",
+        True,
+    ),
+    ("email_news", "Email me about new events and Encore news (at most once a month)", False),
+)
+
+
+def email_preferences(preferences: dict) -> dict:
+    """The account's email choices, with the default for each one not made yet."""
+    preferences = preferences if isinstance(preferences, dict) else {}
+    return {key: bool(preferences.get(key, default)) for key, _label, default in EMAIL_PREFERENCES}
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=User._meta.get_field("name").max_length,
+        required=False,
+        help_text="Shown to the other side of a sale.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    phone = forms.CharField(
+        label="Phone",
+        max_length=User._meta.get_field("phone").max_length,
+        required=False,
+        help_text="Digits, with an optional leading +, e.g. +353 87 123 4567. "
+        "Changing it removes the phone verified badge until it is verified again.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    avatar_url = forms.URLField(
+        label="Avatar URL",
+        max_length=User._meta.get_field("avatar_url").max_length,
+        required=False,
+        assume_scheme="https",
+        help_text="The address of a picture of you, shown on your profile.",
+        widget=forms.URLInput(attrs={"autocomplete": "photo", "placeholder": "https://"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key, label, _default in EMAIL_PREFERENCES:
+            self.fields[key] = forms.BooleanField(label=label, required=False)
+
+    @classmethod
+    def for_user(cls, user: User, data=None):
+        initial = {
+            "name": user.name,
+            "phone": user.phone,
+            "avatar_url": user.avatar_url,
+            **email_preferences(user.preferences),
+        }
+        return cls(data=data, initial=initial)
+
+    def preference_fields(self):
+        return [self[key] for key, _label, _default in EMAIL_PREFERENCES]
+
+    def profile_changes(self, user: User) -> dict:
+        """The keyword arguments for accounts.services.user_profile_update."""
+        data = self.cleaned_data
+        current = user.preferences if isinstance(user.preferences, dict) else {}
+        preferences = {**current}
+        for key, _label, _default in EMAIL_PREFERENCES:
+            preferences[key] = bool(data[key])
+        return {
+            "name": data["name"],
+            "phone": data["phone"],
+            "avatar_url": data["avatar_url"],
+            "preferences": preferences,
+        }

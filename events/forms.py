@@ -1,0 +1,126 @@
+"""Forms of the catalogue and organizer pages: they check the shape of the input;
+the business rules (dates in the future, status transitions...) stay in the
+services, whose errors the views put on the field they name."""
+
+from django import forms
+
+from .models import Event
+from .services import CREATION_STATUSES, STATUS_TRANSITIONS
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%H:%M")
+
+
+class EventFilterForm(forms.Form):
+    """The events list's filters. Every field is optional; an invalid value (a
+    date "x", an unknown category) is a form error, never a 500."""
+
+    q = forms.CharField(label="Search", max_length=100, required=False, strip=True)
+    category = forms.ChoiceField(
+        label="Category",
+        choices=[("", "Any category"), *Event.Category.choices],
+        required=False,
+    )
+    city = forms.CharField(label="City", max_length=100, required=False, strip=True)
+    date_from = forms.DateField(label="From", required=False, widget=DateInput)
+    date_to = forms.DateField(label="To", required=False, widget=DateInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update(
+            {"type": "search", "placeholder": "Artist, team, show or venue"}
+        )
+        self.fields["city"].widget.attrs.update({"placeholder": "e.g. Dublin"})
+
+    def clean(self):
+        data = super().clean()
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "The end date must not be before the start date.")
+        return data
+
+    def search_kwargs(self) -> dict:
+        """The cleaned filters as event_search takes them."""
+        data = self.cleaned_data
+        return {
+            "q": data.get("q") or "",
+            "category": data.get("category") or "",
+            "city": data.get("city") or "",
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+        }
+
+
+class EventForm(forms.Form):
+    """An event as its organizer creates or edits it. The status choices depend on
+    the event: draft or published for a new one, the allowed transitions for an
+    existing one (the service checks them again)."""
+
+    name = forms.CharField(label="Name", max_length=200)
+    description = forms.CharField(
+        label="Description",
+        max_length=10_000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    event_date = forms.DateField(label="Date", widget=DateInput)
+    event_time = forms.TimeField(
+        label="Time",
+        required=False,
+        widget=TimeInput,
+        help_text="Doors or start time, local to the venue.",
+    )
+    venue_name = forms.CharField(label="Venue", max_length=200)
+    location = forms.CharField(
+        label="Address", max_length=255, required=False, help_text="Street address of the venue."
+    )
+    city = forms.CharField(label="City", max_length=100)
+    country = forms.CharField(
+        label="Country",
+        min_length=2,
+        max_length=2,
+        help_text="Two-letter ISO code, such as IE or GB.",
+    )
+    postal_code = forms.CharField(label="Postal code", max_length=20, required=False)
+    category = forms.ChoiceField(label="Category", choices=Event.Category.choices)
+    status = forms.ChoiceField(label="Status")
+    image_url = forms.URLField(
+        label="Image URL",
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text="A picture of the artist or venue, at an https:// address.",
+    )
+
+    def __init__(self, *args, event: Event | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if event is None:
+            statuses = list(CREATION_STATUSES)
+        else:
+            statuses = [
+                event.status,
+                *(s for s in Event.Status.values if s in STATUS_TRANSITIONS[event.status]),
+            ]
+        labels = dict(Event.Status.choices)
+        self.fields["status"].choices = [(value, labels[value]) for value in statuses]
+        self.fields["status"].help_text = (
+            "A draft is seen only by you; a published event is on the site."
+            if event is None
+            else "Cancelled and completed are final."
+        )
+        self.fields["country"].widget.attrs.update({"autocapitalize": "characters", "size": 2})
+
+    def clean_country(self):
+        return self.cleaned_data["country"].upper()
+
+    @staticmethod
+    def initial_for(event: Event) -> dict:
+        return {name: getattr(event, name) for name in EventForm.base_fields}

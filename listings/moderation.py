@@ -1,0 +1,33 @@
+"""Staff moderation of listings (the admin's "Take off sale")."""
+
+from django.db import transaction
+
+from marketplace.audit import audit_log_record
+from marketplace.errors import PermissionDenied
+
+from .models import Listing
+from .services import listing_cancel
+
+
+def listing_take_off_sale(*, staff, listing: Listing, note: str = "", ip_address=None) -> Listing:
+    """Staff take an active listing off sale through listing_cancel (listing
+    cancelled, ticket back to its owner, both audited) and keep their note in
+    the audit trail, in the same transaction: the note is recorded if and only
+    if the listing was taken down.
+
+    Raises PermissionDenied (not staff) or TicketNotAvailable (reserved by a
+    buyer, sold, or already closed), changing nothing.
+    """
+    if not (staff.is_active and staff.is_staff):
+        raise PermissionDenied("Only staff can take another seller's listing off sale.")
+    with transaction.atomic():
+        listing = listing_cancel(actor=staff, listing=listing, ip_address=ip_address)
+        if note:
+            audit_log_record(
+                actor=staff,
+                action="listing.moderated",
+                entity=listing,
+                changes={"note": note},
+                ip_address=ip_address,
+            )
+    return listing

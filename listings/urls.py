@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "listings"
+
+urlpatterns = [
+    path("sell/", views.sell, name="sell"),
+    path("sell/<id:event_id>/", views.sell_event, name="sell-event"),
+    path("sell/<id:event_id>/price-range/", views.price_range, name="price-range"),
+    path("my/tickets/<id:ticket_id>/list/", views.list_ticket, name="list-ticket"),
+    path("my/listings/", views.my_listings, name="mine"),
+    path("my/listings/<id:listing_id>/price/", views.listing_price, name="price"),
+    path("my/listings/<id:listing_id>/cancel/", views.listing_cancel_view, name="cancel"),
+    path("my/payouts/", views.my_payouts, name="payouts"),
+]

@@ -1,0 +1,16 @@
+"""What every page's frame needs: the unread notification count for the bell."""
+
+from django.conf import settings
+
+
+def site(request):
+    user = getattr(request, "user", None)
+    unread = 0
+    if user is not None and user.is_authenticated:
+        from messaging.selectors import notification_unread_count
+
+        unread = notification_unread_count(user=user)
+    return {
+        "unread_notifications": unread,
+        "platform_fee_percent": f"{(settings.PLATFORM_FEE_RATE * 100).normalize():f}",
+    }

@@ -1,0 +1,175 @@
+/*
+ * The checkout page: the reservation's countdown and the card form.
+ *
+ * The card goes from Stripe.js's card Element to Stripe (stripe.createToken),
+ * never to Encore; the page then posts the card's id ("card_...") to the pay
+ * view, which charges it server-side. The same calls work with real Stripe.js
+ * and with localstripe's stand-in. Everything the script needs comes from
+ * data- attributes: no inline script.
+ */
+(function () {
+  "use strict";
+
+  var STAND_IN_LABELS = {
+    number: "Card number",
+    exp_month: "Expiry month (MM)",
+    exp_year: "Expiry year (YY)",
+    cvc: "Security code (CVC)",
+    postal_code: "Postcode",
+  };
+
+  function pad(number) {
+    return number < 10 ? "0" + number : String(number);
+  }
+
+  function minutesLeftText(minutes) {
+    if (minutes === 0) {
+      return "Less than a minute left to pay.";
+    }
+    return minutes + " minute" + (minutes === 1 ? "" : "s") + " left to pay.";
+  }
+
+  /* The countdown to reserved_until, corrected for the gap between the
+     server's clock and this computer's. The time itself is not a live region
+     (a screen reader would read it every second); the note below it is, and
+     changes once a minute and when the time is up. */
+  function startCountdown(box, onExpired) {
+    var deadline = Number(box.getAttribute("data-deadline-ms"));
+    var serverNow = Number(box.getAttribute("data-server-now-ms"));
+    if (!deadline) {
+      return;
+    }
+    var skew = serverNow ? serverNow - Date.now() : 0;
+    var line = box.querySelector(".countdown-line");
+    var time = box.querySelector("[data-countdown-time]");
+    var note = box.querySelector("[data-countdown-note]");
+    var lastMinutes = null;
+    var timer = null;
+
+    function expire() {
+      box.classList.add("countdown-expired");
+      line.textContent = "Time is up.";
+      note.textContent =
+        "Your reservation has expired and the ticket went back on sale. Nothing was charged.";
+      var listingUrl = box.getAttribute("data-listing-url");
+      if (listingUrl) {
+        var link = document.createElement("a");
+        link.href = listingUrl;
+        link.textContent = "Back to the listing";
+        var paragraph = document.createElement("p");
+        paragraph.appendChild(link);
+        box.appendChild(paragraph);
+      }
+      onExpired();
+    }
+
+    function tick() {
+      var left = Math.max(0, Math.floor((deadline - (Date.now() + skew)) / 1000));
+      var minutes = Math.floor(left / 60);
+      time.textContent = minutes + ":" + pad(left % 60);
+      if (left <= 0) {
+        window.clearInterval(timer);
+        expire();
+        return;
+      }
+      if (lastMinutes !== null && minutes !== lastMinutes) {
+        note.textContent = minutesLeftText(minutes);
+      }
+      lastMinutes = minutes;
+    }
+
+    timer = window.setInterval(tick, 1000);
+    tick();
+  }
+
+  /* localstripe's stand-in renders bare inputs with placeholders only:
+     give them names a screen reader can say (real Stripe labels its own). */
+  function labelStandInInputs(container) {
+    var inputs = container.querySelectorAll("input[placeholder]");
+    Array.prototype.forEach.call(inputs, function (input) {
+      var label = STAND_IN_LABELS[input.getAttribute("placeholder")];
+      if (label) {
+        input.setAttribute("aria-label", label);
+        input.setAttribute("inputmode", "numeric");
+        input.setAttribute("autocomplete", "off");
+      }
+    });
+  }
+
+  function setupCardForm(form) {
+    var errors = document.getElementById("card-errors");
+    var button = document.getElementById("pay-button");
+    var hidden = document.getElementById("payment-method-id");
+    var mount = document.getElementById("card-element");
+    var state = { busy: false, expired: false };
+
+    function showError(message) {
+      errors.textContent = message;
+      mount.parentNode.classList.toggle("field-error", Boolean(message));
+    }
+
+    function ready() {
+      state.busy = false;
+      button.disabled = state.expired;
+      button.removeAttribute("aria-busy");
+    }
+
+    if (typeof window.Stripe !== "function") {
+      showError("The card form could not load. Check your connection and reload the page.");
+      button.disabled = true;
+      return state;
+    }
+    var stripe = window.Stripe(form.getAttribute("data-stripe-key"));
+    var card = stripe.elements().create("card");
+    card.mount(mount);
+    labelStandInInputs(mount);
+    card.on("change", function (event) {
+      showError(event && event.error ? event.error.message : "");
+    });
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (state.busy || state.expired) {
+        return;
+      }
+      state.busy = true;
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      showError("");
+      Promise.resolve()
+        .then(function () {
+          return stripe.createToken(card);
+        })
+        .then(
+          function (result) {
+            if (result.error || !result.token || !result.token.card) {
+              var error = result.error || {};
+              showError(error.message || "Your card details could not be checked. Try again.");
+              ready();
+              return;
+            }
+            hidden.value = result.token.card.id;
+            form.submit(); // a normal POST: the server answers with the next page
+          },
+          function () {
+            showError("Enter your card number, expiry date and security code.");
+            ready();
+          }
+        );
+    });
+    return state;
+  }
+
+  var form = document.getElementById("payment-form");
+  var state = form ? setupCardForm(form) : null;
+  var countdown = document.getElementById("countdown");
+  if (countdown) {
+    startCountdown(countdown, function () {
+      if (form && state) {
+        state.expired = true;
+        document.getElementById("pay-button").disabled = true;
+        form.classList.add("payment-form-expired");
+      }
+    });
+  }
+})();

@@ -1,0 +1,86 @@
+/* Sell pages: the allowed price range and the seller's payout, live as the seller types.
+ *
+ * The numbers come from the server (listings:price-range), which uses the same
+ * pricing functions as the listing services: what this shows is what they accept.
+ */
+(function () {
+  "use strict";
+
+  var form = document.querySelector("form[data-price-range-url]");
+  if (!form) return;
+
+  var url = form.getAttribute("data-price-range-url");
+  var faceInput = form.querySelector("input[name='face_value']");
+  var fixedFace = form.getAttribute("data-face-value");
+  var priceInput = form.querySelector("input[name='price']");
+  var region = form.querySelector("[data-price-range]");
+  if (!priceInput || !region) return;
+  var rangeText = region.querySelector("[data-range-text]");
+  var payoutText = region.querySelector("[data-payout-text]");
+
+  var DELAY_MS = 250;
+  var timer = null;
+  var controller = null;
+  var lastQuery = null;
+
+  function amount(input) {
+    return input ? input.value.trim().replace(",", ".") : "";
+  }
+
+  function show(range, payout, off) {
+    if (rangeText.textContent !== range) rangeText.textContent = range;
+    if (payoutText.textContent !== payout) payoutText.textContent = payout;
+    payoutText.classList.toggle("price-range-off", Boolean(off));
+  }
+
+  function update() {
+    var face = faceInput ? amount(faceInput) : fixedFace || "";
+    var price = amount(priceInput);
+    var params = new URLSearchParams({ face_value: face });
+    if (price) params.set("price", price);
+    var query = params.toString();
+    if (query === lastQuery) return;
+    lastQuery = query;
+    if (!face || !(Number(face) > 0)) {
+      show("Enter the face value to see the allowed price range.", payoutText.textContent, false);
+      return;
+    }
+    if (controller) controller.abort();
+    controller = "AbortController" in window ? new AbortController() : null;
+    fetch(url + "?" + query, {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+      signal: controller ? controller.signal : undefined,
+    })
+      .then(function (response) {
+        return response.json();
+      })
+      .then(function (data) {
+        if (data.errors) {
+          show(data.range_text, payoutText.textContent, false);
+          return;
+        }
+        show(data.range_text, data.payout_text, data.price_check && data.price_check !== "ok");
+      })
+      .catch(function (error) {
+        if (error && error.name === "AbortError") return;
+        lastQuery = null; // try again on the next keystroke
+      });
+  }
+
+  function schedule() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(update, DELAY_MS);
+  }
+
+  [faceInput, priceInput].forEach(function (input) {
+    if (!input) return;
+    input.addEventListener("input", schedule);
+    input.addEventListener("change", update);
+  });
+  if (amount(priceInput) || (faceInput && amount(faceInput))) update();
+
+  // After a refused submit, take the keyboard to the list of errors.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+})();
