@@ -36,9 +36,13 @@ def _type_card(page, number):
     card.get_by_placeholder("postal_code").fill("D01")
 
 
-def _open_listing(site, listing):
+def _open_listing(site, listing, *, shots=False):
     page = site.go("/events/")
+    if shots:
+        shoot(page, "events")
     page.get_by_role("link", name=re.compile(listing.ticket.event.name)).first.click()
+    if shots:
+        shoot(page, "event")
     page.get_by_role("link", name=re.compile("55.00")).first.click()
     expect(page.get_by_role("button", name="Buy this ticket")).to_be_visible()
     return page
@@ -49,7 +53,7 @@ def test_a_buyer_pays_by_card_downloads_the_ticket_messages_and_confirms(site):
     buyer = UserFactory(email="bea@example.com", name="Bea Buyer")
 
     site.log_in(buyer.email)
-    page = _open_listing(site, listing)
+    page = _open_listing(site, listing, shots=True)
     shoot(page, "listing")
     page.get_by_role("button", name="Buy this ticket").click()
 
@@ -69,6 +73,7 @@ def test_a_buyer_pays_by_card_downloads_the_ticket_messages_and_confirms(site):
     with open(download.value.path(), "rb") as ticket_file:
         assert ticket_file.read() == PDF_BYTES
 
+    shoot(site.go("/my/purchases/"), "purchases")
     page = site.go(f"/my/transactions/{txn.pk}/")
     page.get_by_label("Message").fill("Thanks! Text me on 087 123 4567")
     page.get_by_role("button", name="Send").click()
