@@ -4,31 +4,12 @@
 from django import forms
 
 from .models import User
+from .selectors import EMAIL_PREFERENCES, email_preferences
+
 
 # The email choices a user makes on their profile, stored as booleans in the
 # account's preferences JSON (other keys there, e.g. set through the API, are
 # kept as they are). Missing keys mean the default.
-EMAIL_PREFERENCES = (
-    (
-        "email_new_messages",
-        "Email me when the buyer or seller of one of my tickets sends me a message",
-        True,
-    ),
-    (
-        "email_sale_updates",
-        "Email me about my purchases, sales and payouts (payment, delivery, disputes)",
-        True,
-    ),
-    ("email_news", "Email me about new events and Encore news (at most once a month)", False),
-)
-
-
-def email_preferences(preferences: dict) -> dict:
-    """The account's email choices, with the default for each one not made yet."""
-    preferences = preferences if isinstance(preferences, dict) else {}
-    return {key: bool(preferences.get(key, default)) for key, _label, default in EMAIL_PREFERENCES}
-
-
 class ProfileForm(forms.Form):
     name = forms.CharField(
         label="Name",

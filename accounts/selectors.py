@@ -38,3 +38,25 @@ def user_list(*, q: str = "", role: str = "", status: str = "") -> QuerySet[User
     if status:
         users = users.filter(status=status)
     return users
+
+
+# The email choices on the profile: (key, label, default).
+EMAIL_PREFERENCES = (
+    (
+        "email_new_messages",
+        "Email me when the buyer or seller of one of my tickets sends me a message",
+        True,
+    ),
+    (
+        "email_sale_updates",
+        "Email me about my purchases, sales and payouts (payment, delivery, disputes)",
+        True,
+    ),
+    ("email_news", "Email me about new events and Encore news (at most once a month)", False),
+)
+
+
+def email_preferences(preferences: dict) -> dict:
+    """The account's email choices, with the default for each one not made yet."""
+    preferences = preferences if isinstance(preferences, dict) else {}
+    return {key: bool(preferences.get(key, default)) for key, _label, default in EMAIL_PREFERENCES}

@@ -4,6 +4,8 @@ from django.db import transaction
 
 from marketplace.audit import audit_log_record
 from marketplace.errors import PermissionDenied
+from messaging.models import Notification
+from messaging.services import notification_create
 
 from .models import Listing
 from .services import listing_cancel
@@ -13,7 +15,7 @@ def listing_take_off_sale(*, staff, listing: Listing, note: str = "", ip_address
     """Staff take an active listing off sale through listing_cancel (listing
     cancelled, ticket back to its owner, both audited) and keep their note in
     the audit trail, in the same transaction: the note is recorded if and only
-    if the listing was taken down.
+    if the listing was taken down. The seller is notified, with the note.
 
     Raises PermissionDenied (not staff) or TicketNotAvailable (reserved by a
     buyer, sold, or already closed), changing nothing.
@@ -30,4 +32,14 @@ def listing_take_off_sale(*, staff, listing: Listing, note: str = "", ip_address
                 changes={"note": note},
                 ip_address=ip_address,
             )
+        # The seller learns why their ticket is no longer on sale.
+        notification_create(
+            user=listing.seller,
+            type=Notification.Type.LISTING_REMOVED,
+            payload={
+                "listing_id": listing.pk,
+                "event_name": listing.ticket.event.name,
+                "note": note,
+            },
+        )
     return listing

@@ -42,6 +42,7 @@ class Notification(models.Model):
         LISTING_EXPIRED = "listing_expired", "Listing expired"
         TICKET_RECEIVED = "ticket_received", "Ticket received by transfer"
         REFUND = "refund", "Refund"
+        LISTING_REMOVED = "listing_removed", "Listing taken off sale by staff"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

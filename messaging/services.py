@@ -9,7 +9,7 @@ from django.db import transaction as db_transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.selectors import user_can_trade
+from accounts.selectors import email_preferences, user_can_trade
 from marketplace.audit import audit_log_record
 from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
 from payments.models import Dispute, Transaction
@@ -56,10 +56,17 @@ def notification_create(*, user, type: str, payload: dict) -> Notification:
     if type not in Notification.Type.values:
         raise ValueError(f"Unknown notification type: {type!r}")
     notification = Notification.objects.create(user=user, type=type, payload=payload)
-    if user.email:
+    if user.email and _wants_email(user=user, type=type):
         subject, body = _render_email(user=user, type=type, payload=payload)
         email_enqueue(to=user.email, subject=subject, body=body, notification=notification)
     return notification
+
+
+def _wants_email(*, user, type: str) -> bool:
+    """The account's choice on its profile: messages, or everything about its sales."""
+    choices = email_preferences(user.preferences)
+    key = "email_new_messages" if type == Notification.Type.MESSAGE else "email_sale_updates"
+    return choices[key]
 
 
 def email_enqueue(*, to: str, subject: str, body: str, notification=None) -> Email:

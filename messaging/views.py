@@ -66,6 +66,7 @@ def _notification_text(notification: Notification) -> str:
 # Notifications about no transaction lead to the page that deals with them.
 NOTIFICATION_PAGES = {
     Notification.Type.LISTING_EXPIRED: "listings:mine",
+    Notification.Type.LISTING_REMOVED: "listings:mine",
     Notification.Type.TICKET_RECEIVED: "tickets:mine",
 }
 

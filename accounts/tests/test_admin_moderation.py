@@ -11,6 +11,7 @@ from accounts.tests.factories import StaffFactory, UserFactory
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
 from marketplace.models import AuditLog
+from messaging.models import Email, Notification
 from tickets.models import Ticket
 
 USERS = reverse("admin:accounts_user_changelist")
@@ -136,6 +137,10 @@ def test_take_off_sale_confirms_then_cancels_the_listing_with_its_audit_rows(cli
     assert logs["listing.cancelled"].changes["status"] == {"from": "active", "to": "cancelled"}
     assert logs["listing.moderated"].changes == {"note": "Counterfeit report."}
     assert logs["listing.cancelled"].ip_address == "127.0.0.1"
+    # The seller is told, with the note, on the site and by email.
+    notice = Notification.objects.get(user=listing.seller, type="listing_removed")
+    assert notice.payload["note"] == "Counterfeit report."
+    assert "Counterfeit report." in Email.objects.get(notification=notice).body
 
 
 def test_a_reserved_listing_cannot_be_taken_off_sale(client, staff, db_snapshot):

@@ -55,6 +55,7 @@ PAYLOADS = {
     },
     "payout": {"transaction_id": 12, "payout_id": 5, "amount": "50.60", "currency": "EUR"},
     "listing_expired": {"listing_id": 8, "event_name": EVENT},
+    "listing_removed": {"listing_id": 8, "event_name": EVENT, "note": "Reported as fake."},
     "ticket_received": {"ticket_id": 3, "event_name": EVENT, "sender_name": "Sam"},
     "refund": {
         "transaction_id": 12,
@@ -212,3 +213,26 @@ def test_notification_list_is_newest_first_and_filters_unread():
     assert list(notification_list(user=user)) == [new, read, old]
     assert list(notification_list(user=user, unread_only=True)) == [new, old]
     assert notification_unread_count(user=user) == 2
+
+
+@pytest.mark.parametrize(
+    ("preferences", "type_", "emailed"),
+    [
+        ({}, "message", True),
+        ({"email_new_messages": False}, "message", False),
+        ({"email_new_messages": False}, "payment", True),
+        ({"email_sale_updates": False}, "payout", False),
+        ({"email_sale_updates": False}, "message", True),
+    ],
+)
+def test_the_profile_email_choices_decide_whether_a_notification_is_emailed(
+    preferences, type_, emailed
+):
+    user = UserFactory(preferences=preferences)
+
+    with transaction.atomic():
+        notification_create(user=user, type=type_, payload={"transaction_id": 1})
+
+    # The notification is always on the site; the email only when wanted.
+    assert Notification.objects.filter(user=user, type=type_).count() == 1
+    assert Email.objects.filter(to=user.email).exists() is emailed
