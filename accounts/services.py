@@ -1,4 +1,3 @@
-import json
 import re
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from marketplace.audit import audit_log_record
 from marketplace.errors import PermissionDenied, ValidationFailed
+from marketplace.json_values import MESSAGES, json_value_problem
 
 from .models import User
 
@@ -18,6 +18,7 @@ VERIFICATION_SALT = "encore.accounts.email-verification"
 PROFILE_FIELDS = ("name", "phone", "avatar_url", "preferences")
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()./-]{6,31}$")
 PREFERENCES_MAX_CHARS = 4000
+PREFERENCES_MAX_DEPTH = 10
 
 
 def user_record_login(*, user: User) -> None:
@@ -179,35 +180,12 @@ def _phone_check(phone: str) -> None:
         )
 
 
-def _json_text_storable(value) -> bool:
-    """Whether every string in a JSON value (keys included) can be stored in
-    PostgreSQL's jsonb, which refuses NUL characters and unpaired surrogates
-    (valid JSON escapes, a database error otherwise). Iterative: the value
-    may be nested deeper than Python's recursion limit."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return False
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return True
-
-
 def user_profile_update(*, user: User, **fields) -> User:
     """Change the user's own name, phone, avatar URL or preferences.
 
     Other fields (email, role, status, verification flags) cannot be set here.
     A changed phone number is no longer verified. Raises ValidationFailed
-    (bad phone, preferences not an object, too large, or holding characters
+    (bad phone, preferences not an object, too large or deep, or holding characters
     the database refuses).
     """
     unknown = set(fields) - set(PROFILE_FIELDS)
@@ -225,15 +203,12 @@ def user_profile_update(*, user: User, **fields) -> User:
                 "Preferences must be an object.",
                 details={"field": "preferences", "reason": "NOT_AN_OBJECT"},
             )
-        if len(json.dumps(preferences)) > PREFERENCES_MAX_CHARS:
+        bounds = {"max_depth": PREFERENCES_MAX_DEPTH, "max_chars": PREFERENCES_MAX_CHARS}
+        problem = json_value_problem(preferences, **bounds)
+        if problem:
             raise ValidationFailed(
-                f"Preferences are limited to {PREFERENCES_MAX_CHARS} characters of JSON.",
-                details={"field": "preferences", "reason": "TOO_LARGE"},
-            )
-        if not _json_text_storable(preferences):
-            raise ValidationFailed(
-                "Preferences may not contain NUL or unpaired surrogate characters.",
-                details={"field": "preferences", "reason": "INVALID_CHARACTERS"},
+                "Preferences: " + MESSAGES[problem].format(**bounds),
+                details={"field": "preferences", "reason": problem},
             )
     with transaction.atomic():
         current = User.objects.select_for_update().get(pk=user.pk)

@@ -7,16 +7,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from marketplace.errors import DomainError
+from marketplace.forms import form_error_from
 
 from .forms import ProfileForm
 from .selectors import user_can_trade
 from .services import user_profile_update
-
-
-def form_error_from(form, exc: DomainError) -> None:
-    """Show a service's refusal next to the field it names, else above the form."""
-    field = exc.details.get("field")
-    form.add_error(field if field in form.fields else None, exc.message)
 
 
 @login_required

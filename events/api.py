@@ -1,7 +1,5 @@
 """API: the event catalogue, and events managed by their organizers."""
 
-import json
-
 from django.urls import path
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
@@ -23,8 +21,6 @@ from .selectors import event_get_visible, event_search
 from .services import event_create, event_update
 
 TAGS = ["events"]
-METADATA_MAX_CHARS = 10_000
-METADATA_MAX_DEPTH = 10
 
 
 class EventSummaryOutput(serializers.Serializer):
@@ -55,31 +51,6 @@ class EventOutput(EventSummaryOutput):
     lowest_price = money_field(allow_null=True, help_text="The cheapest ticket on sale.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-
-
-def _storable_text(text: str) -> bool:
-    # PostgreSQL's jsonb refuses \u0000, and a lone surrogate is not Unicode at all:
-    # either one would reach the database and fail there as a 500.
-    return "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text)
-
-
-def _check_metadata_values(value) -> None:
-    """Refuse metadata nested deeper than METADATA_MAX_DEPTH or holding text the
-    database cannot store. Walks with a stack, not recursion: a deeply nested
-    body must not exhaust Python's stack (json.dumps would, as a 500)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list) and depth > METADATA_MAX_DEPTH:
-            raise serializers.ValidationError(f"At most {METADATA_MAX_DEPTH} levels of nesting.")
-        if isinstance(item, dict):
-            if not all(_storable_text(key) for key in item):
-                raise serializers.ValidationError("Null or surrogate characters are not allowed.")
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-        elif isinstance(item, str) and not _storable_text(item):
-            raise serializers.ValidationError("Null or surrogate characters are not allowed.")
 
 
 class EventInput(serializers.Serializer):
@@ -115,12 +86,6 @@ class EventInput(serializers.Serializer):
 
     def validate_country(self, value):
         return value.upper()
-
-    def validate_metadata(self, value):
-        _check_metadata_values(value)
-        if len(json.dumps(value)) > METADATA_MAX_CHARS:
-            raise serializers.ValidationError(f"At most {METADATA_MAX_CHARS} characters of JSON.")
-        return value
 
 
 class EventUpdateInput(EventInput):

@@ -17,6 +17,7 @@ from accounts.selectors import user_can_organize, user_can_trade
 from listings.models import Listing
 from marketplace.audit import audit_log_record
 from marketplace.errors import PermissionDenied, ValidationFailed
+from marketplace.json_values import MESSAGES, json_value_problem
 
 from .cache import upcoming_events_invalidate
 from .models import Event
@@ -60,6 +61,11 @@ OPTIONAL_TEXT_FIELDS = ("description", "location", "postal_code", "image_url")
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+# Free-form metadata: bounded, and storable by PostgreSQL's jsonb.
+METADATA_MAX_CHARS = 10_000
+METADATA_MAX_DEPTH = 10
 
 
 def _json_value(value):
@@ -132,7 +138,22 @@ def _clean_fields(fields: dict) -> dict:
             )
     if "metadata" in fields and fields["metadata"] is None:
         fields["metadata"] = {}
+    if "metadata" in fields:
+        _metadata_check(fields["metadata"])
     return fields
+
+
+def _metadata_check(metadata) -> None:
+    if not isinstance(metadata, dict):
+        raise ValidationFailed(
+            "Metadata must be an object.", details={"field": "metadata", "reason": "NOT_AN_OBJECT"}
+        )
+    bounds = {"max_depth": METADATA_MAX_DEPTH, "max_chars": METADATA_MAX_CHARS}
+    problem = json_value_problem(metadata, **bounds)
+    if problem:
+        raise ValidationFailed(
+            MESSAGES[problem].format(**bounds), details={"field": "metadata", "reason": problem}
+        )
 
 
 def event_create(

@@ -15,7 +15,8 @@ from accounts.selectors import user_can_organize
 from listings.pricing import fee_breakdown, percent, price_limits
 from listings.selectors import listing_get_visible, listing_list_for_event
 from marketplace.api.base import client_ip
-from marketplace.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.forms import form_error_from
 from marketplace.money import to_decimal
 
 from .cache import event_list_upcoming_cached
@@ -183,12 +184,6 @@ def _require_organizer(user) -> None:
         raise DjangoPermissionDenied("Only organizers can manage events.")
 
 
-def _put_error_on_form(form, exc: DomainError) -> None:
-    """A service's refusal next to the field it names, else above the form."""
-    field = exc.details.get("field")
-    form.add_error(field if field in form.fields else None, exc.message)
-
-
 @login_required
 def event_manage(request):
     _require_organizer(request.user)
@@ -207,7 +202,7 @@ def event_new(request):
                 organizer=request.user, **form.cleaned_data, ip_address=client_ip(request)
             )
         except ValidationFailed as exc:
-            _put_error_on_form(form, exc)
+            form_error_from(form, exc)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(exc.message) from exc
         else:
@@ -237,7 +232,7 @@ def event_edit(request, event_id: int):
                 **form.cleaned_data,
             )
         except ValidationFailed as exc:
-            _put_error_on_form(form, exc)
+            form_error_from(form, exc)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(exc.message) from exc
         else:

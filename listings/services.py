@@ -24,7 +24,7 @@ from .pricing import price_validate
 
 # A ticket can be put on sale from these states (a transferred ticket is held
 # by its recipient like any other); not while listed, reserved, in escrow or void.
-LISTABLE_TICKET_STATUSES = (Ticket.Status.AVAILABLE, Ticket.Status.TRANSFERRED)
+LISTABLE_TICKET_STATUSES = Ticket.IN_HAND_STATUSES
 
 
 def _price_for(*, ticket: Ticket, price):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events.selectors import event_get_visible, event_is_on_sale, event_search
 from marketplace.api.base import client_ip
 from marketplace.errors import DomainError, NotFound
+from marketplace.forms import form_error_from
 from marketplace.money import money_str
 from payments.selectors import payout_list_for_seller
 from tickets.selectors import ticket_get_for_owner
@@ -73,11 +74,10 @@ def _price_error(exc: DomainError, *, event, face_value) -> str:
 
 def _add_domain_error(form, exc: DomainError, *, event=None, face_value=None) -> None:
     """Put a service's refusal on the field it names, else at the top of the form."""
-    field = exc.details.get("field")
-    message = exc.message
-    if field == "price" and event is not None and face_value is not None:
+    message = None
+    if exc.details.get("field") == "price" and event is not None and face_value is not None:
         message = _price_error(exc, event=event, face_value=face_value)
-    form.add_error(field if field in form.fields else None, message)
+    form_error_from(form, exc, message=message)
 
 
 # --- the live price range -----------------------------------------------------------

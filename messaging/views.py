@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.api.base import client_ip
 from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.forms import form_error_from
 from marketplace.ids import as_id
 from payments.pages import render_transaction_page
 from payments.selectors import transaction_get_for_party
@@ -47,8 +48,7 @@ def send(request, transaction_id: int):
         except NotFound as exc:  # staff read threads; they do not write in them
             raise Http404(exc.message) from exc
         except (ValidationFailed, PermissionDenied) as exc:
-            field = exc.details.get("field")
-            form.add_error("body" if field == "body" else None, exc.message)
+            form_error_from(form, exc)
         else:
             messages.success(request, "Message sent.")
             return redirect(reverse("payments:transaction", args=[txn.pk]) + "#messages")

@@ -42,10 +42,11 @@ from marketplace.errors import (
     TicketNotAvailable,
     ValidationFailed,
 )
+from marketplace.forms import form_error_from
 from messaging.forms import MessageForm
 from messaging.masking import BANK_HIDDEN, CONTACT_HIDDEN, PAYMENT_HIDDEN
-from messaging.reads import message_thread_mark_read
 from messaging.selectors import message_thread
+from messaging.services import message_thread_mark_read
 
 from .forms import DisputeForm, PayForm
 from .models import Payout, Transaction
@@ -57,7 +58,6 @@ from .selectors import (
 )
 from .services import (
     dispute_open,
-    reservation_release_expired,
     transaction_confirm,
     transaction_pay,
     transaction_payment_sync,
@@ -198,45 +198,38 @@ def buy(request, listing_id: int):
     if not request.user.is_authenticated:
         # After logging in, come back to the listing (this URL only takes POST).
         return redirect_to_login(_listing_url(listing_id))
-    # Twice at most: the second time after releasing the buyer's own expired reservation.
-    for attempt in range(2):
-        try:
-            purchase = transaction_purchase(
-                buyer=request.user, listing_id=listing_id, ip_address=client_ip(request)
-            )
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except TicketNotAvailable:
-            mine = (
-                transaction_list_for_user(user=request.user, role="buyer")
-                .filter(listing_id=listing_id, status=Transaction.Status.PENDING_PAYMENT)
-                .first()
-            )
-            if mine is None:
-                messages.error(request, TAKEN_MESSAGE)
-            elif not _reservation_over(mine, timezone.now()):
-                messages.info(
-                    request, "You have already reserved this ticket: finish paying below."
-                )
-                return redirect("payments:checkout", mine.pk)
-            elif attempt == 0 and reservation_release_expired(transaction_id=mine.pk):
-                # "Reserve it again" on an expired checkout, before the periodic
-                # job got to it: release it as the job would, then reserve anew.
-                continue
-            else:  # Stripe says it was paid meanwhile, or could not be asked
-                return redirect("payments:transaction", mine.pk)
-        except ListingExpired:
-            messages.error(request, EXPIRED_LISTING_MESSAGE)
-        except PermissionDenied as exc:
-            own = exc.details.get("reason") == "OWN_LISTING"
-            messages.error(request, OWN_LISTING_MESSAGE if own else exc.message)
-        except ServiceUnavailable:
-            messages.error(request, STRIPE_DOWN_MESSAGE)
-        except DomainError as exc:  # the purchase limit (ValidationFailed), a refused card
-            messages.error(request, exc.message)
-        else:
-            return redirect("payments:checkout", purchase.transaction.pk)
-        break
+    # An expired reservation, the buyer's own included, is released by the
+    # purchase service itself ("Reserve it again" on an expired checkout).
+    try:
+        purchase = transaction_purchase(
+            buyer=request.user, listing_id=listing_id, ip_address=client_ip(request)
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except TicketNotAvailable:
+        mine = (
+            transaction_list_for_user(user=request.user, role="buyer")
+            .filter(listing_id=listing_id, status=Transaction.Status.PENDING_PAYMENT)
+            .first()
+        )
+        if mine is None:
+            messages.error(request, TAKEN_MESSAGE)
+        elif not _reservation_over(mine, timezone.now()):
+            messages.info(request, "You have already reserved this ticket: finish paying below.")
+            return redirect("payments:checkout", mine.pk)
+        else:  # Stripe could not be asked to release it: its page says where it stands
+            return redirect("payments:transaction", mine.pk)
+    except ListingExpired:
+        messages.error(request, EXPIRED_LISTING_MESSAGE)
+    except PermissionDenied as exc:
+        own = exc.details.get("reason") == "OWN_LISTING"
+        messages.error(request, OWN_LISTING_MESSAGE if own else exc.message)
+    except ServiceUnavailable:
+        messages.error(request, STRIPE_DOWN_MESSAGE)
+    except DomainError as exc:  # the purchase limit (ValidationFailed), a refused card
+        messages.error(request, exc.message)
+    else:
+        return redirect("payments:checkout", purchase.transaction.pk)
     return redirect(_back_from_refusal(request.user, listing_id))
 
 
@@ -288,10 +281,6 @@ def pay(request, transaction_id: int):
     txn = _buyer_transaction(request, transaction_id)
     if txn.status != Transaction.Status.PENDING_PAYMENT:
         return _no_longer_waiting(request, txn)
-    if _reservation_over(txn, timezone.now()):
-        # The periodic job is about to release it: charging now would pay for
-        # a ticket that is going back on sale.
-        return _render_checkout(request, txn)
     form = PayForm(request.POST)
     if not form.is_valid():
         return _render_checkout(request, txn, error=form.errors["payment_method_id"][0])
@@ -311,7 +300,10 @@ def pay(request, transaction_id: int):
             "reason": _decline_reason(exc.message),
         }
         return render(request, "payments/checkout_failed.html", context)
-    except TicketNotAvailable:  # paid or released meanwhile (another tab, the job)
+    except TicketNotAvailable as exc:
+        if exc.details.get("reason") == "RESERVATION_EXPIRED":
+            return _render_checkout(request, txn)  # the page says the time is up
+        # Paid or released meanwhile (another tab, the periodic job).
         return _no_longer_waiting(request, _buyer_transaction(request, transaction_id))
     except ServiceUnavailable as exc:
         return _render_checkout(request, txn, error=exc.message)
@@ -468,8 +460,7 @@ def dispute(request, transaction_id: int):
                 ip_address=client_ip(request),
             )
         except ValidationFailed as exc:
-            field = exc.details.get("field")
-            form.add_error(field if field in form.fields else None, exc.message)
+            form_error_from(form, exc)
         else:
             messages.success(
                 request,

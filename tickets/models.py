@@ -29,6 +29,8 @@ class Ticket(models.Model):
 
     # A void ticket no longer admits anyone, so its barcode may be uploaded again.
     INACTIVE_STATUSES = (Status.VOID,)
+    # In its owner's hands, free to be listed or given away.
+    IN_HAND_STATUSES = (Status.AVAILABLE, Status.TRANSFERRED)
 
     event = models.ForeignKey("events.Event", on_delete=models.PROTECT, related_name="tickets")
     owner = models.ForeignKey(

@@ -526,3 +526,16 @@ def test_a_code_signed_with_the_verification_salt_verifies(api):
     code = signing.dumps({"u": user.pk, "e": user.email}, salt=VERIFICATION_SALT)
 
     assert assert_ok(api.post(VERIFY, {"token": code}))["email_verified"] is True
+
+
+def test_preferences_nested_too_deep_are_refused_and_nothing_changes(api_as, fan, db_snapshot):
+    deep = {}
+    for _ in range(11):
+        deep = {"a": deep}
+    before = db_snapshot()
+
+    response = api_as(fan).patch(f"{USERS}/profile", {"preferences": deep})
+
+    error = assert_error(response, 400, "VALIDATION_ERROR")
+    assert error["details"] == {"field": "preferences", "reason": "TOO_DEEP"}
+    assert db_snapshot() == before

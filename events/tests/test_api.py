@@ -700,3 +700,31 @@ def test_a_bad_update_is_a_validation_error_and_writes_nothing(
     if reason:
         assert error["details"]["reason"] == reason
     assert db_snapshot() == before
+
+
+@pytest.mark.parametrize(("field", "value"), [("category", "sports"), ("country", "GB")])
+def test_category_and_country_stay_while_tickets_are_on_sale(api_as, db_snapshot, field, value):
+    event = EventFactory(category="festival")
+    ListingFactory(ticket__event=event)
+    before = db_snapshot()
+
+    error = _error(
+        api_as(event.organizer).patch(_detail(event), {field: value}), 400, "VALIDATION_ERROR"
+    )
+
+    assert error["details"] == {"field": field, "reason": "HAS_LISTINGS"}
+    assert db_snapshot() == before
+
+
+def test_publishing_a_draft_whose_date_has_passed_is_refused(api_as, db_snapshot):
+    event = EventFactory(status="draft", event_date=_in_days(-2))
+    before = db_snapshot()
+
+    error = _error(
+        api_as(event.organizer).patch(_detail(event), {"status": "published"}),
+        400,
+        "VALIDATION_ERROR",
+    )
+
+    assert error["details"] == {"field": "event_date", "reason": "DATE_IN_PAST"}
+    assert db_snapshot() == before

@@ -445,3 +445,34 @@ def test_the_edit_page_runs_a_fixed_number_of_queries(client, django_assert_max_
     # The session, the user, the unread notifications and the event.
     with django_assert_max_num_queries(4):
         assert client.get(_edit(event)).status_code == 200
+
+
+def test_changing_the_category_while_tickets_are_on_sale_is_refused_on_the_field(
+    client, db_snapshot
+):
+    event = EventFactory(category="festival")
+    ListingFactory(ticket__event=event)
+    client.force_login(event.organizer)
+    before = db_snapshot()
+
+    response = client.post(_edit(event), _edit_form(event, category="sports"))
+
+    assert response.status_code == 200
+    assert "cannot change while tickets are on sale" in _field_errors(
+        response.content.decode(), "category"
+    )
+    assert db_snapshot() == before
+
+
+def test_publishing_a_draft_whose_date_has_passed_is_refused_on_the_date_field(client, db_snapshot):
+    event = EventFactory(status="draft", event_date=_in_days(-2))
+    client.force_login(event.organizer)
+    before = db_snapshot()
+
+    response = client.post(_edit(event), _edit_form(event, status="published"))
+
+    assert response.status_code == 200
+    assert "The event must start in the future." in _field_errors(
+        response.content.decode(), "event_date"
+    )
+    assert db_snapshot() == before

@@ -501,3 +501,38 @@ def test_category_and_country_stay_while_tickets_are_on_sale(field, value, db_sn
 
     assert refused.value.details == {"field": field, "reason": "HAS_LISTINGS"}
     assert db_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("metadata", "reason"),
+    [
+        ({"note": "a\x00b"}, "INVALID_CHARACTERS"),
+        ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": {}}}}}}}}}}}, "TOO_DEEP"),
+        ({"note": "x" * 10_001}, "TOO_LARGE"),
+        (["not", "an", "object"], "NOT_AN_OBJECT"),
+    ],
+)
+def test_metadata_the_database_cannot_store_is_refused_by_the_services(
+    metadata, reason, db_snapshot
+):
+    organizer = OrganizerFactory()
+    event = EventFactory(organizer=organizer)
+    before = db_snapshot()
+
+    for call in (
+        lambda: event_create(
+            organizer=organizer,
+            name="Night",
+            event_date=timezone.localdate() + datetime.timedelta(days=9),
+            venue_name="Vicar St",
+            city="Dublin",
+            country="IE",
+            metadata=metadata,
+        ),
+        lambda: event_update(actor=organizer, event=event, metadata=metadata),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            call()
+        assert refused.value.details == {"field": "metadata", "reason": reason}
+
+    assert db_snapshot() == before

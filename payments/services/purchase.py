@@ -35,6 +35,7 @@ from payments.selectors import transaction_get_for_buyer
 from tickets.models import Ticket
 
 from .payment import transaction_apply_intent, transaction_release
+from .reservations import reservation_release_expired
 
 # Transactions that count towards a buyer's tickets for one event.
 LIVE_STATUSES = (
@@ -159,6 +160,23 @@ def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -
     return txn
 
 
+def _lapsed_reservation_release(*, listing_id: int) -> None:
+    """A reservation whose time is up no longer holds the listing: release it
+    now, as the periodic job would within a minute, so that the next buyer (or
+    the same one, trying again) is not refused meanwhile."""
+    lapsed = (
+        Transaction.objects.filter(
+            listing_id=listing_id,
+            status=Transaction.Status.PENDING_PAYMENT,
+            reserved_until__lte=timezone.now(),
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if lapsed is not None:
+        reservation_release_expired(transaction_id=lapsed)
+
+
 def transaction_purchase(
     *,
     buyer: User,
@@ -179,6 +197,7 @@ def transaction_purchase(
     or ServiceUnavailable (Stripe unreachable). On the last two the listing
     is on sale again and the transaction cancelled before the error is raised.
     """
+    _lapsed_reservation_release(listing_id=listing_id)
     txn = _reserve(
         buyer=buyer, listing_id=listing_id, payment_method=payment_method, ip_address=ip_address
     )
@@ -210,13 +229,21 @@ def transaction_pay(
     """Charge the buyer's card for a reserved transaction (server-side confirmation).
 
     Raises NotFound (not the buyer's), PermissionDenied (its seller),
-    TicketNotAvailable (no longer awaiting payment), PaymentFailed (declined:
+    TicketNotAvailable (no longer awaiting payment, or its reservation has
+    expired: reason RESERVATION_EXPIRED, nothing charged), PaymentFailed (declined:
     the reservation is released) or
     ServiceUnavailable (Stripe unreachable: the reservation stays until it expires).
     """
     txn = transaction_get_for_buyer(user=buyer, transaction_id=transaction_id)
     if txn.status != Transaction.Status.PENDING_PAYMENT or not txn.payment_id:
         raise TicketNotAvailable("This purchase is no longer waiting for payment.")
+    if txn.reserved_until is not None and txn.reserved_until <= timezone.now():
+        # The periodic job is about to put the ticket back on sale: charging
+        # now would take money for a ticket someone else may buy.
+        raise TicketNotAvailable(
+            "Your reservation has expired and the ticket is going back on sale.",
+            details={"reason": "RESERVATION_EXPIRED"},
+        )
     try:
         intent = gateway.payment_intent_confirm(
             transaction_id=txn.pk,

@@ -4,9 +4,12 @@ Each answer is checked in its envelope; each refusal with its error code and,
 where a service is involved, an unchanged database (db_snapshot).
 """
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import StaffFactory, UserFactory
@@ -527,3 +530,41 @@ def test_a_second_dispute_is_refused(api_as, buyer, paid, db_snapshot):
 )
 def test_every_transaction_endpoint_needs_a_token(api, method, path):
     error_of(getattr(api, method)(path), 401, "UNAUTHORIZED")
+
+
+def _expire(txn):
+    Transaction.objects.filter(pk=txn.pk).update(
+        reserved_until=timezone.now() - datetime.timedelta(seconds=5)
+    )
+
+
+def test_paying_after_the_reservation_expired_is_refused_and_charges_nothing(
+    api_as, buyer, reserved, db_snapshot
+):
+    _expire(reserved)
+    before = db_snapshot()
+
+    response = api_as(buyer).post(
+        f"/api/v1/transactions/{reserved.pk}/pay", {"payment_method_id": CARD_OK}
+    )
+
+    error = error_of(response, 409, "TICKET_NOT_AVAILABLE")
+    assert error["details"] == {"reason": "RESERVATION_EXPIRED"}
+    assert db_snapshot() == before
+    intent = gateway.payment_intent_retrieve(payment_intent_id=reserved.payment_id)
+    assert intent.status == "requires_payment_method"
+
+
+def test_a_lapsed_reservation_does_not_block_the_next_buyer(
+    api_as, buyer, listing, reserved, stranger
+):
+    # given: the first buyer's time ran out before the periodic job released it
+    _expire(reserved)
+
+    response = api_as(stranger).post(PURCHASE, {"listing_id": listing.pk})
+
+    data = ok_data(response, 201)
+    assert Transaction.objects.get(pk=reserved.pk).status == Transaction.Status.CANCELLED
+    assert Transaction.objects.get(pk=data["id"]).buyer == stranger
+    old_intent = gateway.payment_intent_retrieve(payment_intent_id=reserved.payment_id)
+    assert old_intent.status == "canceled"

@@ -489,3 +489,17 @@ def test_done_page_needs_a_login(client, buyer):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_a_lapsed_reservation_of_another_buyer_does_not_block_the_buy_button(
+    client, buyer, listing
+):
+    first = reserve(UserFactory(), listing)
+    expire(first)
+    client.force_login(buyer)
+
+    response = client.post(reverse("payments:buy", args=[listing.pk]))
+
+    mine = Transaction.objects.get(buyer=buyer)
+    assert response["Location"] == reverse("payments:checkout", args=[mine.pk])
+    assert Transaction.objects.get(pk=first.pk).status == Transaction.Status.CANCELLED

@@ -18,7 +18,7 @@ from ..models import Ticket
 from .checks import CONTENT_TYPES, invalid
 
 # A recipient holds a transferred ticket like an available one, so they may pass it on.
-TRANSFERABLE_STATUSES = (Ticket.Status.AVAILABLE, Ticket.Status.TRANSFERRED)
+TRANSFERABLE_STATUSES = Ticket.IN_HAND_STATUSES
 # Why a ticket cannot be transferred, by status (TicketNotAvailable's details).
 UNTRANSFERABLE_REASONS = {
     Ticket.Status.LISTED: "LISTED",
