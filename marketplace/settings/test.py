@@ -17,7 +17,8 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "test-email"))
 # Tasks run in the test's process, except in a Celery worker a test starts.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
-PRIVATE_STORAGE_ROOT = VAR_DIR / "test-private"
+# Runs side by side on one machine each set a folder of their own.
+PRIVATE_STORAGE_ROOT = env.path("TEST_PRIVATE_STORAGE_ROOT", default=VAR_DIR / "test-private")
 STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_STORAGE_ROOT  # noqa: F405
 MEDIA_ROOT = VAR_DIR / "test-media"
 # Static files come straight from static/ (no collectstatic before the tests).
