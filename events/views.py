@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -18,6 +17,7 @@ from marketplace.api.base import client_ip
 from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.forms import form_error_from
 from marketplace.money import to_decimal
+from marketplace.pagination import BoundedPaginator
 
 from .cache import event_list_upcoming_cached
 from .forms import EventFilterForm, EventForm
@@ -33,6 +33,8 @@ from .services import event_create, event_update
 
 HOME_EVENT_COUNT = 24
 EVENTS_PER_PAGE = 24
+# An event's tickets, cheapest first, this many to a page.
+LISTINGS_PER_EVENT_PAGE = 50
 
 
 def home(request):
@@ -49,7 +51,7 @@ def event_list(request):
     else:
         filters = form.search_kwargs() if form.is_bound else {}
         events = event_search(**filters)
-        page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+        page = BoundedPaginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "events/list.html",
@@ -81,15 +83,18 @@ def event_detail(request, event_id: int):
         event = event_get_visible(user=request.user, event_id=event_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    rows = [
-        (listing, _breakdown(listing, event)) for listing in listing_list_for_event(event=event)
-    ]
+    # The event's listing_count (read with the event) is the list's length.
+    listings = BoundedPaginator(
+        listing_list_for_event(event=event), LISTINGS_PER_EVENT_PAGE, count=event.listing_count
+    )
+    page = listings.get_page(request.GET.get("page"))
     return render(
         request,
         "events/detail.html",
         {
             "event": event,
-            "rows": rows,
+            "rows": [(listing, _breakdown(listing, event)) for listing in page],
+            "page": page,
             "on_sale": event_is_on_sale(event=event),
             "can_edit": event_can_edit(user=request.user, event=event),
         },

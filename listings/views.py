@@ -10,7 +10,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from marketplace.api.base import client_ip
 from marketplace.errors import DomainError, NotFound
 from marketplace.forms import form_error_from
 from marketplace.money import money_str
+from marketplace.pagination import BoundedPaginator
 from payments.selectors import payout_list_for_seller
 from tickets.selectors import ticket_get_for_owner
 from tickets.services import ticket_upload
@@ -48,8 +48,9 @@ def _percent(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}"
 
 
-def _page(request, items, per_page: int):
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
+def _page(request, items, per_page: int, number=None):
+    number = number if number is not None else request.GET.get("page")
+    return BoundedPaginator(items, per_page).get_page(number)
 
 
 # --- error mapping ----------------------------------------------------------------
@@ -327,9 +328,9 @@ def _price_form(listing: Listing, data=None) -> ListingPriceForm:
 
 def _my_listings_page(request, *, page_number=None, bound: tuple | None = None):
     """My listings, one page; `bound` = (listing id, form with errors) after a refused change."""
-    page = Paginator(listing_list_for_seller(seller=request.user), LISTINGS_PER_PAGE).get_page(
-        page_number if page_number is not None else request.GET.get("page")
-    )
+    page = BoundedPaginator(
+        listing_list_for_seller(seller=request.user), LISTINGS_PER_PAGE
+    ).get_page(page_number if page_number is not None else request.GET.get("page"))
     rows = []
     for listing in page:
         event = listing.ticket.event

@@ -6,7 +6,6 @@ this module re-renders with the refused form when a message is not sent.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -17,6 +16,7 @@ from marketplace.api.base import client_ip
 from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.forms import form_error_from
 from marketplace.ids import as_id
+from marketplace.pagination import BoundedPaginator
 from payments.pages import render_transaction_page
 from payments.selectors import transaction_get_for_party
 
@@ -82,7 +82,7 @@ def _notification_url(notification: Notification) -> str:
 @require_GET
 @login_required
 def notifications(request):
-    page = Paginator(notification_list(user=request.user), PER_PAGE).get_page(
+    page = BoundedPaginator(notification_list(user=request.user), PER_PAGE).get_page(
         request.GET.get("page")
     )
     for notification in page:

@@ -20,7 +20,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,6 +42,7 @@ from marketplace.errors import (
     ValidationFailed,
 )
 from marketplace.forms import form_error_from
+from marketplace.pagination import BoundedPaginator
 from messaging.forms import MessageForm
 from messaging.masking import BANK_HIDDEN, CONTACT_HIDDEN, PAYMENT_HIDDEN
 from messaging.selectors import message_thread
@@ -185,7 +185,7 @@ def _decline_reason(message: str) -> str:
 
 
 def _page(request, queryset):
-    return Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+    return BoundedPaginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
 
 
 # --- buying ----------------------------------------------------------------------

@@ -1,5 +1,4 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -8,6 +7,7 @@ from django.views.decorators.http import require_GET
 from events.selectors import event_is_on_sale
 from listings.services import LISTABLE_TICKET_STATUSES
 from marketplace.errors import NotFound
+from marketplace.pagination import BoundedPaginator
 
 from .models import Ticket
 from .selectors import ticket_get_for_owner, ticket_list_for_owner
@@ -20,7 +20,7 @@ TICKETS_PER_PAGE = 20
 @login_required
 def my_tickets(request):
     """My tickets, soonest event first, with what I can do with each."""
-    page = Paginator(ticket_list_for_owner(owner=request.user), TICKETS_PER_PAGE).get_page(
+    page = BoundedPaginator(ticket_list_for_owner(owner=request.user), TICKETS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     now = timezone.now()

@@ -71,7 +71,13 @@ def test_staff_list_users_with_their_profiles_and_pagination(staff_api):
 
     data = assert_ok(response)
     meta = response.json()["meta"]
-    assert meta["pagination"] == {"page": 1, "limit": 20, "total": 3, "totalPages": 1}
+    assert meta["pagination"] == {
+        "page": 1,
+        "limit": 20,
+        "total": 3,
+        "totalPages": 1,
+        "totalExact": True,
+    }
     # Newest first.
     assert [row["email"] for row in data] == [
         "org@example.com",
@@ -147,6 +153,7 @@ def test_the_user_list_pages_through_the_accounts(staff_api):
         "limit": 10,
         "total": 25,
         "totalPages": 3,
+        "totalExact": True,
     }
     past_the_end = staff_api.get(USERS, {"page": 4, "limit": 10})
     assert assert_ok(past_the_end) == []
@@ -185,6 +192,7 @@ def test_a_limit_over_100_is_capped_at_100(staff_api, limit):
         "limit": 100,
         "total": 105,
         "totalPages": 2,
+        "totalExact": True,
     }
 
 

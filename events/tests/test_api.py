@@ -70,7 +70,13 @@ def test_anyone_can_search_events_without_a_token(api):
     assert row["status"] == "published"
     assert row["organizer"]["id"] == event.organizer_id
     assert "email" not in row["organizer"]
-    assert body["meta"]["pagination"] == {"page": 1, "limit": 20, "total": 1, "totalPages": 1}
+    assert body["meta"]["pagination"] == {
+        "page": 1,
+        "limit": 20,
+        "total": 1,
+        "totalPages": 1,
+        "totalExact": True,
+    }
 
 
 def test_the_catalogue_shows_only_published_upcoming_events_soonest_first(api):
@@ -191,9 +197,21 @@ def test_pages_split_the_events_and_say_how_many_there_are(api):
     beyond = _ok(api.get(EVENTS, {"limit": 2, "page": 4}))
 
     assert _ids(first) == [events[0].pk, events[1].pk]
-    assert first["meta"]["pagination"] == {"page": 1, "limit": 2, "total": 5, "totalPages": 3}
+    assert first["meta"]["pagination"] == {
+        "page": 1,
+        "limit": 2,
+        "total": 5,
+        "totalPages": 3,
+        "totalExact": True,
+    }
     assert _ids(last) == [events[4].pk]
-    assert last["meta"]["pagination"] == {"page": 3, "limit": 2, "total": 5, "totalPages": 3}
+    assert last["meta"]["pagination"] == {
+        "page": 3,
+        "limit": 2,
+        "total": 5,
+        "totalPages": 3,
+        "totalExact": True,
+    }
     assert beyond["data"] == []
 
 

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from marketplace.errors import ValidationFailed
+from marketplace.pagination import bounded_count
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -62,16 +63,30 @@ def paginated(request, queryset, serializer_class, *, context: dict | None = Non
 
     Two queries whatever the page size: the count and the page itself (the
     selectors join what the serializers read). A page past the end is empty.
+    Lists are paged through their first PAGINATION_MAX_RESULTS results
+    (marketplace/pagination.py): past them `totalExact` is false, `total` is
+    that bound, and a page beyond it answers 400 BEYOND_RESULT_WINDOW.
     """
     page, limit = page_params(request)
-    total = queryset.count()
+    total, exact = bounded_count(queryset)
     offset = (page - 1) * limit
-    rows = list(queryset[offset : offset + limit]) if offset < total else []
+    if not exact and offset >= total:
+        raise ValidationFailed(
+            f"Only the first {total:,} results can be paged through; "
+            "narrow the search with its filters.",
+            details={
+                "field": "page",
+                "reason": "BEYOND_RESULT_WINDOW",
+                "maxPage": math.ceil(total / limit),
+            },
+        )
+    rows = list(queryset[offset : min(offset + limit, total)]) if offset < total else []
     data = serializer_class(rows, many=True, context={"request": request, **(context or {})}).data
     pagination = {
         "page": page,
         "limit": limit,
         "total": total,
         "totalPages": math.ceil(total / limit) if total else 0,
+        "totalExact": exact,
     }
     return Response(success_body(data, pagination=pagination))

@@ -56,6 +56,10 @@ class Pagination(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1)
     total = serializers.IntegerField(min_value=0)
     totalPages = serializers.IntegerField(min_value=0)  # noqa: N815 (the wire name)
+    totalExact = serializers.BooleanField(  # noqa: N815 (the wire name)
+        help_text="False when the list goes on past the pages served: `total` is then "
+        "the number of results that can be paged through, and filters narrow the rest."
+    )
 
 
 class PageMeta(TimestampMeta):

@@ -292,6 +292,12 @@ RATELIMIT_FAIL_OPEN = True
 # Behind a proxy, the client address header it sets (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
 
+# --- Lists ------------------------------------------------------------------
+
+# Lists on the site and the API are paged through this many results at most;
+# filters narrow a search to the rest (marketplace/pagination.py).
+PAGINATION_MAX_RESULTS = env.int("PAGINATION_MAX_RESULTS", default=10_000)
+
 # --- Partner API (DRF, simplejwt, drf-spectacular) ----------------------------
 
 REST_FRAMEWORK = {

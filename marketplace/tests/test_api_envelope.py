@@ -30,7 +30,13 @@ def test_lists_carry_pagination(api):
     body = api.get("/api/v1/events", {"limit": 2, "page": 2}).json()
 
     assert len(body["data"]) == 1
-    assert body["meta"]["pagination"] == {"page": 2, "limit": 2, "total": 3, "totalPages": 2}
+    assert body["meta"]["pagination"] == {
+        "page": 2,
+        "limit": 2,
+        "total": 3,
+        "totalPages": 2,
+        "totalExact": True,
+    }
 
 
 def test_a_page_past_the_end_is_empty_not_an_error(api):

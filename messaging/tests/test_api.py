@@ -54,6 +54,7 @@ def test_thread_is_shown_to_both_parties_oldest_first_page_by_page(api_as, txn, 
         "limit": 2,
         "total": 3,
         "totalPages": 2,
+        "totalExact": True,
     }
     rows = ok_data(first) + ok_data(second)
     assert [row["id"] for row in rows] == [m.pk for m in conversation]

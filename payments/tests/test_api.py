@@ -262,6 +262,7 @@ def test_list_shows_my_purchases_and_sales_filtered_by_role_and_paginated(api_as
         "limit": 2,
         "total": 3,
         "totalPages": 2,
+        "totalExact": True,
     }
     buyer_rows = ok_data(as_buyer) + ok_data(as_buyer_page_2)
     # Newest first, each row with the caller's side of the sale.

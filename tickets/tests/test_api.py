@@ -59,6 +59,7 @@ def test_list_shows_only_my_tickets_page_by_page(api_as, seller):
         "limit": 2,
         "total": 3,
         "totalPages": 2,
+        "totalExact": True,
     }
     assert second.json()["meta"]["pagination"]["page"] == 2
     ids = [row["id"] for row in ok_data(first) + ok_data(second)]
