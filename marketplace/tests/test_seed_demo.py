@@ -5,13 +5,14 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import User
 from events.models import Event
 from listings.models import Listing
 from listings.pricing import price_limits
+from marketplace.bench_seed import BUYER_PASSWORD
 from marketplace.storage import private_storage
 from tickets.barcodes import barcode_hash
 from tickets.models import Ticket
@@ -226,3 +227,42 @@ def test_benchmark_listings_are_within_caps_and_share_one_pdf():
     for event in Event.objects.filter(metadata__has_key="bench_key"):
         hashes = list(event.tickets.values_list("barcode_hash", flat=True))
         assert len(hashes) == len(set(hashes)) == 3
+
+
+def test_rush_listings_make_one_event_with_that_many_tickets_on_sale_once():
+    seed("--rush-listings", "30")
+
+    rush = Event.objects.get(metadata__bench_key="rush")
+    listings = Listing.objects.filter(ticket__event=rush).select_related("ticket__event")
+    assert listings.count() == 30
+    assert {listing.status for listing in listings} == {Listing.Status.ACTIVE}
+    for listing in listings:
+        assert_within_caps(listing)
+    before = snapshot()
+
+    seed("--rush-listings", "30")
+
+    assert snapshot() == before
+
+
+def test_bench_buyers_are_verified_accounts_that_log_in_and_are_made_once():
+    seed("--buyers", "3")
+
+    buyers = User.objects.filter(email__startswith="bench-buyer-")
+    assert sorted(buyers.values_list("email", flat=True)) == [
+        "bench-buyer-0@encore.localhost",
+        "bench-buyer-1@encore.localhost",
+        "bench-buyer-2@encore.localhost",
+    ]
+    assert {(b.status, b.email_verified) for b in buyers} == {(User.Status.ACTIVE, True)}
+    assert authenticate(email="bench-buyer-1@encore.localhost", password=BUYER_PASSWORD)
+
+    seed("--buyers", "5")
+
+    assert User.objects.filter(email__startswith="bench-buyer-").count() == 5
+
+
+@pytest.mark.parametrize("option", ["--rush-listings", "--buyers", "--scale"])
+def test_negative_bench_sizes_are_refused(option):
+    with pytest.raises(CommandError, match="must be 0 or more"):
+        seed(option, "-1")

@@ -8,7 +8,8 @@ demo ticket stays sold); the documented accounts get their documented
 password, name and role back, so README.md stays true.
 
 `--scale N` adds N benchmark events with `--tickets-per-event` listed tickets
-each, written with bulk_create; they share one sample PDF file.
+each, `--rush-listings N` one event with N listed tickets and `--buyers N`
+buyer accounts, for `make bench` (marketplace/bench_seed.py).
 """
 
 import datetime
@@ -25,15 +26,10 @@ from django.utils import timezone
 from accounts.models import User
 from events.models import Event
 from listings.models import Listing
-from listings.pricing import price_limits, price_validate
 from marketplace import demo_data
-from marketplace.storage import private_storage
+from marketplace.bench_seed import BenchSeeder, listing_price
 from tickets.barcodes import barcode_hash, barcode_last4
 from tickets.models import Ticket
-
-BENCH_SAMPLE_FILE = "tickets/bench/encore-bench-sample.pdf"
-BENCH_CHUNK = 500  # events per round of bulk inserts
-CATEGORIES = ("concert", "sports", "theater", "festival", "other")
 
 
 class Command(BaseCommand):
@@ -52,10 +48,25 @@ class Command(BaseCommand):
             default=10,
             help="Listed tickets per benchmark event (default 10).",
         )
+        parser.add_argument(
+            "--rush-listings",
+            type=int,
+            default=0,
+            help="Also create one benchmark event with this many listed tickets.",
+        )
+        parser.add_argument(
+            "--buyers",
+            type=int,
+            default=0,
+            help="Also create this many benchmark buyer accounts.",
+        )
 
-    def handle(self, *args, scale=0, tickets_per_event=10, **options):
-        if scale < 0 or tickets_per_event < 1:
-            raise CommandError("--scale must be 0 or more and --tickets-per-event 1 or more.")
+    def handle(self, *args, scale=0, tickets_per_event=10, rush_listings=0, buyers=0, **options):
+        if min(scale, rush_listings, buyers) < 0 or tickets_per_event < 1:
+            raise CommandError(
+                "--scale, --rush-listings and --buyers must be 0 or more, "
+                "--tickets-per-event 1 or more."
+            )
         self.created = Counter()
         self.existing = Counter()
         self.now = timezone.now()
@@ -68,9 +79,16 @@ class Command(BaseCommand):
             organizer = users[demo_data.ORGANIZER_EMAIL]
             events = self.seed_events(organizer)
             self.seed_tickets(events, users, sellers)
-            if scale:
-                self.seed_bench(scale, tickets_per_event, organizer, sellers)
-        for kind in ("accounts", "events", "tickets", "listings", "bench events"):
+            bench = BenchSeeder(organizer=organizer, sellers=sellers)
+            bench.events(scale, tickets_per_event)
+            if rush_listings:
+                bench.rush(rush_listings)
+            bench.buyers(buyers)
+        bench.analyze()
+        self.created.update(bench.created)
+        self.existing.update(bench.existing)
+        kinds = ("accounts", "events", "tickets", "listings", "bench events", "bench buyers")
+        for kind in kinds:
             if self.created[kind] or self.existing[kind]:
                 self.stdout.write(
                     f"{kind.capitalize()}: {self.created[kind]} created, "
@@ -227,110 +245,9 @@ class Command(BaseCommand):
             Listing.objects.create(
                 ticket=ticket,
                 seller=owner,
-                price=self.listing_price(ticket, event, mode=n % 4, rng=rng),
+                price=listing_price(ticket, event, mode=n % 4, rng=rng),
                 status=Listing.Status.ACTIVE,
                 listed_at=self.now,
                 expires_at=event.starts_at,
             )
             self.created["listings"] += 1
-
-    @staticmethod
-    def listing_price(ticket: Ticket, event: Event, *, mode: int, rng: random.Random) -> Decimal:
-        rules = {"category": event.category, "country": event.country}
-        limits = price_limits(face_value=ticket.face_value, **rules)
-        price = demo_data.demo_price(
-            limits=limits,
-            face_value=ticket.face_value,
-            mode=mode,
-            fraction=Decimal(rng.randint(0, 100)) / 100,
-        )
-        return price_validate(price=price, face_value=ticket.face_value, **rules)
-
-    # --- benchmark ------------------------------------------------------------
-
-    def seed_bench(self, scale: int, per_event: int, organizer: User, sellers) -> None:
-        existing_keys = set(
-            Event.objects.filter(metadata__has_key="bench_key").values_list(
-                "metadata__bench_key", flat=True
-            )
-        )
-        missing = [key for key in range(scale) if key not in existing_keys]
-        self.existing["bench events"] += scale - len(missing)
-        if not missing:
-            return
-        sample = self.bench_sample_file()
-        rng = random.Random(42)
-        venues = list(demo_data.VENUES.values())
-        for start in range(0, len(missing), BENCH_CHUNK):
-            chunk = missing[start : start + BENCH_CHUNK]
-            events = Event.objects.bulk_create(
-                [self.bench_event(key, organizer, venues[key % len(venues)]) for key in chunk]
-            )
-            tickets = []
-            for event in events:
-                key = event.metadata["bench_key"]
-                base = demo_data.BASE_FACE_VALUE[event.category] + 5 * (key % 5)
-                tiers = demo_data.TIERS[event.category]
-                for n in range(per_event):
-                    ticket_type, section, share = tiers[n % len(tiers)]
-                    row, seat = demo_data.seat_for(ticket_type, n)
-                    barcode = demo_data.bench_barcode(key, n)
-                    tickets.append(
-                        Ticket(
-                            event=event,
-                            owner=sellers[(key + n) % len(sellers)],
-                            ticket_type=ticket_type,
-                            section=section,
-                            row=row,
-                            seat=seat,
-                            face_value=demo_data.tier_face_value(base, share),
-                            barcode_hash=barcode_hash(barcode),
-                            barcode_last4=barcode_last4(barcode),
-                            file=sample,
-                            status=Ticket.Status.LISTED,
-                        )
-                    )
-            tickets = Ticket.objects.bulk_create(tickets, batch_size=1000)
-            listings = [
-                Listing(
-                    ticket=ticket,
-                    seller=ticket.owner,
-                    price=self.listing_price(ticket, ticket.event, mode=i % 4, rng=rng),
-                    status=Listing.Status.ACTIVE,
-                    listed_at=self.now,
-                    expires_at=ticket.event.starts_at,
-                )
-                for i, ticket in enumerate(tickets)
-            ]
-            Listing.objects.bulk_create(listings, batch_size=1000)
-            self.created["bench events"] += len(events)
-            self.created["bench tickets"] += len(tickets)
-
-    def bench_event(self, key: int, organizer: User, venue: demo_data.Venue) -> Event:
-        category = CATEGORIES[key % len(CATEGORIES)]
-        return Event(
-            name=f"Bench {category.capitalize()} {key:05d}",
-            description="A benchmark event made by seed_demo --scale.",
-            # Spread over the next six months, from tomorrow.
-            event_date=self.today + datetime.timedelta(days=1 + (key * 37) % 182),
-            event_time=datetime.time(19, 30),
-            location=venue.location,
-            venue_name=venue.name,
-            city=venue.city,
-            country=venue.country,
-            postal_code=venue.postal_code,
-            organizer=organizer,
-            status=Event.Status.PUBLISHED,
-            category=category,
-            metadata={"bench_key": key},
-            currency=venue.currency,
-        )
-
-    @staticmethod
-    def bench_sample_file() -> str:
-        """One PDF in private storage that every benchmark ticket points at."""
-        storage = private_storage()
-        if storage.exists(BENCH_SAMPLE_FILE):
-            return BENCH_SAMPLE_FILE
-        pdf = demo_data.ticket_pdf(["Encore benchmark ticket", "Not valid for entry"])
-        return storage.save(BENCH_SAMPLE_FILE, ContentFile(pdf))
