@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/encore)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/1)
 
-.PHONY: install run test lint format check migrate seed bench clean chromium
+.PHONY: install run test lint format check migrate seed bench clean chromium wrk
 
 # The browser tests drive Debian's Chromium; apt-get it when it is missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -60,6 +60,13 @@ test: lint check chromium
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
 
-# Benchmarks on PostgreSQL; figures written to bench/results/ (BENCH_SCALE, BENCH_REQUESTS).
-bench: install
+# The benchmark loads the site with Debian's wrk; apt-get it when it is missing.
+wrk:
+	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for the benchmark"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+
+# The benchmark on its own PostgreSQL database (encore_bench) and Redis
+# databases 2 and 3; figures written to bench/results/ (see bench/run.py).
+bench: install wrk
 	$(PY) bench/run.py

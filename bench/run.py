@@ -1,110 +1,214 @@
-"""`make bench`: how fast the foundation is on PostgreSQL, written to bench/results/.
+"""`make bench`: Encore under a ticket rush, measured on loopback.
 
-Measures, on a fresh database named encore_bench (BENCH_DATABASE_URL overrides):
-migrate, seed_demo, seed_demo --scale N (bulk inserts), and the home page
-(latency percentiles and queries per request) at that scale.
-Figures go to bench/results/latest.json and a dated copy; nothing is asserted.
+1. A fresh PostgreSQL database (encore_bench) filled by `seed_demo --scale`
+   (BENCH_EVENTS events with BENCH_TICKETS_PER_EVENT listed tickets each, one
+   rush event with 1,000 listings, 200 buyers).
+2. The site under gunicorn with the production settings and a Redis cache,
+   localstripe as Stripe.
+3. wrk on each page and a minimal view (/health/live, through the same
+   middleware) at several concurrencies; each page is reported as a ratio
+   to the minimal view, since absolute figures drift on shared machines.
+4. A flash sale (200 buyers on one listing at once, 20 rounds), purchase
+   throughput on 1,000 listings of one event, search latency at full size
+   and EXPLAIN ANALYZE of the common searches.
+
+Figures go to bench/results/ (latest.json, a dated copy, summary.md and
+latency.png). Nothing is asserted: this is a measurement, not a test.
 """
 
-import json
 import os
 import platform
-import resource
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-SCALE = int(os.environ.get("BENCH_SCALE", "1000"))
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
-DATABASE_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/encore_bench"
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import load, plans, report, server  # noqa: E402
+
+EVENTS = int(os.environ.get("BENCH_EVENTS", "5000"))
+TICKETS_PER_EVENT = int(os.environ.get("BENCH_TICKETS_PER_EVENT", "100"))
+RUSH_LISTINGS = 1000
+BUYERS = 200
+FLASH_ROUNDS = int(os.environ.get("BENCH_FLASH_ROUNDS", "20"))
+CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,8,32,64").split(",")]
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+PURCHASE_CONCURRENCY = 16
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+# The event whose page, listing and API list are measured, and the first of
+# the events whose cheapest listing each flash-sale round fights over.
+MEASURED_KEY, FLASH_FIRST_KEY = 7, 100
 
 
-def timed(*args):
-    """Run a manage.py command on the bench database; return its wall time in seconds."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": DATABASE_URL,
-        "DJANGO_SETTINGS_MODULE": "marketplace.settings.base",
-    }
-    started = time.perf_counter()
-    subprocess.run(  # noqa: S603 (our own interpreter and arguments)
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
+def fill(env: dict) -> dict:
+    server.database_recreate()
+    server.redis_flush()
+    migrate = server.manage(env, "migrate", "--noinput")
+    seed = server.manage(
+        env,
+        "seed_demo",
+        "--scale",
+        str(EVENTS),
+        "--tickets-per-event",
+        str(TICKETS_PER_EVENT),
+        "--rush-listings",
+        str(RUSH_LISTINGS),
+        "--buyers",
+        str(BUYERS),
     )
-    return round(time.perf_counter() - started, 2)
+    static = server.manage(env, "collectstatic", "--noinput")
+    return {"migrate_seconds": migrate, "seed_seconds": seed, "collectstatic_seconds": static}
 
 
-def recreate_database():
-    import psycopg
+def targets() -> dict:
+    """The ids the measures use, read from the filled database."""
+    from events.models import Event
+    from listings.models import Listing
 
-    *server, name = DATABASE_URL.rsplit("/", 1)
-    with psycopg.connect(f"{server[0]}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
+    def cheapest(event):
+        return (
+            Listing.objects.filter(ticket__event=event, status=Listing.Status.ACTIVE)
+            .order_by("price", "id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+
+    measured = Event.objects.get(metadata__bench_key=MEASURED_KEY)
+    flash = [
+        cheapest(Event.objects.get(metadata__bench_key=FLASH_FIRST_KEY + n))
+        for n in range(FLASH_ROUNDS)
+    ]
+    rush = Listing.objects.filter(
+        ticket__event__metadata__bench_key="rush", status=Listing.Status.ACTIVE
+    ).order_by("pk")
+    return {
+        "event_id": measured.pk,
+        "listing_id": cheapest(measured),
+        "flash_listing_ids": flash,
+        "rush_listing_ids": list(rush.values_list("pk", flat=True)),
+    }
 
 
-def measure_home_page():
-    os.environ["DATABASE_URL"] = DATABASE_URL
-    os.environ["DJANGO_SETTINGS_MODULE"] = "marketplace.settings.base"
-    sys.path.insert(0, str(ROOT))
+def data_counts() -> dict:
+    from accounts.models import User
+    from events.models import Event
+    from listings.models import Listing
+    from tickets.models import Ticket
+
+    return {
+        "events": Event.objects.count(),
+        "tickets": Ticket.objects.count(),
+        "active_listings": Listing.objects.filter(status=Listing.Status.ACTIVE).count(),
+        "users": User.objects.count(),
+    }
+
+
+def buyer_tokens() -> list[str]:
+    """Access tokens of the bench buyers, signed as the site signs them."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import User
+
+    buyers = User.objects.filter(email__startswith="bench-buyer-").order_by("pk")[:BUYERS]
+    return [str(AccessToken.for_user(user)) for user in buyers]
+
+
+def measure_pages(base: str, ids: dict) -> dict:
+    urls = {
+        report.BASELINE: "/health/live",
+        "home": "/",
+        "events search": "/events/?q=concert",
+        "event page (50 listings)": f"/events/{ids['event_id']}/",
+        "listing page": f"/listings/{ids['listing_id']}/",
+        "GET /api/v1/listings?event_id=": f"/api/v1/listings?event_id={ids['event_id']}",
+        "GET /api/v1/events": "/api/v1/events",
+    }
+    pages: dict[str, dict] = {name: {} for name in urls}
+    for url in urls.values():  # warm every worker's connections and templates
+        load.wrk(base + url, connections=8, seconds=1)
+    for level in CONCURRENCY:
+        # Each page right after the minimal view, so both meet the same machine.
+        for name, url in urls.items():
+            pages[name][str(level)] = load.wrk(base + url, connections=level, seconds=SECONDS)
+            print(f"  c={level:<3} {name}: {pages[name][str(level)]['rps']}/s", flush=True)
+    return pages
+
+
+def measure_search(base: str, event_id: int) -> dict:
+    return {
+        name: load.wrk(base + url, connections=1, seconds=max(2.0, SECONDS / 2))
+        for name, url in plans.search_urls(event_id).items()
+    }
+
+
+def flash_sale(base: str, tokens: list[str], listing_ids: list[int]) -> dict:
+    from payments.models import Transaction
+
+    rounds = []
+    for listing_id in listing_ids:
+        outcome = load.flash_round(base, tokens, listing_id)
+        outcome["transactions_in_database"] = Transaction.objects.filter(
+            listing_id=listing_id
+        ).count()
+        rounds.append(outcome)
+        print(f"  flash round {len(rounds)}: {outcome['sold']} sold", flush=True)
+    answered = [r["all_answered_s"] for r in rounds]
+    return {
+        "attempts_per_round": len(tokens),
+        "sold_per_round": sorted({r["sold"] for r in rounds}),
+        "server_errors_5xx": sum(r["server_errors_5xx"] for r in rounds),
+        "all_answered_median_s": round(statistics.median(answered), 3),
+        "all_answered_max_s": max(answered),
+        "rounds": rounds,
+    }
+
+
+def main() -> None:
+    started = time.perf_counter()
+    stripe_port = server.free_port()
+    env = server.environment(stripe_port=stripe_port)
+    os.environ.update(env)
+    print(f"Filling {EVENTS:,} events x {TICKETS_PER_EVENT} tickets ...", flush=True)
+    filled = fill(env)
+
     import django
 
     django.setup()
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from marketplace.localstripe import localstripe_start
 
-    client = Client()
-    client.get("/")  # warm up: connection, templates
-    timings, queries = [], []
-    for _ in range(REQUESTS):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get("/")
-            timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200  # noqa: S101 (a broken page is no benchmark)
-        queries.append(len(captured))
-    timings.sort()
-    return {
-        "requests": REQUESTS,
-        "median_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
-        "max_ms": round(timings[-1], 2),
-        "queries_per_request": max(queries),
-    }
-
-
-def main():
-    recreate_database()
-    figures = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
-        "database": "postgresql",
-        "scale_events": SCALE,
-        "seconds": {
-            "migrate": timed("migrate", "--noinput"),
-            "seed_demo": timed("seed_demo"),
-            "seed_demo_again": timed("seed_demo"),
-            f"seed_demo_scale_{SCALE}": timed("seed_demo", "--scale", str(SCALE)),
-        },
-    }
-    figures["home_page"] = measure_home_page()
-    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(figures, indent=2) + "\n"
-    (RESULTS / "latest.json").write_text(text)
-    (RESULTS / f"bench-{figures['when'][:10]}.json").write_text(text)
-    print(text, end="")
+    stripe = localstripe_start(port=stripe_port, from_scratch=True)
+    try:
+        ids = targets()
+        results = {
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+            "server": {"workers": WORKERS, "seconds_per_measure": SECONDS},
+            "fill": filled,
+            "data": data_counts(),
+            "plans": plans.explain_all(ids["event_id"]),
+        }
+        with server.gunicorn(env, workers=WORKERS) as (base, pid):
+            print("Pages ...", flush=True)
+            results["pages"] = measure_pages(base, ids)
+            print("Search ...", flush=True)
+            results["search"] = measure_search(base, ids["event_id"])
+            tokens = buyer_tokens()
+            print("Flash sale ...", flush=True)
+            results["flash_sale"] = flash_sale(base, tokens, ids["flash_listing_ids"])
+            print("Purchases ...", flush=True)
+            jobs = [(tokens[i % len(tokens)], pk) for i, pk in enumerate(ids["rush_listing_ids"])]
+            results["purchase_throughput"] = load.purchase_run(
+                base, jobs, concurrency=PURCHASE_CONCURRENCY
+            )
+            results["memory"] = server.workers_rss_mb(pid)
+    finally:
+        stripe.terminate()
+        stripe.wait(timeout=10)
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    summary = report.write(results)
+    print(summary.read_text())
 
 
 if __name__ == "__main__":

@@ -39,6 +39,12 @@ def _current_version() -> str:
     return version
 
 
+def upcoming_version() -> str:
+    """What the cached upcoming events depend on: the version token and the day.
+    The home page's rendered event grid is cached under it too ({% cache %})."""
+    return f"{_current_version()}:{timezone.localdate().isoformat()}"
+
+
 def event_list_upcoming_cached(*, limit: int) -> list[Event]:
     """event_list_upcoming(limit=limit) as a list, from the cache when it can be.
 
@@ -46,7 +52,7 @@ def event_list_upcoming_cached(*, limit: int) -> list[Event]:
     midnight even without a change. With the cache down (django-redis ignores
     its errors) every call reads the database.
     """
-    key = f"events:upcoming:{_current_version()}:{timezone.localdate().isoformat()}:{limit}"
+    key = f"events:upcoming:{upcoming_version()}:{limit}"
     events = cache.get(key)
     if events is None:
         events = list(event_list_upcoming(limit=limit))

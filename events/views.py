@@ -2,6 +2,8 @@
 you) and the organizers' pages. Each view validates its input with a form, makes
 one selector or service call, and renders."""
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +21,7 @@ from marketplace.forms import form_error_from
 from marketplace.money import to_decimal
 from marketplace.pagination import BoundedPaginator
 
-from .cache import event_list_upcoming_cached
+from .cache import UPCOMING_CACHE_SECONDS, event_list_upcoming_cached, upcoming_version
 from .forms import EventFilterForm, EventForm
 from .models import Event
 from .selectors import (
@@ -38,8 +40,17 @@ LISTINGS_PER_EVENT_PAGE = 50
 
 
 def home(request):
-    events = event_list_upcoming_cached(limit=HOME_EVENT_COUNT)
-    return render(request, "events/home.html", {"events": events})
+    # The grid is a cached fragment (templates/events/home.html): the events are
+    # read, by calling `upcoming`, only when it is not in the cache.
+    return render(
+        request,
+        "events/home.html",
+        {
+            "upcoming": partial(event_list_upcoming_cached, limit=HOME_EVENT_COUNT),
+            "upcoming_version": upcoming_version(),
+            "upcoming_seconds": UPCOMING_CACHE_SECONDS,
+        },
+    )
 
 
 def event_list(request):

@@ -89,6 +89,23 @@ def test_a_second_home_request_reads_the_events_from_the_cache(client, django_as
     assert first.content == second.content
 
 
+def test_the_rendered_grid_is_cached_too_and_reads_no_list(client, django_assert_num_queries):
+    from django.core.cache import cache
+
+    from events.cache import upcoming_version
+    from events.views import HOME_EVENT_COUNT
+
+    EventFactory.create_batch(3)
+    first = client.get("/")
+    # Without the list in the cache, only the rendered fragment can spare the query.
+    cache.delete(f"events:upcoming:{upcoming_version()}:{HOME_EVENT_COUNT}")
+
+    with django_assert_num_queries(0):
+        second = client.get("/")
+
+    assert first.content == second.content
+
+
 def test_the_cached_list_is_served_until_an_event_changes(client):
     event = EventFactory(name="Before")
     client.get("/")

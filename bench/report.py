@@ -1,0 +1,156 @@
+"""bench/results/: the figures as JSON, a short Markdown summary and a chart."""
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BASELINE = "minimal view"
+
+
+def _cost(pages: dict, name: str, level: str) -> str:
+    """How many minimal-view requests one request of `name` costs, at `level`."""
+    page, base = pages[name][level], pages[BASELINE][level]
+    if not page["rps"]:
+        return "n/a"
+    return f"{base['rps'] / page['rps']:.1f}×"
+
+
+def _pages_tables(results: dict) -> list[str]:
+    pages = results["pages"]
+    levels = list(pages[BASELINE])
+    head = "| page | " + " | ".join(f"c={level}" for level in levels) + " |"
+    rule = "|---|" + "---:|" * len(levels)
+    lines = [
+        "### Cost of each page, as a ratio to the minimal view",
+        "",
+        "The minimal view's requests per second divided by the page's, at the same",
+        "concurrency in the same run (1.0× = as cheap as a view that does nothing).",
+        "",
+        head,
+        rule,
+    ]
+    for name in pages:
+        if name != BASELINE:
+            cells = " | ".join(_cost(pages, name, level) for level in levels)
+            lines.append(f"| {name} | {cells} |")
+    lines += ["", "### Requests per second, and latency p50 / p99 (ms)", "", head, rule]
+    for name, by_level in pages.items():
+        cells = " | ".join(
+            f"{m['rps']:.0f}/s, {m['p50_ms']:.1f} / {m['p99_ms']:.1f}"
+            + (f" ({m['non_2xx']} non-2xx)" if m["non_2xx"] else "")
+            for m in by_level.values()
+        )
+        lines.append(f"| {name} | {cells} |")
+    return lines
+
+
+def _flash_table(results: dict) -> list[str]:
+    rounds = results["flash_sale"]["rounds"]
+    lines = [
+        "| round | attempts | sold | 409 | 5xx | no answer | transactions in the database "
+        "| all answered (s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for number, r in enumerate(rounds, 1):
+        lines.append(
+            f"| {number} | {r['attempts']} | {r['sold']} | {r['conflicts_409']} "
+            f"| {r['server_errors_5xx']} | {r['no_answer']} | {r['transactions_in_database']} "
+            f"| {r['all_answered_s']:.2f} |"
+        )
+    return lines
+
+
+def summary_markdown(results: dict) -> str:
+    fill = results["fill"]
+    data = results["data"]
+    throughput = results["purchase_throughput"]
+    flash = results["flash_sale"]
+    lines = [
+        f"# Benchmark: {results['when']}",
+        "",
+        f"{results['machine']['cpus']} cores, Python {results['machine']['python']}, "
+        f"PostgreSQL and Redis on loopback; gunicorn, {results['server']['workers']} sync "
+        "workers, production settings (DEBUG off, Redis cache); wrk, one thread, "
+        f"{results['server']['seconds_per_measure']} s per measure.",
+        "",
+        f"**Data**: {data['events']:,} events, {data['tickets']:,} tickets, "
+        f"{data['active_listings']:,} listings on sale, {data['users']:,} accounts. "
+        f"Filled in {fill['seed_seconds']:.0f} s (`seed_demo --scale`), migrations "
+        f"{fill['migrate_seconds']:.0f} s. Whole run: {results['total_seconds']:.0f} s.",
+        "",
+        *_pages_tables(results),
+        "",
+        f"![Latency against concurrency]({results['chart']})",
+        "",
+        f"### Flash sale: {flash['attempts_per_round']} buyers on one listing at once, "
+        f"{len(flash['rounds'])} rounds",
+        "",
+        f"Sold per round: {flash['sold_per_round']}; 5xx in all: {flash['server_errors_5xx']}; "
+        f"time to answer everyone: median {flash['all_answered_median_s']:.2f} s, "
+        f"worst {flash['all_answered_max_s']:.2f} s.",
+        "",
+        *_flash_table(results),
+        "",
+        f"### Purchases: {throughput['purchases']:,} distinct listings of one event",
+        "",
+        f"Reserve + PaymentIntent at localstripe, {throughput['concurrency']} at a time: "
+        f"**{throughput['per_second']:.1f} purchases/s**, p50 {throughput['p50_ms']:.0f} ms, "
+        f"p99 {throughput['p99_ms']:.0f} ms; sold {throughput['sold']}, "
+        f"409 {throughput['conflicts_409']}, 5xx {throughput['server_errors_5xx']}.",
+        "",
+        "### Listing and event search at full size (API, one client)",
+        "",
+        "| search | p50 ms | p99 ms | database ms (EXPLAIN ANALYZE) | sequential scans |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, plan in results["plans"].items():
+        measured = results["search"].get(name)
+        p50 = f"{measured['p50_ms']:.1f}" if measured else "–"
+        p99 = f"{measured['p99_ms']:.1f}" if measured else "–"
+        scans = ", ".join(plan["seq_scans_on_big_tables"]) or "none"
+        lines.append(f"| {name} | {p50} | {p99} | {plan['execution_ms']:.1f} | {scans} |")
+    memory = results["memory"]
+    lines += [
+        "",
+        f"**Memory**: {memory['workers']} web workers, at most {memory['max_mb']} MB resident "
+        f"each ({memory['total_mb']} MB in all) after the run.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def chart(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
+    for name, by_level in results["pages"].items():
+        levels = [int(level) for level in by_level]
+        style = {"linestyle": "--", "color": "black"} if name == BASELINE else {}
+        for axis, key in zip(axes, ("p50_ms", "p99_ms"), strict=True):
+            axis.plot(levels, [m[key] for m in by_level.values()], marker="o", label=name, **style)
+    for axis, title in zip(axes, ("p50", "p99"), strict=True):
+        axis.set_xscale("log", base=2)
+        axis.set_yscale("log")
+        axis.set_xlabel("concurrent connections")
+        axis.set_title(f"Latency {title} (ms)")
+        axis.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    figure.suptitle(f"Encore, {results['data']['events']:,} events: latency against concurrency")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write(results: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results["chart"] = "latency.png"
+    chart(results, RESULTS / "latency.png")
+    text = json.dumps(results, indent=2) + "\n"
+    (RESULTS / "latest.json").write_text(text)
+    (RESULTS / f"bench-{results['when'][:10]}.json").write_text(text)
+    summary = RESULTS / "summary.md"
+    summary.write_text(summary_markdown(results))
+    return summary
