@@ -48,9 +48,12 @@ def token_login(*, email: str, password: str, request=None) -> TokenPair:
     user = authenticate(request, email=User.objects.normalize_email(email), password=password)
     if user is None:
         # A blocked account with the right password is told so; anyone else
-        # learns nothing about the address.
+        # learns nothing about the address. One more hash whatever the
+        # address, so neither the answer nor its time tells them apart.
         candidate = User.objects.filter(email__iexact=email.strip()).first()
-        if candidate and not candidate.is_active and candidate.check_password(password):
+        if candidate is None:
+            User().set_password(password)
+        elif candidate.check_password(password) and not candidate.is_active:
             raise _blocked()
         raise InvalidCredentials()
     if not user_may_authenticate(user):

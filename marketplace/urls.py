@@ -5,14 +5,11 @@ from django.urls import include, path
 from .health import health
 from .views import favicon
 
-admin.site.site_header = "Encore staff"
-admin.site.site_title = "Encore staff"
-admin.site.index_title = "Marketplace moderation"
-
 urlpatterns = [
     path("health", health, name="health"),
     path("favicon.ico", favicon),
-    path("admin/", admin.site.urls),
+    # The staff admin (marketplace.admin_site), at ADMIN_URL.
+    path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include("marketplace.api.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),

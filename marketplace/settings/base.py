@@ -12,6 +12,8 @@ from pathlib import Path
 from string import Template
 
 import environ
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -37,7 +39,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "marketplace.api.views.csrf_failure"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with its login rate limited (RATELIMIT_ADMIN).
+    "marketplace.admin_site.EncoreAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "csp",
     "marketplace",
     "accounts",
     "events",
@@ -63,6 +67,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "marketplace.security.ContentSecurityPolicyMiddleware",
+    "marketplace.security.SecurityHeadersMiddleware",
+    "marketplace.security.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -154,6 +161,8 @@ AUTHENTICATION_BACKENDS = [
 # reset. Email is the login; an address must be confirmed before the first
 # login ("mandatory"), the link printed on the console in the embedded run.
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# The sign-up form hashes the password for a taken address too (no timing leak).
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -286,6 +295,8 @@ BARCODE_HMAC_KEY = env("BARCODE_HMAC_KEY", default="embedded-run-barcode-key")
 
 RATELIMIT_AUTH = env("RATELIMIT_AUTH", default="5/15m")
 RATELIMIT_API = env("RATELIMIT_API", default="100/15m")
+# Logins to the staff admin, per client address and per username tried.
+RATELIMIT_ADMIN = env("RATELIMIT_ADMIN", default="5/15m")
 RATELIMIT_USE_CACHE = "default"
 # The cache unreachable: let requests through rather than refuse everyone.
 RATELIMIT_FAIL_OPEN = True
@@ -360,6 +371,67 @@ SPECTACULAR_SETTINGS = {
         "DisputeStatusEnum": "payments.models.Dispute.Status",
     },
 }
+
+# --- Security: headers, cookies, request sizes, the admin's address -------------
+
+# Content-Security-Policy (django-csp 4). Scripts and styles come from the site
+# itself only: no inline script or style, no eval. The origins Stripe.js needs
+# are added per response from STRIPE_JS_URL and STRIPE_API_BASE
+# (marketplace.security). An inline script that must stay carries the
+# request's nonce (`nonce="{{ request.csp_nonce }}"`): only /api/docs/ does.
+# Images may also come from any https address: avatars and event pictures
+# are addresses people enter.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "https:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Browser features no page of the site uses (Permissions-Policy header).
+PERMISSIONS_POLICY = {
+    "camera": [],
+    "microphone": [],
+    "geolocation": [],
+    "usb": [],
+}
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# No script of the site reads the CSRF cookie (forms carry the token).
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Request sizes. A body declared larger than REQUEST_BODY_MAX_BYTES is refused
+# with 413 before it is read (a ticket file plus the form around it fits).
+# Form fields and JSON bodies (not files) are held to
+# DATA_UPLOAD_MAX_MEMORY_SIZE; files past FILE_UPLOAD_MAX_MEMORY_SIZE go to a
+# temporary file rather than memory.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=TICKET_FILE_MAX_BYTES + 1024**2)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024**2)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=1024**2)
+# The admin's bulk actions post one field per selected row (100 rows a page).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=500)
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=5)
+
+# Where the staff admin lives ("admin/"; a less guessable path draws fewer bots).
+ADMIN_URL = env("ADMIN_URL", default="admin/")
+if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/") or ADMIN_URL.strip("/") in ("", "api"):
+    raise ImproperlyConfigured(
+        'ADMIN_URL must be a path like "admin/" or "staff-7f3a/": not empty, ending with a '
+        "slash, not starting with one, and not the API's."
+    )
 
 # --- Logging ----------------------------------------------------------------
 

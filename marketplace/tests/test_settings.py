@@ -1,5 +1,6 @@
 """Production settings refuse to start without their secrets and pass check --deploy."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -41,7 +42,7 @@ def test_production_passes_check_deploy_without_a_warning():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    assert "System check identified no issues (0 silenced)." in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -63,6 +64,61 @@ def test_production_refuses_to_start_without_a_secret(missing):
 
     assert result.returncode != 0
     assert f"{missing} must be set in production" in result.stderr
+
+
+# What a browser gets from production: read in the production process itself.
+PRODUCTION_SECURITY = """
+import json
+from django.conf import settings as s
+from csp.utils import build_policy
+from marketplace.security import permissions_policy_header, stripe_csp_sources
+names = [
+    "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_NAME", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_HTTPONLY", "CSRF_COOKIE_NAME",
+    "SECURE_REFERRER_POLICY", "SECURE_CROSS_ORIGIN_OPENER_POLICY", "X_FRAME_OPTIONS",
+    "SECURE_CONTENT_TYPE_NOSNIFF", "RATELIMIT_ADMIN", "ADMIN_URL",
+]
+values = {name: getattr(s, name) for name in names}
+values["csp"] = build_policy(update=stripe_csp_sources())
+values["permissions"] = permissions_policy_header(s.PERMISSIONS_POLICY)
+print(json.dumps(values))
+"""
+
+
+def test_production_sends_the_security_headers_and_secure_cookies():
+    result = manage("shell", "--no-imports", "-c", PRODUCTION_SECURITY, env=PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    csp = {
+        name: sources for name, *sources in (part.split() for part in values.pop("csp").split(";"))
+    }
+    assert values == {
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_HSTS_PRELOAD": True,
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_NAME": "__Host-sessionid",
+        "CSRF_COOKIE_SECURE": True,
+        "CSRF_COOKIE_HTTPONLY": True,
+        "CSRF_COOKIE_NAME": "__Host-csrftoken",
+        "SECURE_REFERRER_POLICY": "same-origin",
+        "SECURE_CROSS_ORIGIN_OPENER_POLICY": "same-origin",
+        "X_FRAME_OPTIONS": "DENY",
+        "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        "RATELIMIT_ADMIN": "5/15m",
+        "ADMIN_URL": "admin/",
+        "permissions": "camera=(), microphone=(), geolocation=(), usb=()",
+    }
+    # Real Stripe.js and nothing local; http:// images upgraded to https.
+    assert csp["script-src"] == ["'self'", "https://js.stripe.com", "https://*.js.stripe.com"]
+    assert csp["connect-src"] == ["'self'", "https://api.stripe.com"]
+    assert "https://hooks.stripe.com" in csp["frame-src"]
+    assert csp["upgrade-insecure-requests"] == []
+    assert csp["frame-ancestors"] == ["'none'"] and csp["object-src"] == ["'none'"]
 
 
 def test_production_refuses_debug():

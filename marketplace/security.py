@@ -1,0 +1,116 @@
+"""HTTP hardening shared by every page and the API.
+
+- The Content-Security-Policy of CONTENT_SECURITY_POLICY (django-csp), plus the
+  origins Stripe.js needs, worked out at each response from STRIPE_JS_URL and
+  STRIPE_API_BASE: those are read when used, not when settings load, so a
+  changed setting (e.g. the tests' localstripe on a port of its own) applies
+  at once.
+- A Permissions-Policy header (PERMISSIONS_POLICY).
+- Request bodies over REQUEST_BODY_MAX_BYTES refused with 413 before a byte
+  of them is read: the envelope under /api/, the site's page elsewhere.
+"""
+
+from urllib.parse import urlsplit
+
+from csp.middleware import CSPMiddleware
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from marketplace.api.envelope import error_body
+
+STRIPE_JS_ORIGIN = "https://js.stripe.com"
+# Stripe's published needs for Stripe.js and Elements (docs.stripe.com,
+# "Content Security Policy"): the script, its frames (card fields, 3-D Secure)
+# and the API it calls from the browser.
+REAL_STRIPE_SOURCES = {
+    "script-src": [STRIPE_JS_ORIGIN, "https://*.js.stripe.com"],
+    "frame-src": [STRIPE_JS_ORIGIN, "https://*.js.stripe.com", "https://hooks.stripe.com"],
+    "connect-src": ["https://api.stripe.com"],
+}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def stripe_csp_sources() -> dict[str, list[str]]:
+    """The sources the checkout's Stripe.js needs, per directive.
+
+    Real Stripe.js (from js.stripe.com) gets Stripe's documented origins. A
+    stand-in (localstripe serves one at STRIPE_API_BASE when STRIPE_JS_URL is
+    empty) is loaded from its own origin and calls the API there.
+    """
+    js_origin = _origin(settings.STRIPE_JS_URL) or _origin(settings.STRIPE_API_BASE)
+    if js_origin == STRIPE_JS_ORIGIN:
+        return {directive: list(sources) for directive, sources in REAL_STRIPE_SOURCES.items()}
+    sources = {"script-src": [js_origin], "connect-src": [js_origin]}
+    api_origin = _origin(settings.STRIPE_API_BASE)
+    if api_origin and api_origin != js_origin:
+        sources["connect-src"].append(api_origin)
+    return {directive: [s for s in values if s] for directive, values in sources.items()}
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the Stripe origins of the moment added."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        update = dict(parts.update or {})
+        for directive, sources in stripe_csp_sources().items():
+            current = update.get(directive) or []
+            current = [current] if isinstance(current, str) else list(current)
+            update[directive] = current + sources
+        parts.update = update
+        return parts
+
+
+def permissions_policy_header(policy: dict[str, list[str]]) -> str:
+    """{"camera": [], "payment": ["self"]} -> 'camera=(), payment=(self)'."""
+    return ", ".join(f"{feature}=({' '.join(allow)})" for feature, allow in policy.items())
+
+
+class SecurityHeadersMiddleware:
+    """Adds Permissions-Policy (PERMISSIONS_POLICY) to every response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = getattr(settings, "PERMISSIONS_POLICY", None)
+        if policy and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = permissions_policy_header(policy)
+        return response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuses a request whose declared body exceeds REQUEST_BODY_MAX_BYTES
+    with 413, before reading it: neither memory nor temporary files fill up
+    with an upload that would be refused anyway. (A body without a declared
+    length is not read by Django at all.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        limit = settings.REQUEST_BODY_MAX_BYTES
+        if declared.isdigit() and int(declared) > limit:
+            return self.too_large(request, limit)
+        return self.get_response(request)
+
+    @staticmethod
+    def too_large(request, limit: int):
+        if request.path.startswith("/api/"):
+            body = error_body(
+                "INVALID_INPUT",
+                "The request is too large.",
+                {"reason": "REQUEST_TOO_LARGE", "max_bytes": limit},
+            )
+            return JsonResponse(body, status=413)
+        context = {"max_megabytes": f"{limit / (1024 * 1024):.0f}"}
+        return render(request, "413.html", context, status=413)
