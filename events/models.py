@@ -3,6 +3,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -48,8 +49,11 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["status", "event_date"], name="events_status_date_idx"),
             models.Index(fields=["category", "event_date"], name="events_category_date_idx"),
-            models.Index(fields=["city"], name="events_city_idx"),
+            # city is searched ignoring case (city__iexact compares UPPER(city)).
+            models.Index(Upper("city"), name="events_city_upper_idx"),
             models.Index(fields=["country"], name="events_country_idx"),
+            # Text search (`q`, icontains) uses trigram indexes on PostgreSQL,
+            # made by migration 0002 (events/migrations/0002_search_indexes.py).
         ]
         constraints = [
             models.CheckConstraint(

@@ -75,7 +75,8 @@ def event_search(
     if city := (city or "").strip():
         events = events.filter(city__iexact=city)
     if country := (country or "").strip():
-        events = events.filter(country__iexact=country)
+        # Countries are stored as upper-case ISO codes: an exact match uses the index.
+        events = events.filter(country=country.upper())
     return (
         _with_listing_summary(events)
         .select_related("organizer")
