@@ -21,7 +21,7 @@ def _pages_tables(results: dict) -> list[str]:
     head = "| page | " + " | ".join(f"c={level}" for level in levels) + " |"
     rule = "|---|" + "---:|" * len(levels)
     lines = [
-        "### Cost of each page, as a ratio to the minimal view",
+        "## Cost of each page, as a ratio to the minimal view",
         "",
         "The minimal view's requests per second divided by the page's, at the same",
         "concurrency in the same run (1.0× = as cheap as a view that does nothing).",
@@ -33,7 +33,7 @@ def _pages_tables(results: dict) -> list[str]:
         if name != BASELINE:
             cells = " | ".join(_cost(pages, name, level) for level in levels)
             lines.append(f"| {name} | {cells} |")
-    lines += ["", "### Requests per second, and latency p50 / p99 (ms)", "", head, rule]
+    lines += ["", "## Requests per second, and latency p50 / p99 (ms)", "", head, rule]
     for name, by_level in pages.items():
         cells = " | ".join(
             f"{m['rps']:.0f}/s, {m['p50_ms']:.1f} / {m['p99_ms']:.1f}"
@@ -82,7 +82,7 @@ def summary_markdown(results: dict) -> str:
         "",
         f"![Latency against concurrency]({results['chart']})",
         "",
-        f"### Flash sale: {flash['attempts_per_round']} buyers on one listing at once, "
+        f"## Flash sale: {flash['attempts_per_round']} buyers on one listing at once, "
         f"{len(flash['rounds'])} rounds",
         "",
         f"Sold per round: {flash['sold_per_round']}; 5xx in all: {flash['server_errors_5xx']}; "
@@ -91,14 +91,14 @@ def summary_markdown(results: dict) -> str:
         "",
         *_flash_table(results),
         "",
-        f"### Purchases: {throughput['purchases']:,} distinct listings of one event",
+        f"## Purchases: {throughput['purchases']:,} distinct listings of one event",
         "",
         f"Reserve + PaymentIntent at localstripe, {throughput['concurrency']} at a time: "
         f"**{throughput['per_second']:.1f} purchases/s**, p50 {throughput['p50_ms']:.0f} ms, "
         f"p99 {throughput['p99_ms']:.0f} ms; sold {throughput['sold']}, "
         f"409 {throughput['conflicts_409']}, 5xx {throughput['server_errors_5xx']}.",
         "",
-        "### Listing and event search at full size (API, one client)",
+        "## Listing and event search at full size (API, one client)",
         "",
         "| search | p50 ms | p99 ms | database ms (EXPLAIN ANALYZE) | sequential scans |",
         "|---|---:|---:|---:|---|",
@@ -144,6 +144,23 @@ def chart(results: dict, path: Path) -> None:
     plt.close(figure)
 
 
+README = RESULTS.parent.parent / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def readme_update(summary: str) -> None:
+    """The summary between the README's markers, under its `make bench` heading
+    (three levels down), with the chart linked from the README's folder."""
+    text = README.read_text()
+    if START not in text or END not in text:
+        return
+    body = summary.replace("](latency.png)", "](bench/results/latency.png)")
+    body = "\n".join(("###" + line if line.startswith("#") else line) for line in body.splitlines())
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    README.write_text(f"{before}{START}\n{body.strip()}\n{END}{after}")
+
+
 def write(results: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     results["chart"] = "latency.png"
@@ -153,4 +170,5 @@ def write(results: dict) -> Path:
     (RESULTS / f"bench-{results['when'][:10]}.json").write_text(text)
     summary = RESULTS / "summary.md"
     summary.write_text(summary_markdown(results))
+    readme_update(summary.read_text())
     return summary
