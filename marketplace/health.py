@@ -1,4 +1,11 @@
-"""GET /health: is the site able to serve, and which of its services are down."""
+"""Health checks for monitors, load balancers and container runtimes.
+
+GET /health: every service (database, Redis, payment); 503 names what is down.
+GET /health/ready: can this node serve pages? Only the database is checked:
+  with Redis or Stripe down the site is degraded, not dead, and taking every
+  node out of the load balancer for it would turn a degraded site into none.
+GET /health/live: the process answers; nothing else is checked.
+"""
 
 import logging
 
@@ -49,10 +56,7 @@ def check_payment() -> str:
     return UP
 
 
-@never_cache
-@require_GET
-def health(request):
-    services = {"database": check_database(), "redis": check_redis(), "payment": check_payment()}
+def _report(services: dict[str, str]) -> JsonResponse:
     down = sorted(name for name, state in services.items() if state == DOWN)
     body = {
         "status": "unhealthy" if down else "healthy",
@@ -62,3 +66,23 @@ def health(request):
     if down:
         body["down"] = down
     return JsonResponse(body, status=503 if down else 200)
+
+
+@never_cache
+@require_GET
+def health(request):
+    return _report(
+        {"database": check_database(), "redis": check_redis(), "payment": check_payment()}
+    )
+
+
+@never_cache
+@require_GET
+def ready(request):
+    return _report({"database": check_database()})
+
+
+@never_cache
+@require_GET
+def live(request):
+    return JsonResponse({"status": "healthy", "timestamp": timezone.now().isoformat()})

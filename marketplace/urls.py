@@ -2,11 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from .health import health
+from .health import health, live, ready
 from .views import favicon
 
 urlpatterns = [
     path("health", health, name="health"),
+    path("health/ready", ready, name="health-ready"),
+    path("health/live", live, name="health-live"),
     path("favicon.ico", favicon),
     # The staff admin (marketplace.admin_site), at ADMIN_URL.
     path(settings.ADMIN_URL, admin.site.urls),

@@ -56,8 +56,8 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # HTTPS everywhere, behind a proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-# /health is probed by the load balancer over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^health$"]
+# /health, /health/ready and /health/live are probed over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health(/ready|/live)?$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
