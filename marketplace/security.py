@@ -54,8 +54,50 @@ def stripe_csp_sources() -> dict[str, list[str]]:
     return {directive: [s for s in values if s] for directive, values in sources.items()}
 
 
-class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's middleware, with the Stripe origins of the moment added."""
+def permissions_policy_header(policy: dict[str, list[str]]) -> str:
+    """{"camera": [], "payment": ["self"]} -> 'camera=(), payment=(self)'."""
+    return ", ".join(f"{feature}=({' '.join(allow)})" for feature, allow in policy.items())
+
+
+def request_too_large(request, limit: int):
+    """The 413 answer: the envelope under /api/, the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        body = error_body(
+            "INVALID_INPUT",
+            "The request is too large.",
+            {"reason": "REQUEST_TOO_LARGE", "max_bytes": limit},
+        )
+        return JsonResponse(body, status=413)
+    context = {"max_megabytes": f"{limit / (1024 * 1024):.0f}"}
+    return render(request, "413.html", context, status=413)
+
+
+class SecurityMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the Stripe origins of the moment added to
+    the policy, Permissions-Policy added to every response, and a request
+    whose declared body exceeds REQUEST_BODY_MAX_BYTES refused with 413 before
+    it is read: neither memory nor temporary files fill up with an upload
+    that would be refused anyway. (Django reads no body without a declared
+    length.)
+
+    One middleware rather than three: each one deepens the call stack that
+    the JSON parser's recursion limit shares with the request.
+    """
+
+    def process_request(self, request):
+        super().process_request(request)
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        limit = settings.REQUEST_BODY_MAX_BYTES
+        if declared.isdigit() and int(declared) > limit:
+            return request_too_large(request, limit)
+        return None
+
+    def process_response(self, request, response):
+        response = super().process_response(request, response)
+        policy = getattr(settings, "PERMISSIONS_POLICY", None)
+        if policy and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = permissions_policy_header(policy)
+        return response
 
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only=report_only)
@@ -66,51 +108,3 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
             update[directive] = current + sources
         parts.update = update
         return parts
-
-
-def permissions_policy_header(policy: dict[str, list[str]]) -> str:
-    """{"camera": [], "payment": ["self"]} -> 'camera=(), payment=(self)'."""
-    return ", ".join(f"{feature}=({' '.join(allow)})" for feature, allow in policy.items())
-
-
-class SecurityHeadersMiddleware:
-    """Adds Permissions-Policy (PERMISSIONS_POLICY) to every response."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        policy = getattr(settings, "PERMISSIONS_POLICY", None)
-        if policy and "Permissions-Policy" not in response:
-            response["Permissions-Policy"] = permissions_policy_header(policy)
-        return response
-
-
-class RequestBodyLimitMiddleware:
-    """Refuses a request whose declared body exceeds REQUEST_BODY_MAX_BYTES
-    with 413, before reading it: neither memory nor temporary files fill up
-    with an upload that would be refused anyway. (A body without a declared
-    length is not read by Django at all.)"""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        declared = request.META.get("CONTENT_LENGTH") or ""
-        limit = settings.REQUEST_BODY_MAX_BYTES
-        if declared.isdigit() and int(declared) > limit:
-            return self.too_large(request, limit)
-        return self.get_response(request)
-
-    @staticmethod
-    def too_large(request, limit: int):
-        if request.path.startswith("/api/"):
-            body = error_body(
-                "INVALID_INPUT",
-                "The request is too large.",
-                {"reason": "REQUEST_TOO_LARGE", "max_bytes": limit},
-            )
-            return JsonResponse(body, status=413)
-        context = {"max_megabytes": f"{limit / (1024 * 1024):.0f}"}
-        return render(request, "413.html", context, status=413)

@@ -67,9 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "marketplace.security.ContentSecurityPolicyMiddleware",
-    "marketplace.security.SecurityHeadersMiddleware",
-    "marketplace.security.RequestBodyLimitMiddleware",
+    # Content-Security-Policy, Permissions-Policy, request body limit.
+    "marketplace.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
