@@ -401,3 +401,11 @@ def test_celery_health_checks_ping_the_process(service, node, broker_url, tmp_pa
         stop_process(process, signal.SIGTERM)
 
     assert run(["sh", "-c", check], env=env, timeout=60).returncode != 0
+
+
+def test_the_guide_lists_every_periodic_job():
+    text = (ROOT / "docs" / "operations.md").read_text()
+    rows = dict(re.findall(r"^\| `([\w-]+)` \| `([\w.]+)` \|", text, re.M))
+
+    for name, job in settings.CELERY_BEAT_SCHEDULE.items():
+        assert rows.get(name) == job["task"], f"{name} is missing from docs/operations.md"
