@@ -36,10 +36,13 @@ def check_database() -> str:
 
 def check_redis() -> str:
     """The cache swallows Redis errors (IGNORE_EXCEPTIONS), so ask Redis itself."""
-    backend = settings.CACHES["default"]["BACKEND"]
-    if "django_redis" not in backend:
-        return NOT_CONFIGURED
+    from django.core.cache import caches
     from django_redis import get_redis_connection
+    from django_redis.cache import RedisCache
+
+    # django-redis's backend or a subclass of it (marketplace.cache.RedisCache).
+    if not isinstance(caches["default"], RedisCache):
+        return NOT_CONFIGURED
 
     try:
         get_redis_connection("default").ping()

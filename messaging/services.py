@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.selectors import email_preferences, user_can_trade
 from marketplace.audit import audit_log_record
+from marketplace.celery import enqueue_on_commit
 from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
 from payments.models import Dispute, Transaction
 
@@ -77,9 +78,11 @@ def email_enqueue(*, to: str, subject: str, body: str, notification=None) -> Ema
     email = Email.objects.create(
         notification=notification, to=to, subject=subject[:SUBJECT_MAX_LENGTH], body=body
     )
-    # robust: a broker outage must not turn the caller's committed change
-    # into an error page; the sweep picks up the READY row.
-    db_transaction.on_commit(lambda: email_send.delay(email.pk), robust=True)
+    # A broker outage must not turn the caller's committed change into an
+    # error page: the email stays READY and the sweep sends it later.
+    enqueue_on_commit(
+        email_send, email.pk, fallback="the outbox sweep (emails_send_ready) sends it later"
+    )
     return email
 
 

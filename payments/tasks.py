@@ -35,6 +35,12 @@ def payouts_send_scheduled() -> int:
 
 
 @shared_task(**JOB_OPTIONS)
+def late_payments_refund() -> int:
+    """Refund the late payments whose refund task did not run (lost with the broker)."""
+    return services.late_payments_refund()
+
+
+@shared_task(**JOB_OPTIONS)
 def payout_send(payout_id: int) -> bool:
     return services.payout_send(payout_id=payout_id)
 

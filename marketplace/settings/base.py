@@ -119,7 +119,8 @@ def redis_caches(url: str) -> dict:
     """CACHES on Redis through django-redis."""
     return {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis, with add() failing open too (marketplace/cache.py).
+            "BACKEND": "marketplace.cache.RedisCache",
             "LOCATION": url,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
@@ -127,18 +128,26 @@ def redis_caches(url: str) -> dict:
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 1,
                 "SOCKET_TIMEOUT": 1,
+                # After an error, Redis is skipped for a few seconds: a hung
+                # Redis costs one timeout, not one per call.
+                "REDIS_CLIENT_CLASS": "marketplace.cache.CircuitBreakerRedis",
             },
             "KEY_PREFIX": "encore",
         }
     }
 
 
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# The circuit breaker (marketplace/cache.py) logs an outage once per pause.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
+CACHE_REDIS_RETRY_SECONDS = env.float("CACHE_REDIS_RETRY_SECONDS", default=5.0)
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = redis_caches(REDIS_URL)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions live in the database, never in the cache alone: Redis down logs
+# nobody out (marketplace/tests/faults/test_redis_down.py).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Auth -------------------------------------------------------------------
 
@@ -232,7 +241,27 @@ CELERY_TIMEZONE = TIME_ZONE
 # It must exceed the longest task; tests shorten it to see a redelivery.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # A broker that accepts connections and never answers must not hold the
+    # request that publishes a task (without these, it waits forever).
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
 }
+# Tasks are published after their change commits; with the broker down, one
+# immediate retry (for a stale pooled connection), then the request goes on
+# (Celery's default waits 0.6 s more per task). What was not enqueued is found
+# by the periodic jobs: the email outbox sweep, the reservation, payout and
+# late-payment jobs (docs/faults.md).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# After a failed publish, a web process skips publishing for this long (the
+# periodic jobs pick the work up), then tries the broker again.
+BROKER_RETRY_SECONDS = env.float("BROKER_RETRY_SECONDS", default=10.0)
+# The queue of tasks without a route (tests give each worker one of its own).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # The periodic jobs of the escrow and the email outbox (celery beat).
 CELERY_BEAT_SCHEDULE = {
     "release-expired-reservations": {
@@ -249,6 +278,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5 * 60.0,
     },
     "send-ready-emails": {"task": "messaging.tasks.emails_send_ready", "schedule": 60.0},
+    "refund-late-payments": {
+        "task": "payments.tasks.late_payments_refund",
+        "schedule": 5 * 60.0,
+    },
     "flush-expired-api-tokens": {"task": "accounts.tasks.tokens_flush", "schedule": 24 * 3600.0},
 }
 

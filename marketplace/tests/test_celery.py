@@ -14,6 +14,7 @@ def test_every_periodic_job_names_a_registered_task():
         "payments.tasks.reservations_release_expired",
         "payments.tasks.transactions_auto_confirm",
         "payments.tasks.payouts_send_scheduled",
+        "payments.tasks.late_payments_refund",
         "listings.tasks.listings_expire",
         "messaging.tasks.emails_send_ready",
         "accounts.tasks.tokens_flush",

@@ -102,8 +102,11 @@ def worker_processes(broker_url, tmp_path):
         "DJANGO_SETTINGS_MODULE": "marketplace.settings.test",
         "DATABASE_URL": worker_database_url(),
         "REDIS_URL": settings.REDIS_URL,
+        "STRIPE_API_BASE": settings.STRIPE_API_BASE,
         "CELERY_BROKER_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        # The tasks its tasks enqueue (the outbox sweep's) come back to it.
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
         # Unacknowledged for 2 s (its worker died), a task is delivered again.
         "CELERY_VISIBILITY_TIMEOUT": "2",
         "TEST_EMAIL_BACKEND": "messaging.tests.backends.HangingFileBackend",

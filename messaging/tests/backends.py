@@ -1,5 +1,6 @@
 """Email backends for the tests: SMTP is the one thing outside Encore we fake."""
 
+import re
 import smtplib
 import time
 from pathlib import Path
@@ -54,3 +55,14 @@ class HangingFileBackend(FileEmailBackend):
 def sent_files(folder) -> list[Path]:
     """The emails HangingFileBackend wrote (one file per send)."""
     return sorted(Path(folder).glob("*.log"))
+
+
+def sent_recipients(folder) -> list[str]:
+    """The recipient of each email HangingFileBackend wrote. The file backend
+    appends the emails it sends within one second to the same file: count
+    messages, not files, to tell one email from two."""
+    return [
+        address
+        for path in sent_files(folder)
+        for address in re.findall(r"^To: (.+)$", path.read_text(), re.MULTILINE)
+    ]

@@ -20,6 +20,7 @@ from .payment import (
 )
 from .purchase import Purchase, transaction_pay, transaction_purchase
 from .reservations import (
+    late_payments_refund,
     reservation_release_expired,
     reservations_release_expired,
     transaction_intent_cancel,
@@ -32,6 +33,7 @@ __all__ = [
     "dispute_open",
     "dispute_resolve_refund",
     "dispute_resolve_release",
+    "late_payments_refund",
     "payout_send",
     "payouts_send_scheduled",
     "reservation_release_expired",

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.audit import audit_log_record, audit_status_change
+from marketplace.celery import enqueue_on_commit
 from marketplace.errors import PaymentFailed, ServiceUnavailable, ValidationFailed
 from marketplace.money import money_str
 from messaging.models import Notification
@@ -104,7 +105,9 @@ def escrow_release(
     )
     from payments.tasks import payout_send
 
-    transaction.on_commit(lambda: payout_send.delay(payout.pk), robust=True)
+    enqueue_on_commit(
+        payout_send, payout.pk, fallback="the payouts job (payouts_send_scheduled) sends it later"
+    )
     return True
 
 

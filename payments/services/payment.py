@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from listings.models import Listing
 from marketplace.audit import audit_log_record, audit_status_change
+from marketplace.celery import enqueue_on_commit
 from marketplace.money import money_str
 from messaging.models import Notification
 from messaging.services import notification_create
@@ -125,18 +126,50 @@ def transaction_mark_paid(*, transaction_id: int, payment_intent_id: str, actor=
 
 
 def _refund_if_paid_too_late(transaction_id: int, payment_intent_id: str) -> None:
-    cancelled = Transaction.objects.filter(
-        pk=transaction_id,
-        status=Transaction.Status.CANCELLED,
-        payment_status__in=(Transaction.PaymentStatus.PENDING, Transaction.PaymentStatus.FAILED),
-    ).exists()
-    if cancelled:
-        # The buyer paid after the ticket went back on sale: give the money back.
-        from payments.tasks import payment_refund_late
+    """The buyer paid after the ticket went back on sale (a checkout page left
+    open, or Stripe charged while its answer to the purchase was lost): give
+    the money back, never the ticket.
 
-        transaction.on_commit(
-            lambda: payment_refund_late.delay(transaction_id, payment_intent_id), robust=True
+    The payment is recorded on the cancelled transaction first (payment
+    succeeded, its PaymentIntent), in the caller's database transaction: that
+    row is what the refund works from, so a refund task lost with the broker
+    is made good by the periodic `late_payments_refund` job.
+    """
+    # Locked: two deliveries of the webhook at once record (and refund) once.
+    txn = (
+        Transaction.objects.select_for_update()
+        .filter(
+            pk=transaction_id,
+            status=Transaction.Status.CANCELLED,
+            payment_status__in=(
+                Transaction.PaymentStatus.PENDING,
+                Transaction.PaymentStatus.FAILED,
+            ),
         )
+        .first()
+    )
+    if txn is None:
+        return
+    audit_log_record(
+        actor=None,
+        action="transaction.late_payment_received",
+        entity=txn,
+        changes={
+            "payment_status": {"from": txn.payment_status, "to": "succeeded"},
+            "payment_id": payment_intent_id,
+        },
+    )
+    txn.payment_status = Transaction.PaymentStatus.SUCCEEDED
+    txn.payment_id = payment_intent_id
+    txn.save(update_fields=["payment_status", "payment_id", "updated_at"])
+    from payments.tasks import payment_refund_late
+
+    enqueue_on_commit(
+        payment_refund_late,
+        transaction_id,
+        payment_intent_id,
+        fallback="the late-payments job (late_payments_refund) refunds it later",
+    )
 
 
 def transaction_release(
@@ -209,7 +242,13 @@ def transaction_release(
             # the checkout page: cancel it at Stripe so no late charge happens.
             from payments.tasks import payment_intent_cancel
 
-            transaction.on_commit(lambda: payment_intent_cancel.delay(transaction_id), robust=True)
+            # Lost with the broker, the intent stays open: a payment through
+            # it later is refunded (_refund_if_paid_too_late).
+            enqueue_on_commit(
+                payment_intent_cancel,
+                transaction_id,
+                fallback="a payment through it later is refunded",
+            )
     return True
 
 

@@ -195,7 +195,9 @@ def transaction_purchase(
     ListingExpired, TicketNotAvailable (someone else reserved or bought it),
     ValidationFailed (purchase limit for the event), PaymentFailed (declined)
     or ServiceUnavailable (Stripe unreachable). On the last two the listing
-    is on sale again and the transaction cancelled before the error is raised.
+    is on sale again and the transaction cancelled before the error is raised,
+    unless Stripe's webhook reported the payment meanwhile (Stripe charged the
+    card, its answer to us was lost): then the paid purchase is returned.
     """
     _lapsed_reservation_release(listing_id=listing_id)
     txn = _reserve(
@@ -209,13 +211,19 @@ def transaction_purchase(
             payment_method_id=payment_method_id,
         )
     except DomainError as exc:
-        transaction_release(
+        released = transaction_release(
             transaction_id=txn.pk,
             reason=exc.code.lower(),
             payment_failed=exc.code == "PAYMENT_FAILED",
             actor=buyer,
             ip_address=ip_address,
         )
+        if not released:
+            # Stripe charged the card and its webhook paid the transaction while
+            # its answer to us was lost (a timeout): the purchase succeeded.
+            txn = Transaction.objects.get(pk=txn.pk)
+            if txn.status == Transaction.Status.PAID:
+                return Purchase(transaction=txn, client_secret="")
         raise
     txn = transaction_apply_intent(transaction_id=txn.pk, intent=intent, actor=buyer)
     if txn.status == Transaction.Status.CANCELLED:

@@ -1,13 +1,14 @@
 """The end of a reservation: released when its time is up, its PaymentIntent
 cancelled, and a payment that still succeeds afterwards refunded."""
 
+import datetime
 import logging
 
 from django.db import transaction
 from django.utils import timezone
 
 from marketplace.audit import audit_log_record
-from marketplace.errors import ServiceUnavailable
+from marketplace.errors import PaymentFailed, ServiceUnavailable
 from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
@@ -16,6 +17,10 @@ from payments.models import Transaction
 from .payment import payment_payload, transaction_mark_paid, transaction_release
 
 logger = logging.getLogger(__name__)
+
+# The refund task of a late payment normally settles it within seconds; the
+# periodic job leaves it that long before taking over.
+LATE_REFUND_GRACE = datetime.timedelta(minutes=1)
 
 
 def reservation_release_expired(*, transaction_id: int) -> bool:
@@ -102,3 +107,30 @@ def transaction_intent_cancel(*, transaction_id: int) -> str:
     if intent.status == "succeeded":
         transaction_refund_late_payment(transaction_id=txn.pk, payment_intent_id=txn.payment_id)
     return intent.status
+
+
+def late_payments_refund(*, limit: int = 100) -> int:
+    """Periodic: refund the late payments recorded on cancelled transactions
+    that no refund task has settled (the task was lost with the broker, or
+    Stripe stayed unreachable through its retries). Returns how many it refunded.
+
+    Safe to run twice at once, and beside the task: the refund's idempotency
+    key and the row lock in transaction_refund_late_payment refund once.
+    """
+    due = Transaction.objects.filter(
+        status=Transaction.Status.CANCELLED,
+        payment_status=Transaction.PaymentStatus.SUCCEEDED,
+        updated_at__lte=timezone.now() - LATE_REFUND_GRACE,
+    ).exclude(payment_id="")
+    refunded = 0
+    for pk, payment_id in list(due.values_list("pk", "payment_id")[:limit]):
+        try:
+            transaction_refund_late_payment(transaction_id=pk, payment_intent_id=payment_id)
+        except ServiceUnavailable:
+            logger.warning("Late payment of transaction %s: Stripe unreachable, retried later.", pk)
+            break
+        except PaymentFailed as exc:
+            logger.error("Late payment of transaction %s not refunded: %s", pk, exc.message)
+            continue
+        refunded += 1
+    return refunded
