@@ -13,7 +13,6 @@ import uuid
 import pytest
 import redis
 
-from .network import CLOSED, FaultyPort
 from .server import Server, start_server
 
 
@@ -31,14 +30,6 @@ def serve(django_db_setup, tmp_path_factory):
     yield start
     for server in started:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def closed_port():
-    """A port on 127.0.0.1 that nothing listens on: a service that is down."""
-    port = FaultyPort(mode=CLOSED)
-    yield port
-    port.close()
 
 
 @pytest.fixture(scope="module")

@@ -19,19 +19,15 @@ import contextlib
 import socket
 import threading
 
+from conftest import free_port
+
 CLOSED, SILENT, FORWARD, SWALLOW, PAUSED = "closed", "silent", "forward", "swallow", "paused"
 MODES = (CLOSED, SILENT, FORWARD, SWALLOW, PAUSED)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class FaultyPort:
     def __init__(self, *, target_port: int | None = None, mode: str = CLOSED):
-        self.port = _free_port()
+        self.port = free_port()
         self.target_port = target_port
         self.mode = CLOSED
         self._listener: socket.socket | None = None
