@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -72,6 +73,14 @@ def _drf_response(exc: exceptions.APIException) -> Response:
     )
 
 
+# The database cannot be reached (down, restarting, failing over) or gave up
+# on the request: its transaction was rolled back, and the same request may
+# work shortly, so the answer is 503 with Retry-After rather than a 500.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+DATABASE_UNAVAILABLE_MESSAGE = "Encore is briefly unavailable; please try again in a moment."
+RETRY_AFTER_SECONDS = 30
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, errors.DomainError):
         return _domain_response(exc)
@@ -85,6 +94,13 @@ def api_exception_handler(exc, context):
         return Response(error_body("INVALID_INPUT", "The request was refused."), status=400)
     if isinstance(exc, exceptions.APIException):
         return _drf_response(exc)
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning("The database is unavailable: %s", exc)
+        return Response(
+            error_body("SERVICE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE),
+            status=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     # Anything else is a bug: log it whole, tell the client nothing of it.
     view = context.get("view")
     logger.exception("Unexpected error in %s", type(view).__name__ if view else "the API")

@@ -43,7 +43,7 @@ ERROR_DESCRIPTIONS = {
     413: "The request body is too large.",
     415: "The body's media type is not accepted here.",
     429: "RATE_LIMIT_EXCEEDED; Retry-After says when to try again.",
-    503: "SERVICE_UNAVAILABLE: the payment service did not answer; nothing changed.",
+    503: "SERVICE_UNAVAILABLE: the payment service or the database did not answer.",
 }
 
 

@@ -1,11 +1,15 @@
 """What the API answers outside its endpoints: unknown paths and server errors
 under /api/ in the envelope; the site's own pages elsewhere."""
 
-from django.http import JsonResponse
+import sys
+
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from .envelope import error_body
+from .errors import DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE, RETRY_AFTER_SECONDS
 
 
 def _is_api(request) -> bool:
@@ -23,7 +27,23 @@ def page_not_found(request, exception=None):
     return defaults.page_not_found(request, exception)
 
 
+def service_unavailable(request):
+    """The database could not be reached: 503 with Retry-After, not a 500."""
+    if _is_api(request):
+        response = JsonResponse(
+            error_body("SERVICE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE), status=503
+        )
+    else:
+        # A standalone page: rendering it needs no database.
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def server_error(request):
+    # Django calls this while handling the exception, which sys.exc_info() names.
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        return service_unavailable(request)
     if _is_api(request):
         body = error_body("INTERNAL_ERROR", "Something went wrong on our side. Please try again.")
         return JsonResponse(body, status=500)

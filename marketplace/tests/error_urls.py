@@ -1,6 +1,7 @@
-"""The site's URLs plus two views that fail on purpose, for the error page tests."""
+"""The site's URLs plus views that fail on purpose, for the error page tests."""
 
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.urls import path
 
 from marketplace import urls as site_urls
@@ -14,10 +15,16 @@ def boom(request):
     raise ZeroDivisionError("secret internals")
 
 
+def database_gone(request):
+    raise OperationalError("connection to server failed: secret internals")
+
+
 urlpatterns = [
     path("test-forbidden/", forbidden),
     path("test-boom/", boom),
     path("api/test-boom/", boom),
+    path("test-database-gone/", database_gone),
+    path("api/test-database-gone/", database_gone),
     *site_urls.urlpatterns,
 ]
 

@@ -78,6 +78,29 @@ def test_a_server_error_under_api_still_answers_json():
     assert response.json()["error"]["code"] == "INTERNAL_ERROR"
 
 
+@pytest.mark.urls(ERROR_URLS)
+def test_the_database_out_of_reach_answers_503_briefly_unavailable_not_500():
+    client = Client(raise_request_exception=False)
+
+    page = client.get("/test-database-gone/")
+    api = client.get("/api/test-database-gone/")
+
+    assert (page.status_code, page["Retry-After"]) == (503, "30")
+    assert "Encore is briefly unavailable" in page.content.decode()
+    assert "secret internals" not in page.content.decode()
+    assert (api.status_code, api["Retry-After"]) == (503, "30")
+    assert api.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "secret internals" not in api.content.decode()
+
+
+def test_the_503_page_renders_without_a_request_or_the_database():
+    with CaptureQueriesContext(connection) as queries:
+        body = loader.get_template("503.html").render()
+
+    assert len(queries) == 0
+    assert "Encore is briefly unavailable" in body
+
+
 def test_the_500_page_renders_without_a_request_or_the_database():
     with CaptureQueriesContext(connection) as queries:
         body = loader.get_template("500.html").render()

@@ -2,8 +2,8 @@
 
 The database holds everything that matters (accounts, tickets, money), so
 without it there is no degraded mode: pages that need it answer the site's
-own error page (500, no technical details), the API its envelope (500
-INTERNAL_ERROR), and /health and /health/ready answer 503 naming the
+own "briefly unavailable" page (503 with Retry-After, no technical details),
+the API its envelope (503 SERVICE_UNAVAILABLE), and /health and /health/ready answer 503 naming the
 database, so a load balancer stops sending traffic; /health/live still
 answers, so the process is not restarted for an outage it cannot fix. Pages
 that need no database (the login form) still render. Once PostgreSQL is back,
@@ -44,11 +44,12 @@ def test_pages_say_the_site_is_down_and_work_again_when_the_database_is_back(ser
     # the database refusing connections
     database.set(CLOSED)
     page = server.get(page_path)
-    assert page.status_code == 500
-    assert "Something went wrong on our side" in page.text
+    assert (page.status_code, page.headers["Retry-After"]) == (503, "30")
+    assert "Encore is briefly unavailable" in page.text
     assert "Traceback" not in page.text and "OperationalError" not in page.text
     api = server.get("/api/v1/events")
-    assert (api.status_code, api.json()["error"]["code"]) == (500, "INTERNAL_ERROR")
+    assert (api.status_code, api.json()["error"]["code"]) == (503, "SERVICE_UNAVAILABLE")
+    assert api.headers["Retry-After"] == "30"
     assert "OperationalError" not in api.text
     health = server.get("/health")
     assert (health.status_code, health.json()["services"]["database"]) == (503, "down")
