@@ -159,8 +159,32 @@ def test_command_line_flags_override_the_config():
 # --- gunicorn serving the site, and the containers' probes --------------------
 
 
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory):
+    """Static files collected under the production settings, as the image's
+    build collects them: production pages (error pages included) need the
+    manifest."""
+    root = tmp_path_factory.mktemp("static")
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "marketplace.settings.production",
+        "SECRET_KEY": "collect",
+        "ALLOWED_HOSTS": HOST,
+        "DATABASE_URL": "sqlite:////tmp/collect.db",
+        "REDIS_URL": "redis://collect",
+        "STRIPE_SECRET_KEY": "collect",
+        "STRIPE_PUBLISHABLE_KEY": "collect",
+        "STRIPE_WEBHOOK_SECRET": "collect",
+        "BARCODE_HMAC_KEY": "collect",
+        "STATIC_ROOT": str(root),
+    }
+    result = run(["python", "manage.py", "collectstatic", "--noinput"], env=env)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
 @pytest.fixture
-def start_gunicorn(localstripe, tmp_path):
+def start_gunicorn(localstripe, tmp_path, static_root):
     """start_gunicorn(database_url) -> (process, env, log): gunicorn with the
     config under the production settings, on a free port; stopped at the end."""
     started = []
@@ -179,6 +203,7 @@ def start_gunicorn(localstripe, tmp_path):
             "STRIPE_API_BASE": localstripe,
             "BARCODE_HMAC_KEY": secrets.token_urlsafe(32),
             "PRIVATE_STORAGE_ROOT": str(tmp_path / "private"),
+            "STATIC_ROOT": str(static_root),
             "GUNICORN_BIND": f"127.0.0.1:{free_port()}",
             "WEB_CONCURRENCY": "2",
         }
