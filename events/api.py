@@ -107,11 +107,6 @@ class EventFilters(serializers.Serializer):
     date_from = serializers.DateField(required=False, allow_null=True, default=None)
     date_to = serializers.DateField(required=False, allow_null=True, default=None)
 
-    def validate(self, data):
-        if data["date_from"] and data["date_to"] and data["date_from"] > data["date_to"]:
-            raise serializers.ValidationError({"date_to": "Must not be before date_from."})
-        return data
-
 
 class EventListApi(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]

@@ -40,13 +40,6 @@ class EventFilterForm(forms.Form):
         )
         self.fields["city"].widget.attrs.update({"placeholder": "e.g. Dublin"})
 
-    def clean(self):
-        data = super().clean()
-        date_from, date_to = data.get("date_from"), data.get("date_to")
-        if date_from and date_to and date_from > date_to:
-            self.add_error("date_to", "The end date must not be before the start date.")
-        return data
-
     def search_kwargs(self) -> dict:
         """The cleaned filters as event_search takes them."""
         data = self.cleaned_data

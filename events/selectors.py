@@ -9,6 +9,7 @@ from accounts.selectors import user_can_trade
 from listings.models import Listing
 from marketplace.errors import NotFound
 from marketplace.ids import as_id
+from marketplace.ranges import date_range_check
 
 from .models import Event
 
@@ -60,6 +61,7 @@ def event_search(
     defaults to today, so past events appear only when asked for; date_to is
     inclusive. `q` matches the name, venue or city, ignoring case.
     """
+    date_range_check(date_from, date_to)
     events = Event.objects.filter(
         status=Event.Status.PUBLISHED, event_date__gte=date_from or timezone.localdate()
     )

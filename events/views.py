@@ -56,13 +56,14 @@ def home(request):
 def event_list(request):
     form = EventFilterForm(request.GET or None)
     page = None
-    if form.is_bound and not form.is_valid():
-        # Bad filters are said next to their field; no list is guessed at.
-        events = None
-    else:
-        filters = form.search_kwargs() if form.is_bound else {}
-        events = event_search(**filters)
-        page = BoundedPaginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    # Bad filters are said next to their field; no list is guessed at.
+    if not form.is_bound or form.is_valid():
+        try:
+            events = event_search(**(form.search_kwargs() if form.is_bound else {}))
+        except ValidationFailed as exc:  # a date range the wrong way round
+            form_error_from(form, exc)
+        else:
+            page = BoundedPaginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "events/list.html",

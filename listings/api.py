@@ -91,14 +91,6 @@ class ListingFilters(serializers.Serializer):
     date_to = serializers.DateField(required=False, allow_null=True, default=None)
     ordering = serializers.ChoiceField(choices=ORDERINGS, required=False, default="price")
 
-    def validate(self, data):
-        low, high = data["min_price"], data["max_price"]
-        if low is not None and high is not None and low > high:
-            raise serializers.ValidationError({"max_price": "Must not be below min_price."})
-        if data["date_from"] and data["date_to"] and data["date_from"] > data["date_to"]:
-            raise serializers.ValidationError({"date_to": "Must not be before date_from."})
-        return data
-
 
 def _listing(request, pk: int) -> dict:
     return ListingOutput(listing_get_visible(user=request.user, listing_id=pk)).data

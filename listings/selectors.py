@@ -10,6 +10,7 @@ from events.models import Event
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.ids import as_id
 from marketplace.money import to_decimal
+from marketplace.ranges import date_range_check, price_range_check
 
 from .models import Listing
 
@@ -96,6 +97,8 @@ def listing_search(
         )
     min_price = _price_bound(min_price, field="min_price")
     max_price = _price_bound(max_price, field="max_price")
+    price_range_check(min_price, max_price)
+    date_range_check(date_from, date_to)
     listings = Listing.objects.filter(
         status=Listing.Status.ACTIVE,
         expires_at__gt=timezone.now(),

@@ -129,10 +129,9 @@ class TransactionListApi(APIView):
     )
     def get(self, request):
         filters = valid(TransactionFilters, request.query_params)
-        transactions = transaction_list_for_user(user=request.user, role=filters["role"])
-        if filters["status"]:
-            transactions = transactions.filter(status=filters["status"])
-        return paginated(request, transactions, TransactionOutput)
+        return paginated(
+            request, transaction_list_for_user(user=request.user, **filters), TransactionOutput
+        )
 
 
 class TransactionDetailApi(APIView):

@@ -9,15 +9,14 @@ from .models import Payout, Transaction
 _RELATED = ("listing__ticket__event", "buyer", "seller")
 
 
-def transaction_list_for_user(*, user, role: str = "") -> QuerySet[Transaction]:
-    """The user's transactions, newest first: as buyer, as seller, or both (role "")."""
+def transaction_list_for_user(*, user, role: str = "", status: str = "") -> QuerySet[Transaction]:
+    """The user's transactions, newest first: as buyer, as seller, or both (role
+    ""); in one status, or all (status "")."""
     parties = {"buyer": Q(buyer=user), "seller": Q(seller=user)}
-    condition = parties.get(role, Q(buyer=user) | Q(seller=user))
-    return (
-        Transaction.objects.filter(condition)
-        .select_related(*_RELATED)
-        .order_by("-created_at", "-id")
-    )
+    transactions = Transaction.objects.filter(parties.get(role, Q(buyer=user) | Q(seller=user)))
+    if status:
+        transactions = transactions.filter(status=status)
+    return transactions.select_related(*_RELATED).order_by("-created_at", "-id")
 
 
 def transaction_get_for_party(*, user, transaction_id: int) -> Transaction:

@@ -371,6 +371,7 @@ SPECTACULAR_SETTINGS = {
     # The partner's guide, shown at the top of /api/docs/.
     "DESCRIPTION": Template((BASE_DIR / "marketplace" / "api" / "guide.md").read_text()).substitute(
         access_minutes=int(SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() // 60),
+        max_results=f"{PAGINATION_MAX_RESULTS:,}",
         reservation_minutes=RESERVATION_MINUTES,
         dispute_hours=DISPUTE_WINDOW_HOURS,
         fee=f"{(PLATFORM_FEE_RATE * 100).normalize():f}",

@@ -33,3 +33,16 @@ def test_lists_by_role(django_assert_num_queries):
     assert set(both) == {bought, sold}
     assert list(transaction_list_for_user(user=user, role="buyer")) == [bought]
     assert list(transaction_list_for_user(user=user, role="seller")) == [sold]
+
+
+def test_lists_by_status_within_the_users_own():
+    from payments.models import Transaction
+
+    paid = TransactionFactory(status=Transaction.Status.PAID)
+    cancelled = TransactionFactory(buyer=paid.buyer, status=Transaction.Status.CANCELLED)
+    TransactionFactory(status=Transaction.Status.PAID)  # someone else's
+
+    mine = transaction_list_for_user(user=paid.buyer, status=Transaction.Status.PAID)
+
+    assert list(mine) == [paid]
+    assert set(transaction_list_for_user(user=paid.buyer)) == {paid, cancelled}
