@@ -12,5 +12,4 @@ urlpatterns = [
     path("my/listings/", views.my_listings, name="mine"),
     path("my/listings/<id:listing_id>/price/", views.listing_price, name="price"),
     path("my/listings/<id:listing_id>/cancel/", views.listing_cancel_view, name="cancel"),
-    path("my/payouts/", views.my_payouts, name="payouts"),
 ]

@@ -1,4 +1,4 @@
-"""The sell pages: pick an event, upload and price a ticket, manage listings, see payouts.
+"""The sell pages: pick an event, upload and price a ticket, manage listings.
 
 Thin views (STYLE.md, 2): a form checks the shape, a service or selector does
 the work, and a DomainError becomes a form error on its details' field (or a
@@ -21,7 +21,6 @@ from marketplace.errors import DomainError, NotFound
 from marketplace.forms import form_error_from
 from marketplace.money import money_str
 from marketplace.pagination import BoundedPaginator
-from payments.selectors import payout_list_for_seller
 from tickets.selectors import ticket_get_for_owner
 from tickets.services import ticket_upload
 
@@ -38,7 +37,6 @@ from .services import (
 
 EVENTS_PER_PAGE = 12
 LISTINGS_PER_PAGE = 20
-PAYOUTS_PER_PAGE = 20
 # Where the sell page leaves a refused price for the "list this ticket" page.
 REFUSED_PRICE_SESSION_KEY = "listings.refused_price"
 
@@ -429,17 +427,3 @@ def listing_cancel_view(request, listing_id: int):
             "You can list it again from My tickets.",
         )
     return _back_to_my_listings(request)
-
-
-# --- 4. my payouts ----------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def my_payouts(request):
-    page = _page(request, payout_list_for_seller(seller=request.user), PAYOUTS_PER_PAGE)
-    return render(
-        request,
-        "listings/payouts.html",
-        {"page": page, "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS},
-    )

@@ -96,3 +96,20 @@ class RequestTooLarge(DomainError):
     code = "INVALID_INPUT"
     http_status = 413
     default_message = "The request is too large."
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    http_status = 422
+    default_message = (
+        "This Idempotency-Key was already used with another request: use a new key for a new "
+        "request."
+    )
+
+
+class IdempotencyKeyInUse(DomainError):
+    code = "IDEMPOTENCY_KEY_IN_USE"
+    http_status = 409
+    default_message = (
+        "A request with this Idempotency-Key is still running: retry in a moment to get its answer."
+    )

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 from payments.gateway import gateway_ping
 
@@ -22,11 +23,15 @@ def localstripe_start(*, port: int, from_scratch: bool = False, timeout: float =
 
     Raises RuntimeError if it does not answer within `timeout` seconds.
     """
-    command = [sys.executable, "-m", "localstripe", "--port", str(port)]
+    # Our extension of localstripe (marketplace/stripe_emulator), dev-only.
+    command = [sys.executable, "-m", "marketplace.stripe_emulator", "--port", str(port)]
     if from_scratch:
         command.append("--from-scratch")
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        cwd=Path(__file__).resolve().parents[1],  # the project's root, where `marketplace` is
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

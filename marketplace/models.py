@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -35,3 +36,36 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.entity_type}#{self.entity_id}"
+
+
+class IdempotencyKey(models.Model):
+    """One `Idempotency-Key` an API client sent with a request that spends
+    money (purchase, pay): the first request's answer, replayed to every
+    retry with the same key (STYLE.md, 7). Kept IDEMPOTENCY_KEY_HOURS.
+
+    The unique (user, key) pair is the guard: of several requests racing with
+    one key, one inserts the row and does the work; the others find it.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, the path and the body: the same key with another
+    # request is refused rather than answered with someone else's result.
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.RUNNING)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "idempotency_keys"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_keys_user_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} ({self.state})"

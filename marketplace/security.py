@@ -28,6 +28,10 @@ REAL_STRIPE_SOURCES = {
     "frame-src": [STRIPE_JS_ORIGIN, "https://*.js.stripe.com", "https://hooks.stripe.com"],
     "connect-src": ["https://api.stripe.com"],
 }
+# Stripe's hosted Connect onboarding. "Get paid" posts to Encore, which
+# redirects there: the browser checks a form's redirect against form-action,
+# so the page with that form (and only it) allows this origin.
+STRIPE_CONNECT_ORIGIN = "https://connect.stripe.com"
 
 
 def _origin(url: str) -> str:
@@ -37,20 +41,29 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def stripe_csp_sources() -> dict[str, list[str]]:
-    """The sources the checkout's Stripe.js needs, per directive.
+def stripe_csp_sources(*, onboarding: bool = False) -> dict[str, list[str]]:
+    """The sources the checkout's Stripe.js needs, per directive; with
+    `onboarding`, also the hosted onboarding a form may redirect to.
 
     Real Stripe.js (from js.stripe.com) gets Stripe's documented origins. A
-    stand-in (localstripe serves one at STRIPE_API_BASE when STRIPE_JS_URL is
-    empty) is loaded from its own origin and calls the API there.
+    stand-in (the local Stripe serves one at STRIPE_API_BASE when
+    STRIPE_JS_URL is empty) is loaded from its own origin and calls the API
+    there; it serves the stand-in onboarding page too.
     """
     js_origin = _origin(settings.STRIPE_JS_URL) or _origin(settings.STRIPE_API_BASE)
-    if js_origin == STRIPE_JS_ORIGIN:
-        return {directive: list(sources) for directive, sources in REAL_STRIPE_SOURCES.items()}
-    sources = {"script-src": [js_origin], "connect-src": [js_origin]}
     api_origin = _origin(settings.STRIPE_API_BASE)
-    if api_origin and api_origin != js_origin:
-        sources["connect-src"].append(api_origin)
+    if js_origin == STRIPE_JS_ORIGIN:
+        sources = {directive: list(values) for directive, values in REAL_STRIPE_SOURCES.items()}
+        connect_origin = STRIPE_CONNECT_ORIGIN
+    else:
+        sources = {"script-src": [js_origin], "connect-src": [js_origin]}
+        if api_origin and api_origin != js_origin:
+            sources["connect-src"].append(api_origin)
+        connect_origin = api_origin
+    if onboarding:
+        sources["form-action"] = [
+            _origin(settings.STRIPE_CONNECT_ORIGIN) or connect_origin,
+        ]
     return {directive: [s for s in values if s] for directive, values in sources.items()}
 
 
@@ -102,7 +115,8 @@ class SecurityMiddleware(CSPMiddleware):
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only=report_only)
         update = dict(parts.update or {})
-        for directive, sources in stripe_csp_sources().items():
+        onboarding = getattr(response, "stripe_onboarding", False)
+        for directive, sources in stripe_csp_sources(onboarding=onboarding).items():
             current = update.get(directive) or []
             current = [current] if isinstance(current, str) else list(current)
             update[directive] = current + sources

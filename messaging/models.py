@@ -43,6 +43,10 @@ class Notification(models.Model):
         TICKET_RECEIVED = "ticket_received", "Ticket received by transfer"
         REFUND = "refund", "Refund"
         LISTING_REMOVED = "listing_removed", "Listing taken off sale by staff"
+        PAYOUT_ACCOUNT_NEEDED = "payout_account_needed", "Payout details needed"
+        PAYOUT_FAILED = "payout_failed", "Payout failed"
+        CHARGEBACK_OPENED = "chargeback_opened", "Payment disputed by the bank"
+        CHARGEBACK_CLOSED = "chargeback_closed", "Bank dispute closed"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -1,6 +1,6 @@
 """The message thread's form and the notifications page.
 
-The thread itself is shown on the transaction page (payments.pages), which
+The thread itself is shown on the transaction page (payments.views.sales), which
 this module re-renders with the refused form when a message is not sent.
 """
 
@@ -17,8 +17,8 @@ from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.forms import form_error_from
 from marketplace.ids import as_id
 from marketplace.pagination import BoundedPaginator
-from payments.pages import render_transaction_page
 from payments.selectors import transaction_get_for_party
+from payments.views.sales import render_transaction_page
 
 from .forms import MessageForm
 from .models import Notification

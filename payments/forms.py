@@ -2,9 +2,10 @@
 the rules themselves stay in the services (payments.services)."""
 
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator
 
-from .models import Dispute
+from .models import BUYER_DISPUTE_REASONS
 from .services.disputes import DESCRIPTION_MAX_LENGTH
 
 
@@ -25,7 +26,7 @@ class PayForm(forms.Form):
 class DisputeForm(forms.Form):
     reason = forms.ChoiceField(
         label="What went wrong?",
-        choices=[("", "Choose a reason")] + list(Dispute.Reason.choices),
+        choices=[("", "Choose a reason")] + list(BUYER_DISPUTE_REASONS),
         error_messages={
             "required": "Choose a reason.",
             "invalid_choice": "Choose one of the reasons in the list.",
@@ -41,3 +42,44 @@ class DisputeForm(forms.Form):
         ),
         error_messages={"required": "Describe the problem."},
     )
+
+
+# The names of the countries Encore pays out in (CONNECT_COUNTRIES).
+COUNTRY_NAMES = {
+    "AT": "Austria",
+    "AU": "Australia",
+    "BE": "Belgium",
+    "CH": "Switzerland",
+    "DE": "Germany",
+    "DK": "Denmark",
+    "ES": "Spain",
+    "FI": "Finland",
+    "FR": "France",
+    "GB": "United Kingdom",
+    "IE": "Ireland",
+    "IT": "Italy",
+    "LU": "Luxembourg",
+    "NL": "Netherlands",
+    "NO": "Norway",
+    "PL": "Poland",
+    "PT": "Portugal",
+    "SE": "Sweden",
+    "US": "United States",
+}
+
+
+class PayoutAccountForm(forms.Form):
+    """ "Get paid": the country of the seller's payout account (asked once)."""
+
+    country = forms.ChoiceField(
+        label="Country where you live and bank",
+        help_text="Stripe opens your payout account in this country; it cannot change later.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        codes = settings.CONNECT_COUNTRIES
+        choices = [(code, COUNTRY_NAMES.get(code, code)) for code in codes]
+        choices.sort(key=lambda choice: choice[1])
+        self.fields["country"].choices = choices
+        self.fields["country"].initial = settings.CONNECT_DEFAULT_COUNTRY

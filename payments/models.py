@@ -17,6 +17,8 @@ class Transaction(models.Model):
 
     class PaymentStatus(models.TextChoices):
         PENDING = "pending", "Pending"
+        # The card holder's bank asks them to authenticate (3-D Secure).
+        REQUIRES_ACTION = "requires_action", "Waiting for the card holder's authentication"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         REFUNDED = "refunded", "Refunded"
@@ -43,6 +45,15 @@ class Transaction(models.Model):
     payment_id = models.CharField(
         max_length=255, blank=True, help_text="The gateway's payment id (Stripe PaymentIntent)."
     )
+    charge_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Stripe's charge of the payment: the source of the seller's transfer.",
+    )
+    # The buyer's tries to pay this reservation (each card, or the same card
+    # again after a failed authentication): numbers each try's idempotency
+    # keys at Stripe, and caps card testing on one reservation.
+    payment_attempts = models.PositiveSmallIntegerField(default=0)
     reserved_until = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -56,6 +67,9 @@ class Transaction(models.Model):
             models.Index(fields=["buyer", "status"], name="transactions_buyer_idx"),
             models.Index(fields=["seller", "status"], name="transactions_seller_idx"),
             models.Index(fields=["status", "reserved_until"], name="transactions_reserve_idx"),
+            models.Index(
+                fields=["charge_id"], condition=~Q(charge_id=""), name="transactions_charge_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -91,13 +105,24 @@ class Transaction(models.Model):
 
 
 class Payout(models.Model):
-    """The seller's money for one transaction, paid when the escrow releases."""
+    """The seller's money for one transaction: held in escrow, then transferred
+    to the seller's own Stripe account (a Connect transfer) when it releases.
+
+    held -> scheduled -> paid; held stays held after the release while the
+    seller has no account able to receive; scheduled -> failed -> scheduled
+    (retried with backoff); held | scheduled -> frozen (a chargeback) -> held |
+    scheduled (won) | cancelled (lost); paid -> reversed (a refund or a
+    chargeback after the transfer) -> scheduled (a chargeback won); held ->
+    cancelled (refunded).
+    """
 
     class Status(models.TextChoices):
         HELD = "held", "Held in escrow"
         SCHEDULED = "scheduled", "Scheduled"
         PAID = "paid", "Paid"
         FAILED = "failed", "Failed"
+        FROZEN = "frozen", "Frozen: the buyer's bank disputes the payment"
+        REVERSED = "reversed", "Taken back"
         CANCELLED = "cancelled", "Cancelled"
 
     transaction = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="payout")
@@ -107,8 +132,24 @@ class Payout(models.Model):
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="EUR")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
-    gateway_reference = models.CharField(max_length=255, blank=True)
+    transfer_id = models.CharField(
+        max_length=255, blank=True, help_text="The Stripe transfer to the seller's account."
+    )
+    reversal_id = models.CharField(
+        max_length=255, blank=True, help_text="The Stripe transfer reversal, if it was taken back."
+    )
+    # Each new transfer (a first one, or one after a chargeback was won) gets
+    # its own idempotency key: encore-payout-<id>-transfer-<round>.
+    transfer_round = models.PositiveSmallIntegerField(default=1)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Failed transfer attempts in this round."
+    )
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
+    reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the seller was last asked for payout details."
+    )
     scheduled_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -117,7 +158,10 @@ class Payout(models.Model):
     class Meta:
         db_table = "payouts"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "scheduled_at"], name="payouts_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "scheduled_at"], name="payouts_status_idx"),
+            models.Index(fields=["seller", "status"], name="payouts_seller_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="payouts_amount_gte_0"),
         ]
@@ -126,13 +170,77 @@ class Payout(models.Model):
         return f"Payout #{self.pk} {self.amount} {self.currency} ({self.get_status_display()})"
 
 
+class PayoutAccount(models.Model):
+    """The seller's Stripe connected account (Express), where payouts go.
+
+    Stripe collects the seller's identity and bank details on its own hosted
+    pages; Encore keeps only the account's id and what Stripe says of it
+    (ARCHITECTURE.md, "payout accounts"), refreshed from the onboarding's
+    return and from the `account.updated` webhook.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Details needed"
+        RESTRICTED = "restricted", "More information needed"
+        ENABLED = "enabled", "Ready to receive payouts"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_account"
+    )
+    stripe_account_id = models.CharField(max_length=255, unique=True)
+    country = models.CharField(max_length=2)
+    default_currency = models.CharField(max_length=3, blank=True)
+    details_submitted = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    transfers_active = models.BooleanField(
+        default=False, help_text="Stripe's transfers capability: the account can receive money."
+    )
+    requirements_due = models.JSONField(
+        default=list, blank=True, help_text="What Stripe still needs (requirements.currently_due)."
+    )
+    disabled_reason = models.CharField(max_length=100, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "payout_accounts"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.stripe_account_id} ({self.get_state_display()})"
+
+    @property
+    def can_receive(self) -> bool:
+        return self.transfers_active and self.payouts_enabled
+
+    @property
+    def state(self) -> str:
+        if self.can_receive:
+            return self.State.ENABLED
+        if self.details_submitted:
+            return self.State.RESTRICTED
+        return self.State.PENDING
+
+    def get_state_display(self) -> str:
+        return self.State(self.state).label
+
+
 class Dispute(models.Model):
+    """A problem with a sale: reported by the buyer (settled by staff), or a
+    chargeback by the buyer's bank (settled by the bank, through Stripe)."""
+
+    class Kind(models.TextChoices):
+        BUYER = "buyer", "Reported by the buyer"
+        CHARGEBACK = "chargeback", "Chargeback by the buyer's bank"
+
     class Reason(models.TextChoices):
         NOT_RECEIVED = "not_received", "I did not receive the ticket"
         INVALID_TICKET = "invalid_ticket", "The ticket was refused at the door"
         NOT_AS_DESCRIBED = "not_as_described", "The ticket is not as described"
         EVENT_CANCELLED = "event_cancelled", "The event was cancelled"
         OTHER = "other", "Something else"
+        BANK_REVERSAL = "bank_reversal", "The buyer's bank reversed the payment"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -141,10 +249,21 @@ class Dispute(models.Model):
         REJECTED = "rejected", "Rejected"
 
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="disputes")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.BUYER)
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes_opened"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="disputes_opened",
+        help_text="The buyer; empty for a chargeback (the bank opened it).",
     )
     reason = models.CharField(max_length=24, choices=Reason.choices)
+    stripe_dispute_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_reason = models.CharField(max_length=64, blank=True)
+    # Where the sale stood when a chargeback froze it: a chargeback won by
+    # Encore puts it back there (the escrow resumes).
+    status_before = models.CharField(max_length=16, blank=True)
     description = models.TextField()
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.OPEN)
     resolution_note = models.TextField(blank=True)
@@ -165,14 +284,25 @@ class Dispute(models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="disputes_queue_idx")]
         constraints = [
             models.UniqueConstraint(
-                fields=["transaction"],
+                fields=["transaction", "kind"],
                 condition=Q(status="open"),
-                name="disputes_one_open_per_transaction",
+                name="disputes_one_open_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="chargeback", stripe_dispute_id__isnull=False)
+                | Q(kind="buyer", opened_by__isnull=False),
+                name="disputes_opened_by_someone",
             ),
         ]
 
     def __str__(self):
         return f"Dispute #{self.pk} on transaction #{self.transaction_id}"
+
+
+# The reasons a buyer may give; a bank's reversal comes from Stripe only.
+BUYER_DISPUTE_REASONS = [
+    choice for choice in Dispute.Reason.choices if choice[0] != Dispute.Reason.BANK_REVERSAL
+]
 
 
 class StripeEvent(models.Model):

@@ -1,10 +1,13 @@
-"""Reads of transactions that the pages and the API share (ARCHITECTURE.md, rule 10)."""
+"""Reads of transactions and payouts that the pages and the API share (ARCHITECTURE.md, rule 10)."""
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
 
 from marketplace.errors import NotFound, PermissionDenied
 
-from .models import Payout, Transaction
+from .models import Payout, PayoutAccount, Transaction
 
 _RELATED = ("listing__ticket__event", "buyer", "seller")
 
@@ -56,3 +59,62 @@ def payout_list_for_seller(*, seller) -> QuerySet[Payout]:
         .select_related("transaction__listing__ticket__event")
         .order_by("-created_at", "-id")
     )
+
+
+def payout_account_get(*, user) -> PayoutAccount | None:
+    """The seller's payout account, or None before they asked for one."""
+    return PayoutAccount.objects.filter(user=user).first()
+
+
+@dataclass(frozen=True)
+class PayoutAccountStatus:
+    """Where a seller stands with payouts, as the page and the API show it."""
+
+    status: str  # none, pending, restricted, enabled
+    payouts_enabled: bool
+    requirements_due: list[str]
+    country: str | None
+    default_currency: str | None
+
+    @property
+    def can_receive(self) -> bool:
+        return self.status == PayoutAccount.State.ENABLED
+
+
+def payout_account_status(*, user) -> PayoutAccountStatus:
+    account = payout_account_get(user=user)
+    if account is None:
+        return PayoutAccountStatus("none", False, [], None, None)
+    return PayoutAccountStatus(
+        status=account.state,
+        payouts_enabled=account.can_receive,
+        requirements_due=list(account.requirements_due or []),
+        country=account.country,
+        default_currency=account.default_currency or None,
+    )
+
+
+# What a seller's money is doing, for the payouts page's summary.
+PAYOUT_GROUPS = {
+    "held": (Payout.Status.HELD, Payout.Status.FROZEN),
+    "scheduled": (Payout.Status.SCHEDULED,),
+    "paid": (Payout.Status.PAID,),
+    "failed": (Payout.Status.FAILED,),
+}
+
+
+def payout_totals_for_seller(*, seller) -> dict[str, list[tuple[str, Decimal]]]:
+    """Per group (held, scheduled, paid, failed), the totals per currency: one query."""
+    rows = (
+        Payout.objects.filter(seller=seller)
+        .values("status", "currency")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
+    )
+    totals: dict[str, dict[str, Decimal]] = {group: {} for group in PAYOUT_GROUPS}
+    for row in rows:
+        for group, statuses in PAYOUT_GROUPS.items():
+            if row["status"] in statuses:
+                by_currency = totals[group]
+                by_currency[row["currency"]] = by_currency.get(row["currency"], 0) + row["total"]
+    return {group: sorted(values.items()) for group, values in totals.items()}

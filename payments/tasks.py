@@ -31,7 +31,15 @@ def transactions_auto_confirm() -> int:
 
 @shared_task(**JOB_OPTIONS)
 def payouts_send_scheduled() -> int:
-    return services.payouts_send_scheduled()
+    """Send scheduled payouts, retry failed ones that are due, release those
+    whose seller can now receive money."""
+    return services.payouts_send_due()
+
+
+@shared_task(**JOB_OPTIONS)
+def payout_account_reminders() -> int:
+    """Remind sellers whose money waits for their payout details."""
+    return services.payout_account_reminders()
 
 
 @shared_task(**JOB_OPTIONS)

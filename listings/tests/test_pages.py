@@ -1,4 +1,4 @@
-"""The sell pages: pick the event, upload and price a ticket, my listings, my payouts."""
+"""The sell pages: pick the event, upload and price a ticket, my listings."""
 
 import datetime
 import re
@@ -17,8 +17,6 @@ from events.tests.factories import EventFactory
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
 from marketplace.models import AuditLog
-from payments.models import Payout
-from payments.tests.factories import PayoutFactory
 from tickets.models import Ticket
 from tickets.tests.factories import PDF_BYTES, TicketFactory
 
@@ -147,7 +145,6 @@ def test_sell_page_queries_do_not_grow_with_the_events_shown(
         ("listings:mine", "get"),
         ("listings:price", "post"),
         ("listings:cancel", "post"),
-        ("listings:payouts", "get"),
     ],
 )
 def test_seller_pages_require_login(client, name, method):
@@ -612,51 +609,3 @@ def test_price_and_cancel_answer_only_post(client, seller):
 
     assert client.get(reverse("listings:price", args=[listing.pk])).status_code == 405
     assert client.get(reverse("listings:cancel", args=[listing.pk])).status_code == 405
-
-
-# --- 4. my payouts -------------------------------------------------------------------------------
-
-
-def test_my_payouts_list_each_status_with_its_amount_and_sale(client, seller):
-    statuses = [
-        Payout.Status.HELD,
-        Payout.Status.SCHEDULED,
-        Payout.Status.PAID,
-        Payout.Status.FAILED,
-        Payout.Status.CANCELLED,
-    ]
-    payouts = [
-        PayoutFactory(
-            transaction__listing__ticket__owner=seller,
-            transaction__listing__ticket__event__name=f"Gig {status}",
-            status=status,
-            failure_message="Bank refused" if status == Payout.Status.FAILED else "",
-        )
-        for status in statuses
-    ]
-    PayoutFactory(transaction__listing__ticket__event__name="Not My Gig")
-
-    response = client.get(reverse("listings:payouts"))
-
-    assert response.status_code == 200
-    html = page_text(response)
-    for payout in payouts:
-        assert f'class="status status-{payout.status}"' in html
-        assert f"Gig {payout.status}" in html
-        assert reverse("payments:transaction", args=[payout.transaction_id]) in html
-    assert html.count("50.60 EUR") == len(statuses)
-    assert "Bank refused" in html
-    assert "Not My Gig" not in html
-
-
-@pytest.mark.parametrize("payout_count", [2, 20])
-def test_my_payouts_queries_do_not_grow_with_the_payouts_shown(
-    client, seller, django_assert_max_num_queries, payout_count
-):
-    for _ in range(payout_count):
-        PayoutFactory(transaction__listing__ticket__owner=seller)
-
-    with django_assert_max_num_queries(5):
-        response = client.get(reverse("listings:payouts"))
-
-    assert response.content.decode().count('class="status status-held"') == payout_count

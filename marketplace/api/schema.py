@@ -28,6 +28,8 @@ ERROR_CODES = [
     "RATE_LIMIT_EXCEEDED",
     "INTERNAL_ERROR",
     "SERVICE_UNAVAILABLE",
+    "IDEMPOTENCY_KEY_IN_USE",
+    "IDEMPOTENCY_KEY_REUSED",
 ]
 assert {cls.code for cls in DomainError.__subclasses__()} <= set(ERROR_CODES)  # noqa: S101
 
@@ -38,10 +40,14 @@ ERROR_DESCRIPTIONS = {
     403: "FORBIDDEN: the account may not do this.",
     404: "NOT_FOUND: it does not exist, or it is not yours to see.",
     405: "The method is not allowed on this path.",
-    409: "TICKET_NOT_AVAILABLE or DUPLICATE_TICKET: the current state refuses it.",
+    409: (
+        "TICKET_NOT_AVAILABLE or DUPLICATE_TICKET: the current state refuses it; "
+        "IDEMPOTENCY_KEY_IN_USE: a request with the same Idempotency-Key is still running."
+    ),
     410: "LISTING_EXPIRED.",
     413: "The request body is too large.",
     415: "The body's media type is not accepted here.",
+    422: "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key came with a different request before.",
     429: "RATE_LIMIT_EXCEEDED; Retry-After says when to try again.",
     503: "SERVICE_UNAVAILABLE: the payment service or the database did not answer.",
 }

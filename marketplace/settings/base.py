@@ -284,6 +284,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5 * 60.0,
     },
     "flush-expired-api-tokens": {"task": "accounts.tasks.tokens_flush", "schedule": 24 * 3600.0},
+    "remind-sellers-without-payout-details": {
+        "task": "payments.tasks.payout_account_reminders",
+        "schedule": 6 * 3600.0,
+    },
+    "purge-idempotency-keys": {
+        "task": "marketplace.tasks.idempotency_keys_purge",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Stripe -----------------------------------------------------------------
@@ -297,6 +305,30 @@ STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
 # Stripe.js for the checkout page: localstripe's stand-in by default (served by
 # localstripe itself); https://js.stripe.com/v3/ with real Stripe.
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="")
+# Stripe's hosted Connect onboarding: its origin may receive the "Get paid"
+# form's redirect (Content-Security-Policy form-action). The embedded run's
+# stand-in page is served by the local Stripe at STRIPE_API_BASE.
+STRIPE_CONNECT_ORIGIN = env("STRIPE_CONNECT_ORIGIN", default="")
+# Countries where sellers can open a payout account (Stripe Connect Express),
+# and the one the "Get paid" form proposes first.
+CONNECT_COUNTRIES = env.list(
+    "CONNECT_COUNTRIES",
+    default=["AT", "AU", "BE", "DE", "DK", "ES", "FI", "FR", "GB", "IE", "IT", "NL", "PT", "SE"],
+)
+CONNECT_DEFAULT_COUNTRY = env("CONNECT_DEFAULT_COUNTRY", default="IE")
+# A card payment: tries per reservation (cards, or authentications) before
+# the ticket goes back on sale; a brake on testing stolen cards.
+PAYMENT_ATTEMPTS_MAX = env.int("PAYMENT_ATTEMPTS_MAX", default=5)
+# A transfer Stripe refused is tried again after PAYOUT_RETRY_MINUTES,
+# doubling each time, PAYOUT_MAX_ATTEMPTS times in all; then staff retry it.
+PAYOUT_RETRY_MINUTES = env.int("PAYOUT_RETRY_MINUTES", default=15)
+PAYOUT_MAX_ATTEMPTS = env.int("PAYOUT_MAX_ATTEMPTS", default=6)
+# A seller with money waiting and no payout details is reminded this often.
+PAYOUT_ACCOUNT_REMINDER_DAYS = env.int("PAYOUT_ACCOUNT_REMINDER_DAYS", default=3)
+# API Idempotency-Key: how long an answer is kept for replay, and how long a
+# retry waits for a first request that is still running before answering 409.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 
 # --- Marketplace rules (ARCHITECTURE.md, "Rules that must always hold") -------
 

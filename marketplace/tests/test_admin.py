@@ -18,8 +18,13 @@ from listings.tests.factories import ListingFactory
 from marketplace.models import AuditLog
 from messaging.models import Email, Message, Notification
 from messaging.tests.factories import EmailFactory, MessageFactory, NotificationFactory
-from payments.models import Dispute, Payout, StripeEvent, Transaction
-from payments.tests.factories import DisputeFactory, PayoutFactory, TransactionFactory
+from payments.models import Dispute, Payout, PayoutAccount, StripeEvent, Transaction
+from payments.tests.factories import (
+    DisputeFactory,
+    PayoutAccountFactory,
+    PayoutFactory,
+    TransactionFactory,
+)
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
@@ -60,6 +65,7 @@ ADMIN_OBJECTS = {
     Listing: (ListingFactory, lambda o: o.seller.email),
     Transaction: (TransactionFactory, lambda o: o.payment_id),
     Payout: (PayoutFactory, lambda o: o.seller.email),
+    PayoutAccount: (PayoutAccountFactory, lambda o: o.stripe_account_id),
     Dispute: (DisputeFactory, lambda o: o.opened_by.email),
     Message: (MessageFactory, lambda o: o.sender.email),
     Notification: (NotificationFactory, lambda o: o.user.email),

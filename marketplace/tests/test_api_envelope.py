@@ -185,6 +185,9 @@ def test_the_schema_is_openapi_3_with_every_path_of_the_specification(api):
         "messages/{transaction_id}",
         "messages",
         "messages/{id}/read",
+        # Beyond the specification: the seller's payout account and payouts.
+        "users/payout-account",
+        "payouts",
     }
     assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
 

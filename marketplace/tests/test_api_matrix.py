@@ -394,6 +394,17 @@ ROUTES = [
         owner="seller",
         body={"reason": "not_received", "description": "Nothing came."},
     ),
+    # --- payouts: each seller's own --------------------------------------------------
+    Route("GET", "payout-account", "/api/v1/users/payout-account", signed_in(200), owner="seller"),
+    Route(
+        "POST",
+        "payout-account",
+        "/api/v1/users/payout-account",
+        signed_in(200),
+        owner="seller",
+        body={"country": "IE"},
+    ),
+    Route("GET", "payouts", "/api/v1/payouts", signed_in(200), owner="seller"),
     # --- messages: the parties write; staff read ----------------------------------
     Route(
         "GET",

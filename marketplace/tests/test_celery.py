@@ -18,6 +18,8 @@ def test_every_periodic_job_names_a_registered_task():
         "listings.tasks.listings_expire",
         "messaging.tasks.emails_send_ready",
         "accounts.tasks.tokens_flush",
+        "payments.tasks.payout_account_reminders",
+        "marketplace.tasks.idempotency_keys_purge",
     }
     assert scheduled <= set(app.tasks)
 

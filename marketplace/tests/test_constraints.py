@@ -145,12 +145,29 @@ def test_a_barcode_is_never_stored_in_clear(atomic):
 def test_a_transaction_has_one_open_dispute_at_a_time(atomic):
     dispute = DisputeFactory()
 
-    with refused("disputes_one_open_per_transaction"), atomic():
+    with refused("disputes_one_open_per_kind"), atomic():
         DisputeFactory(transaction=dispute.transaction)
 
     dispute.status = Dispute.Status.REJECTED
     dispute.save()
     DisputeFactory(transaction=dispute.transaction)
+
+
+def test_a_bank_chargeback_may_stand_beside_the_buyers_own_report(atomic):
+    report = DisputeFactory()
+    chargeback = {
+        "transaction": report.transaction,
+        "kind": Dispute.Kind.CHARGEBACK,
+        "opened_by": None,
+        "reason": Dispute.Reason.BANK_REVERSAL,
+    }
+
+    DisputeFactory(**chargeback, stripe_dispute_id="du_one")
+
+    with refused("disputes_one_open_per_kind"), atomic():
+        DisputeFactory(**chargeback, stripe_dispute_id="du_two")
+    with refused("disputes_opened_by_someone"), atomic():
+        DisputeFactory(**{**chargeback, "transaction": DisputeFactory().transaction})
 
 
 # --- events -------------------------------------------------------------------

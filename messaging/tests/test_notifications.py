@@ -64,6 +64,37 @@ PAYLOADS = {
         "currency": "EUR",
         "role": "buyer",
     },
+    "payout_account_needed": {
+        "transaction_id": 12,
+        "payout_id": 5,
+        "amount": "50.60",
+        "currency": "EUR",
+        "event_name": EVENT,
+    },
+    "payout_failed": {
+        "transaction_id": 12,
+        "payout_id": 5,
+        "amount": "50.60",
+        "currency": "EUR",
+        "failure_message": "The account cannot receive transfers.",
+        "next_attempt": True,
+    },
+    "chargeback_opened": {
+        "transaction_id": 12,
+        "event_name": EVENT,
+        "price": "55.00",
+        "currency": "EUR",
+        "role": "seller",
+        "reversed": False,
+    },
+    "chargeback_closed": {
+        "transaction_id": 12,
+        "event_name": EVENT,
+        "price": "55.00",
+        "currency": "EUR",
+        "role": "seller",
+        "outcome": "won",
+    },
 }
 
 

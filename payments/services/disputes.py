@@ -12,13 +12,21 @@ from marketplace.money import money_str
 from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
-from payments.models import Dispute, Payout, Transaction
+from payments.models import BUYER_DISPUTE_REASONS, Dispute, Payout, Transaction
 from payments.selectors import transaction_get_for_buyer
 from tickets.models import Ticket
 
 from .escrow import escrow_release
+from .payouts import payout_take_back, payout_take_back_for
 
 DESCRIPTION_MAX_LENGTH = 4000
+# A payout whose money never left Encore: a refund or a lost chargeback cancels it.
+PAYOUT_NOT_SENT = (
+    Payout.Status.HELD,
+    Payout.Status.SCHEDULED,
+    Payout.Status.FAILED,
+    Payout.Status.FROZEN,
+)
 
 
 def dispute_window_closes_at(txn: Transaction) -> datetime.datetime:
@@ -49,14 +57,11 @@ def dispute_open(
     reason or description, not paid, already disputed, window closed).
     """
     txn = transaction_get_for_buyer(user=buyer, transaction_id=transaction_id)
-    if reason not in Dispute.Reason.values:
+    buyer_reasons = [value for value, _ in BUYER_DISPUTE_REASONS]
+    if reason not in buyer_reasons:
         raise ValidationFailed(
             "Choose one of the reasons.",
-            details={
-                "field": "reason",
-                "reason": "INVALID_CHOICE",
-                "choices": Dispute.Reason.values,
-            },
+            details={"field": "reason", "reason": "INVALID_CHOICE", "choices": buyer_reasons},
         )
     description = (description or "").strip()
     if not description or len(description) > DESCRIPTION_MAX_LENGTH:
@@ -107,14 +112,21 @@ def dispute_open(
     return dispute
 
 
-def _require_staff(user) -> None:
+def require_staff(user) -> None:
     if not (user.is_active and user.is_staff):
         raise PermissionDenied("Only staff can settle disputes.")
 
 
 def _refund(*, staff, txn: Transaction, from_status: str, note: str, ip_address) -> str:
-    """Refund a paid or disputed transaction in full. Runs inside the caller's
-    transaction, which holds the transaction row locked; returns the refund id."""
+    """Refund a paid, completed or disputed transaction in full: a transfer
+    already made to the seller is reversed first, then the buyer refunded.
+    Runs inside the caller's transaction, which holds the transaction row
+    locked; returns the refund id."""
+    payout = Payout.objects.select_for_update().filter(transaction=txn).first()
+    if payout is not None:
+        # Normally reversed already in a step of its own (payout_take_back_for);
+        # here if the transfer went out in between.
+        payout_take_back(payout=payout, actor=staff, reason="refund", ip_address=ip_address)
     refund_id = gateway.refund_create(transaction_id=txn.pk, payment_intent_id=txn.payment_id)
     now = timezone.now()
     Transaction.objects.filter(pk=txn.pk).update(
@@ -125,8 +137,7 @@ def _refund(*, staff, txn: Transaction, from_status: str, note: str, ip_address)
     ticket = txn.listing.ticket
     # The refunded ticket admits no one: its barcode may be uploaded again.
     Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.VOID, updated_at=now)
-    payout = Payout.objects.filter(transaction=txn).first()
-    if payout is not None:
+    if payout is not None and payout.status in PAYOUT_NOT_SENT:
         Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.CANCELLED, updated_at=now)
         audit_status_change(
             actor=staff,
@@ -171,11 +182,30 @@ def _locked_open_dispute(dispute_id: int) -> Dispute:
     if dispute is None:
         raise NotFound("Dispute not found.")
     Transaction.objects.select_for_update().filter(pk=dispute.transaction_id).values("pk").get()
+    if dispute.kind == Dispute.Kind.CHARGEBACK:
+        raise ValidationFailed(
+            "The buyer's bank settles a chargeback: Encore applies its decision when Stripe "
+            "reports it.",
+            details={"reason": "SETTLED_BY_THE_BANK"},
+        )
+    _no_open_chargeback(dispute.transaction_id)
     if dispute.status != Dispute.Status.OPEN:
         raise ValidationFailed(
             "This dispute is already settled.", details={"reason": "DISPUTE_NOT_OPEN"}
         )
     return dispute
+
+
+def _no_open_chargeback(transaction_id: int) -> None:
+    # While the bank holds the money, Stripe refuses refunds (charge_disputed)
+    # and releasing would pay the seller money the bank may take back.
+    if Dispute.objects.filter(
+        transaction_id=transaction_id, kind=Dispute.Kind.CHARGEBACK, status=Dispute.Status.OPEN
+    ).exists():
+        raise ValidationFailed(
+            "The buyer's bank disputes this payment: wait for its decision.",
+            details={"reason": "CHARGEBACK_OPEN"},
+        )
 
 
 def _dispute_settle(*, staff, dispute: Dispute, status: str, note: str, ip_address) -> None:
@@ -198,7 +228,7 @@ def _dispute_settle(*, staff, dispute: Dispute, status: str, note: str, ip_addre
 def _dispute_resolve(*, staff, dispute_id: int, status: str, settle, note: str, ip_address):
     """Settle an open dispute: `settle(dispute)` moves the money, then the dispute
     is closed and both parties are told, all in one transaction."""
-    _require_staff(staff)
+    require_staff(staff)
     with transaction.atomic():
         dispute = _locked_open_dispute(dispute_id)
         settle(dispute)
@@ -221,6 +251,15 @@ def dispute_resolve_refund(*, staff, dispute_id: int, note: str = "", ip_address
     settled), PaymentFailed or ServiceUnavailable (Stripe refused or is down:
     nothing changes).
     """
+    require_staff(staff)
+    dispute = Dispute.objects.filter(pk=dispute_id, status=Dispute.Status.OPEN).first()
+    if dispute is not None and dispute.kind == Dispute.Kind.BUYER:
+        payout_take_back_for(
+            transaction_id=dispute.transaction_id,
+            actor=staff,
+            reason="refund",
+            ip_address=ip_address,
+        )
     return _dispute_resolve(
         staff=staff,
         dispute_id=dispute_id,
@@ -259,11 +298,27 @@ def dispute_resolve_release(*, staff, dispute_id: int, note: str = "", ip_addres
     )
 
 
+REFUNDABLE_STATUSES = (Transaction.Status.PAID, Transaction.Status.COMPLETED)
+
+
 def transaction_refund(*, staff, transaction_id: int, note: str = "", ip_address=None):
-    """Staff refund a paid transaction without a dispute (e.g. the event was
-    cancelled); both parties are notified. Raises PermissionDenied, NotFound,
-    ValidationFailed (not paid), PaymentFailed or ServiceUnavailable (nothing changes)."""
-    _require_staff(staff)
+    """Staff refund a paid or completed transaction without a dispute (e.g. the
+    event was cancelled, a ticket refused at the door after the buyer
+    confirmed). A transfer already made to the seller is reversed first, in
+    a step of its own, then the buyer refunded; both parties are notified.
+
+    Raises PermissionDenied, NotFound, ValidationFailed (not paid or
+    completed, or a chargeback open), PaymentFailed or ServiceUnavailable
+    (nothing more changes; trying again reverses and refunds once).
+    """
+    require_staff(staff)
+    current = Transaction.objects.filter(pk=transaction_id).values_list("status", flat=True).first()
+    if current in REFUNDABLE_STATUSES and not Dispute.objects.filter(
+        transaction_id=transaction_id, kind=Dispute.Kind.CHARGEBACK, status=Dispute.Status.OPEN
+    ):
+        payout_take_back_for(
+            transaction_id=transaction_id, actor=staff, reason="refund", ip_address=ip_address
+        )
     with transaction.atomic():
         txn = (
             Transaction.objects.select_for_update(of=("self",))
@@ -273,15 +328,17 @@ def transaction_refund(*, staff, transaction_id: int, note: str = "", ip_address
         )
         if txn is None:
             raise NotFound("Transaction not found.")
-        if txn.status != Transaction.Status.PAID:
+        if txn.status not in REFUNDABLE_STATUSES:
             raise ValidationFailed(
-                "Only a paid transaction can be refunded here; settle disputes from the dispute.",
+                "Only a paid or completed transaction can be refunded here; settle disputes "
+                "from the dispute.",
                 details={"reason": "NOT_REFUNDABLE"},
             )
+        _no_open_chargeback(txn.pk)
         _refund(
             staff=staff,
             txn=txn,
-            from_status=Transaction.Status.PAID,
+            from_status=txn.status,
             note=note,
             ip_address=ip_address,
         )

@@ -13,16 +13,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.audit import audit_log_record, audit_status_change
-from marketplace.celery import enqueue_on_commit
-from marketplace.errors import PaymentFailed, ServiceUnavailable, ValidationFailed
-from marketplace.money import money_str
-from messaging.models import Notification
-from messaging.services import notification_create
-from payments import gateway
+from marketplace.audit import audit_status_change
+from marketplace.errors import ValidationFailed
 from payments.models import Payout, Transaction
 from payments.selectors import transaction_get_for_buyer
 from tickets.models import Ticket
+
+from .payouts import payout_release
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +42,10 @@ def _transaction_complete_claim(*, transaction_id: int, from_status: str, now) -
 def escrow_release(
     *, transaction_id: int, from_status: str, actor, action: str, ip_address=None
 ) -> bool:
-    """Complete a transaction and schedule the seller's payout. Runs inside the
-    caller's transaction; returns False when another caller released it first."""
+    """Complete a transaction and release the seller's payout: scheduled for a
+    transfer when the seller's account can receive money, else held with a
+    request for payout details. Runs inside the caller's transaction; returns
+    False when another caller released it first."""
     now = timezone.now()
     if not _transaction_complete_claim(
         transaction_id=transaction_id, from_status=from_status, now=now
@@ -60,13 +59,11 @@ def escrow_release(
     Ticket.objects.filter(pk=ticket.pk, status=Ticket.Status.SOLD).update(
         status=Ticket.Status.AVAILABLE, updated_at=now
     )
-    payout, _ = Payout.objects.get_or_create(
+    payout, _ = Payout.objects.select_related("seller").get_or_create(
         transaction=txn,
         defaults={"seller": txn.seller, "amount": txn.seller_payout, "currency": txn.currency},
     )
-    Payout.objects.filter(pk=payout.pk, status=Payout.Status.HELD).update(
-        status=Payout.Status.SCHEDULED, scheduled_at=now, updated_at=now
-    )
+    payout.transaction = txn
     audit_status_change(
         actor=actor,
         action=action,
@@ -83,31 +80,8 @@ def escrow_release(
         new=Ticket.Status.AVAILABLE,
         ip_address=ip_address,
     )
-    audit_log_record(
-        actor=actor,
-        action="payout.scheduled",
-        entity=payout,
-        changes={
-            "status": {"from": Payout.Status.HELD, "to": Payout.Status.SCHEDULED},
-            "amount": money_str(payout.amount),
-        },
-        ip_address=ip_address,
-    )
-    notification_create(
-        user=txn.seller,
-        type=Notification.Type.PAYOUT,
-        payload={
-            "transaction_id": txn.pk,
-            "payout_id": payout.pk,
-            "amount": money_str(payout.amount),
-            "currency": payout.currency,
-        },
-    )
-    from payments.tasks import payout_send
-
-    enqueue_on_commit(
-        payout_send, payout.pk, fallback="the payouts job (payouts_send_scheduled) sends it later"
-    )
+    if payout.status == Payout.Status.HELD:
+        payout_release(payout=payout, actor=actor, ip_address=ip_address)
     return True
 
 
@@ -171,59 +145,3 @@ def transactions_auto_confirm_due(*, limit: int = 1000) -> int:
         status=Transaction.Status.PAID, listing__ticket__event__event_date__lte=cutoff
     ).values_list("pk", flat=True)[:limit]
     return sum(transaction_auto_confirm(transaction_id=pk) for pk in list(due))
-
-
-def payout_send(*, payout_id: int) -> bool:
-    """Pay a scheduled payout to the seller through the gateway.
-
-    Returns True when this call paid it. Stripe unreachable: the payout stays
-    scheduled for the periodic job to retry. Refused: it is marked failed with
-    Stripe's reason, for staff to look at.
-    """
-    with transaction.atomic():
-        # Lock the payout while the gateway pays it: a second sender (the
-        # periodic job and the on-commit task at once) waits here, then finds
-        # it paid. The idempotency key covers a retry after a lost answer.
-        payout = (
-            Payout.objects.select_for_update()
-            .filter(pk=payout_id, status=Payout.Status.SCHEDULED)
-            .first()
-        )
-        if payout is None:
-            return False
-        now = timezone.now()
-        try:
-            reference = gateway.payout_create(
-                payout_id=payout.pk, amount=payout.amount, currency=payout.currency
-            )
-        except ServiceUnavailable:
-            logger.warning("Payout %s kept scheduled: Stripe unreachable.", payout.pk)
-            return False
-        except PaymentFailed as exc:
-            payout.status, payout.failure_message = Payout.Status.FAILED, exc.message[:500]
-            payout.save(update_fields=["status", "failure_message", "updated_at"])
-            audit_status_change(
-                actor=None,
-                action="payout.failed",
-                entity=payout,
-                old=Payout.Status.SCHEDULED,
-                new=Payout.Status.FAILED,
-            )
-            return False
-        payout.status, payout.gateway_reference, payout.paid_at = Payout.Status.PAID, reference, now
-        payout.save(update_fields=["status", "gateway_reference", "paid_at", "updated_at"])
-        audit_log_record(
-            actor=None,
-            action="payout.paid",
-            entity=payout,
-            changes={
-                "status": {"from": Payout.Status.SCHEDULED, "to": Payout.Status.PAID},
-                "gateway_reference": reference,
-            },
-        )
-    return True
-
-
-def payouts_send_scheduled(*, limit: int = 500) -> int:
-    due = Payout.objects.filter(status=Payout.Status.SCHEDULED).values_list("pk", flat=True)
-    return sum(payout_send(payout_id=pk) for pk in list(due[:limit]))

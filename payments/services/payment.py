@@ -6,6 +6,7 @@ webhook, or from two webhook deliveries) changes the transaction once.
 """
 
 import logging
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +23,17 @@ from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class Purchase:
+    """A purchase or a payment attempt, with what the buyer's side needs next."""
+
+    transaction: Transaction
+    client_secret: str  # for Stripe.js (or a partner's Stripe SDK) to act on the payment
+    # Stripe's next action when the card holder must authenticate (3-D Secure).
+    next_action: dict | None = None
+
+
 # Stripe's PaymentIntent states that mean the money will not come.
 INTENT_FAILED = ("requires_payment_method", "canceled")
 
@@ -36,28 +48,72 @@ def payment_payload(txn: Transaction, **extra) -> dict:
     }
 
 
-def transaction_mark_paid(*, transaction_id: int, payment_intent_id: str, actor=None) -> bool:
+def _amount_matches(txn: Transaction, intent: gateway.PaymentIntentInfo) -> bool:
+    return intent.currency.upper() == txn.currency.upper() and intent.amount == (
+        gateway.to_minor_units(txn.final_price, txn.currency)
+    )
+
+
+def _payment_mismatch_record(transaction_id: int, intent: gateway.PaymentIntentInfo) -> None:
+    """A succeeded payment whose amount or currency is not the transaction's is
+    not applied: it is written down for staff, who look at it in the admin."""
+    txn = Transaction.objects.get(pk=transaction_id)
+    logger.error(
+        "Payment %s of transaction %s not applied: %s %s paid, %s %s expected.",
+        intent.id,
+        txn.pk,
+        intent.amount,
+        intent.currency,
+        gateway.to_minor_units(txn.final_price, txn.currency),
+        txn.currency,
+    )
+    audit_log_record(
+        actor=None,
+        action="transaction.payment_mismatch",
+        entity=txn,
+        changes={
+            "payment_id": intent.id,
+            "paid": {"amount": intent.amount, "currency": intent.currency.upper()},
+            "expected": {
+                "amount": gateway.to_minor_units(txn.final_price, txn.currency),
+                "currency": txn.currency,
+            },
+        },
+    )
+
+
+def transaction_mark_paid(
+    *, transaction_id: int, intent: gateway.PaymentIntentInfo, actor=None
+) -> bool:
     """Stripe has the buyer's money: the transaction is paid, the ticket is the
     buyer's (file access included), the listing sold, and the seller's payout
     held in escrow. Both parties are notified.
 
     Returns False when the transaction was not awaiting payment (already paid,
     or cancelled: a payment that succeeds after its reservation was released
-    is refunded, see `payments.tasks.payment_refund_late`).
+    is refunded, see `payments.tasks.payment_refund_late`), or when the amount
+    or currency Stripe reports is not the transaction's (recorded for staff).
     """
     now = timezone.now()
     with transaction.atomic():
+        current = Transaction.objects.filter(pk=transaction_id).first()
+        if current is None:
+            return False
+        if not _amount_matches(current, intent):
+            _payment_mismatch_record(transaction_id, intent)
+            return False
         moved = Transaction.objects.filter(
             pk=transaction_id, status=Transaction.Status.PENDING_PAYMENT
         ).update(
             status=Transaction.Status.PAID,
             payment_status=Transaction.PaymentStatus.SUCCEEDED,
-            payment_id=payment_intent_id,
+            payment_id=intent.id,
+            charge_id=intent.charge_id,
             paid_at=now,
             updated_at=now,
         )
         if moved != 1:
-            _refund_if_paid_too_late(transaction_id, payment_intent_id)
+            _refund_if_paid_too_late(transaction_id, intent.id)
             return False
         txn = Transaction.objects.select_related("listing__ticket__event", "buyer", "seller").get(
             pk=transaction_id
@@ -79,7 +135,7 @@ def transaction_mark_paid(*, transaction_id: int, payment_intent_id: str, actor=
             actor=actor,
             action="transaction.paid",
             entity=txn,
-            changes={"status": status_change, "payment_id": payment_intent_id},
+            changes={"status": status_change, "payment_id": intent.id},
         )
         audit_status_change(
             actor=actor,
@@ -252,15 +308,73 @@ def transaction_release(
     return True
 
 
+def transaction_authentication_required(*, transaction_id: int, actor=None) -> None:
+    """The card holder's bank asks them to authenticate (3-D Secure): the
+    transaction waits for them, its reservation's clock still running."""
+    moved = Transaction.objects.filter(
+        pk=transaction_id,
+        status=Transaction.Status.PENDING_PAYMENT,
+        payment_status=Transaction.PaymentStatus.PENDING,
+    ).update(payment_status=Transaction.PaymentStatus.REQUIRES_ACTION, updated_at=timezone.now())
+    if moved == 1:
+        audit_log_record(
+            actor=actor,
+            action="transaction.authentication_required",
+            entity=Transaction.objects.get(pk=transaction_id),
+            changes={
+                "payment_status": {
+                    "from": Transaction.PaymentStatus.PENDING,
+                    "to": Transaction.PaymentStatus.REQUIRES_ACTION,
+                }
+            },
+        )
+
+
+def transaction_authentication_failed(*, transaction_id: int, reason: str, actor=None) -> bool:
+    """The card holder did not pass their bank's check (3-D Secure failed or
+    was abandoned): nothing was charged, and the reservation stays, so the
+    buyer can try again or use another card until it expires.
+
+    Returns True when this call recorded it (once per failed authentication).
+    """
+    with transaction.atomic():
+        moved = Transaction.objects.filter(
+            pk=transaction_id,
+            status=Transaction.Status.PENDING_PAYMENT,
+            payment_status=Transaction.PaymentStatus.REQUIRES_ACTION,
+        ).update(payment_status=Transaction.PaymentStatus.PENDING, updated_at=timezone.now())
+        if moved != 1:
+            return False
+        audit_log_record(
+            actor=actor,
+            action="transaction.authentication_failed",
+            entity=Transaction.objects.get(pk=transaction_id),
+            changes={
+                "payment_status": {
+                    "from": Transaction.PaymentStatus.REQUIRES_ACTION,
+                    "to": Transaction.PaymentStatus.PENDING,
+                },
+                "reason": reason,
+            },
+        )
+    return True
+
+
 def transaction_apply_intent(
     *, transaction_id: int, intent: gateway.PaymentIntentInfo, actor=None
 ) -> Transaction:
     """Record the PaymentIntent of a transaction and act on its state: paid when
-    it succeeded, cancelled when the card was refused, unchanged while it waits."""
+    it succeeded; waiting for the card holder when their bank asks for
+    authentication; back to waiting for a card when authentication failed;
+    cancelled when the card was refused; unchanged otherwise."""
     Transaction.objects.filter(pk=transaction_id, payment_id="").update(payment_id=intent.id)
     if intent.status == "succeeded":
-        transaction_mark_paid(
-            transaction_id=transaction_id, payment_intent_id=intent.id, actor=actor
+        transaction_mark_paid(transaction_id=transaction_id, intent=intent, actor=actor)
+    elif intent.status == "requires_action":
+        transaction_authentication_required(transaction_id=transaction_id, actor=actor)
+    elif intent.status == "requires_payment_method" and intent.authentication_failed:
+        transaction_authentication_failed(
+            transaction_id=transaction_id, reason=intent.failure_code, actor=actor
         )
     elif intent.status == "canceled" or (
         intent.status == "requires_payment_method" and intent.failure_message
@@ -274,11 +388,19 @@ def transaction_apply_intent(
     return Transaction.objects.get(pk=transaction_id)
 
 
-def transaction_payment_sync(*, transaction_id: int) -> Transaction:
+def transaction_payment_sync(*, transaction_id: int):
     """Ask Stripe where a transaction's payment stands and apply it (the checkout
-    page calls this after Stripe.js confirms the card, before any webhook)."""
+    page calls this after Stripe.js confirms the card or the card holder's
+    authentication, before any webhook). Returns a Purchase: the transaction,
+    and the client secret and next action while authentication is asked."""
     txn = Transaction.objects.get(pk=transaction_id)
     if txn.status != Transaction.Status.PENDING_PAYMENT or not txn.payment_id:
-        return txn
+        return Purchase(transaction=txn, client_secret="")
     intent = gateway.payment_intent_retrieve(payment_intent_id=txn.payment_id)
-    return transaction_apply_intent(transaction_id=txn.pk, intent=intent)
+    txn = transaction_apply_intent(transaction_id=txn.pk, intent=intent)
+    asked = intent.status == "requires_action"
+    return Purchase(
+        transaction=txn,
+        client_secret=intent.client_secret if asked else "",
+        next_action=intent.next_action if asked else None,
+    )

@@ -7,10 +7,11 @@ released before the error reaches the buyer: nothing stays half-written.
 """
 
 import datetime
-from dataclasses import dataclass
+import re
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -34,7 +35,7 @@ from payments.models import Transaction
 from payments.selectors import transaction_get_for_buyer
 from tickets.models import Ticket
 
-from .payment import transaction_apply_intent, transaction_release
+from .payment import Purchase, transaction_apply_intent, transaction_release
 from .reservations import reservation_release_expired
 
 # Transactions that count towards a buyer's tickets for one event.
@@ -46,10 +47,21 @@ LIVE_STATUSES = (
 )
 
 
-@dataclass(frozen=True)
-class Purchase:
-    transaction: Transaction
-    client_secret: str  # for Stripe.js to confirm the card on the checkout page
+# A Stripe PaymentMethod ("pm_..."), or a card id ("card_...") or source
+# ("src_...") that the PaymentMethods API accepts: printable ASCII only, so
+# nothing odd reaches Stripe's request or its headers.
+PAYMENT_METHOD_ID = re.compile(r"(pm|card|src)_[A-Za-z0-9_]{1,200}")
+
+
+def payment_method_validate(*, payment_method_id: str) -> None:
+    """Refuse a payment method id that is not one (VALIDATION_ERROR), before any
+    Stripe call, then one Stripe does not know: nothing is reserved or charged."""
+    if not PAYMENT_METHOD_ID.fullmatch(payment_method_id):
+        raise ValidationFailed(
+            "This is not a card reference from Stripe (pm_..., card_... or src_...).",
+            details={"field": "payment_method_id", "reason": "INVALID_PAYMENT_METHOD"},
+        )
+    gateway.payment_method_check(payment_method_id=payment_method_id)
 
 
 def _listing_reserve(*, listing_id: int, now: datetime.datetime) -> bool:
@@ -199,6 +211,8 @@ def transaction_purchase(
     unless Stripe's webhook reported the payment meanwhile (Stripe charged the
     card, its answer to us was lost): then the paid purchase is returned.
     """
+    if payment_method_id:
+        payment_method_validate(payment_method_id=payment_method_id)
     _lapsed_reservation_release(listing_id=listing_id)
     txn = _reserve(
         buyer=buyer, listing_id=listing_id, payment_method=payment_method, ip_address=ip_address
@@ -225,23 +239,64 @@ def transaction_purchase(
             if txn.status == Transaction.Status.PAID:
                 return Purchase(transaction=txn, client_secret="")
         raise
-    txn = transaction_apply_intent(transaction_id=txn.pk, intent=intent, actor=buyer)
+    if payment_method_id:
+        Transaction.objects.filter(pk=txn.pk).update(payment_attempts=1)
+    return _outcome(txn.pk, intent, actor=buyer)
+
+
+def _outcome(transaction_id: int, intent: gateway.PaymentIntentInfo, *, actor) -> Purchase:
+    """Apply Stripe's answer; a refused card raises PaymentFailed (the listing
+    is back on sale), a failed authentication keeps the reservation."""
+    txn = transaction_apply_intent(transaction_id=transaction_id, intent=intent, actor=actor)
     if txn.status == Transaction.Status.CANCELLED:
         raise PaymentFailed(intent.failure_message or "Your card was declined.")
-    return Purchase(transaction=txn, client_secret=intent.client_secret)
+    next_action = intent.next_action if intent.status == "requires_action" else None
+    return Purchase(transaction=txn, client_secret=intent.client_secret, next_action=next_action)
+
+
+def _attempt_claim(*, txn: Transaction, buyer, ip_address) -> int:
+    """Number this payment attempt; after PAYMENT_ATTEMPTS_MAX the reservation
+    ends (cards tried one after another on one ticket are a fraud pattern)."""
+    with transaction.atomic():
+        moved = Transaction.objects.filter(
+            pk=txn.pk,
+            status=Transaction.Status.PENDING_PAYMENT,
+            payment_attempts__lt=settings.PAYMENT_ATTEMPTS_MAX,
+        ).update(payment_attempts=F("payment_attempts") + 1, updated_at=timezone.now())
+        if moved == 1:
+            return Transaction.objects.values_list("payment_attempts", flat=True).get(pk=txn.pk)
+    transaction_release(
+        transaction_id=txn.pk,
+        reason="too_many_attempts",
+        payment_failed=True,
+        actor=buyer,
+        ip_address=ip_address,
+    )
+    raise PaymentFailed(
+        f"Too many payment attempts ({settings.PAYMENT_ATTEMPTS_MAX}) for this reservation: "
+        "the ticket went back on sale. Nothing was charged.",
+        details={"reason": "too_many_attempts", "limit": settings.PAYMENT_ATTEMPTS_MAX},
+    )
 
 
 def transaction_pay(
     *, buyer: User, transaction_id: int, payment_method_id: str, ip_address=None
-) -> Transaction:
+) -> Purchase:
     """Charge the buyer's card for a reserved transaction (server-side confirmation).
 
-    Raises NotFound (not the buyer's), PermissionDenied (its seller),
+    A card whose bank asks for authentication leaves the transaction waiting,
+    with payment_status requires_action and Stripe's next action in the
+    result; the buyer may pay again (another card, or the same after a failed
+    authentication) while the reservation lasts.
+
+    Raises ValidationFailed (a malformed or unknown payment method: nothing
+    happens), NotFound (not the buyer's), PermissionDenied (its seller),
     TicketNotAvailable (no longer awaiting payment, or its reservation has
-    expired: reason RESERVATION_EXPIRED, nothing charged), PaymentFailed (declined:
-    the reservation is released) or
+    expired: reason RESERVATION_EXPIRED, nothing charged), PaymentFailed
+    (declined, or too many attempts: the reservation is released) or
     ServiceUnavailable (Stripe unreachable: the reservation stays until it expires).
     """
+    payment_method_validate(payment_method_id=payment_method_id)
     txn = transaction_get_for_buyer(user=buyer, transaction_id=transaction_id)
     if txn.status != Transaction.Status.PENDING_PAYMENT or not txn.payment_id:
         raise TicketNotAvailable("This purchase is no longer waiting for payment.")
@@ -252,13 +307,21 @@ def transaction_pay(
             "Your reservation has expired and the ticket is going back on sale.",
             details={"reason": "RESERVATION_EXPIRED"},
         )
+    attempt = _attempt_claim(txn=txn, buyer=buyer, ip_address=ip_address)
     try:
         intent = gateway.payment_intent_confirm(
             transaction_id=txn.pk,
+            attempt=attempt,
             payment_intent_id=txn.payment_id,
             payment_method_id=payment_method_id,
         )
     except PaymentFailed as exc:
+        if exc.details.get("reason") == "payment_intent_unexpected_state":
+            # Stripe refuses to confirm a payment that is no longer waiting: an
+            # earlier attempt (a double tap) paid it, or it was cancelled.
+            intent = gateway.payment_intent_retrieve(payment_intent_id=txn.payment_id)
+            if intent.status == "succeeded":
+                return _outcome(txn.pk, intent, actor=buyer)
         transaction_release(
             transaction_id=txn.pk,
             reason="payment_failed",
@@ -267,7 +330,17 @@ def transaction_pay(
             ip_address=ip_address,
         )
         raise exc
-    txn = transaction_apply_intent(transaction_id=txn.pk, intent=intent, actor=buyer)
-    if txn.status == Transaction.Status.CANCELLED:
-        raise PaymentFailed(intent.failure_message or "Your card was declined.")
-    return txn
+    return _outcome(txn.pk, intent, actor=buyer)
+
+
+def transaction_abandon(*, buyer: User, transaction_id: int, ip_address=None) -> Transaction:
+    """The buyer gives up a reservation: the ticket goes back on sale at once and
+    its payment is cancelled at Stripe. Raises NotFound, PermissionDenied (its
+    seller) or TicketNotAvailable (no longer awaiting payment)."""
+    txn = transaction_get_for_buyer(user=buyer, transaction_id=transaction_id)
+    released = transaction_release(
+        transaction_id=txn.pk, reason="abandoned", actor=buyer, ip_address=ip_address
+    )
+    if not released:
+        raise TicketNotAvailable("This purchase is no longer waiting for payment.")
+    return Transaction.objects.get(pk=txn.pk)

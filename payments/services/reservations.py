@@ -46,7 +46,7 @@ def reservation_release_expired(*, transaction_id: int) -> bool:
             logger.warning("Reservation %s kept: Stripe unreachable, retried later.", txn.pk)
             return False
         if intent.status == "succeeded":
-            transaction_mark_paid(transaction_id=txn.pk, payment_intent_id=intent.id)
+            transaction_mark_paid(transaction_id=txn.pk, intent=intent)
             return False
     return transaction_release(transaction_id=txn.pk, reason="reservation_expired")
 

@@ -1,5 +1,14 @@
-"""Stripe's webhook events: verified, recorded once, then applied (ARCHITECTURE.md, rule 8)."""
+"""Stripe's webhook events: verified, recorded once, then applied (ARCHITECTURE.md, rule 8).
 
+Every event is stored under its unique Stripe id in the same database
+transaction as its effect, so a second delivery changes nothing. Each effect
+is itself a conditional state change, so events arriving out of order (a
+dispute closed before its creation is seen, an older account update after a
+newer one) still leave the state they describe, once.
+"""
+
+import datetime
+import json
 import logging
 
 import stripe
@@ -7,9 +16,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from marketplace.errors import ValidationFailed
+from payments import gateway
 from payments.models import StripeEvent, Transaction
 
-from .payment import transaction_mark_paid, transaction_release
+from .accounts import payout_account_apply
+from .chargebacks import chargeback_close, chargeback_open
+from .payment import (
+    transaction_authentication_failed,
+    transaction_authentication_required,
+    transaction_mark_paid,
+    transaction_release,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,15 +48,31 @@ def _transaction_of(intent: dict) -> Transaction | None:
     return None
 
 
-def _event_checked(event: dict) -> dict:
-    """The event, if it has the fields we read: an id, a type, and for a
-    PaymentIntent event the PaymentIntent's id. A signed event without them is
-    refused like a bad signature, so no malformed body can end in a 500."""
-    kind = event.get("type")
-    valid = isinstance(event.get("id"), str) and event["id"] and isinstance(kind, str)
-    if valid and kind.startswith("payment_intent."):
-        intent = (event.get("data") or {}).get("object")
-        valid = isinstance(intent, dict) and isinstance(intent.get("id"), str)
+# The events Encore acts on; any other is recorded and changes nothing.
+HANDLED = ("payment_intent.", "account.updated", "charge.dispute.")
+
+
+def _event_checked(payload: bytes) -> dict:
+    """The event, if the body is a JSON object with the fields we read: an id,
+    a type, and for an event Encore acts on, an object with an id. A signed
+    body without them is refused like a bad signature, so no malformed body
+    can end in a 500."""
+    try:
+        event = json.loads(payload)
+    except (UnicodeDecodeError, ValueError):
+        event = None
+    valid = (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and bool(event["id"])
+        and isinstance(event.get("type"), str)
+        and isinstance(event.get("created", 0), int)
+    )
+    if valid and event["type"].startswith(HANDLED):
+        obj = (
+            (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
+        )
+        valid = isinstance(obj, dict) and isinstance(obj.get("id"), str) and bool(obj["id"])
     if not valid:
         raise ValidationFailed(
             "The webhook body is not a Stripe event.", details={"reason": "INVALID_EVENT"}
@@ -47,19 +80,21 @@ def _event_checked(event: dict) -> dict:
     return event
 
 
-def _apply(event: dict) -> None:
-    kind = event["type"]
-    if not kind.startswith("payment_intent."):
-        return
-    intent = event["data"]["object"]
+def _apply_intent_event(kind: str, intent: dict) -> None:
     txn = _transaction_of(intent)
     if txn is None:
-        logger.info("Stripe event %s for an unknown PaymentIntent %s", event["id"], intent["id"])
+        logger.info("Stripe event %s for an unknown PaymentIntent %s", kind, intent["id"])
         return
+    info = gateway.intent_info(intent)
+    Transaction.objects.filter(pk=txn.pk, payment_id="").update(payment_id=intent["id"])
     if kind == "payment_intent.succeeded":
-        transaction_mark_paid(transaction_id=txn.pk, payment_intent_id=intent["id"])
+        transaction_mark_paid(transaction_id=txn.pk, intent=info)
+    elif kind == "payment_intent.requires_action":
+        transaction_authentication_required(transaction_id=txn.pk)
+    elif kind == "payment_intent.payment_failed" and info.authentication_failed:
+        # The card holder failed their bank's check: the buyer may try again.
+        transaction_authentication_failed(transaction_id=txn.pk, reason=info.failure_code)
     elif kind in ("payment_intent.payment_failed", "payment_intent.canceled"):
-        Transaction.objects.filter(pk=txn.pk, payment_id="").update(payment_id=intent["id"])
         transaction_release(
             transaction_id=txn.pk,
             reason=kind.removeprefix("payment_intent."),
@@ -67,26 +102,44 @@ def _apply(event: dict) -> None:
         )
 
 
+def _apply(event: dict) -> None:
+    kind = event["type"]
+    if not kind.startswith(HANDLED):
+        return
+    obj = event["data"]["object"]
+    if kind.startswith("payment_intent."):
+        _apply_intent_event(kind, obj)
+    elif kind == "account.updated":
+        as_of = datetime.datetime.fromtimestamp(event.get("created") or 0, tz=datetime.UTC)
+        payout_account_apply(info=gateway.account_info(obj), as_of=as_of)
+    elif kind == "charge.dispute.created":
+        chargeback_open(dispute=obj)
+    elif kind == "charge.dispute.closed":
+        chargeback_close(dispute=obj)
+
+
 def stripe_event_receive(*, payload: bytes, signature: str) -> bool:
     """Verify a webhook delivery and apply it once.
 
     Returns True when the event was new, False for a replay (nothing changes).
     Raises ValidationFailed for a missing, wrong or stale signature or a body
-    that is not a Stripe event; nothing is recorded then.
+    that is not a Stripe event; nothing is recorded then. A failure while
+    applying it (Stripe out of reach for a transfer reversal, the database)
+    records nothing either: the caller answers 500 and Stripe delivers again.
     """
     try:
-        event = stripe.Webhook.construct_event(
-            payload,
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"),
             signature,
             settings.STRIPE_WEBHOOK_SECRET,
             tolerance=SIGNATURE_TOLERANCE_SECONDS,
         )
-    except (ValueError, stripe.SignatureVerificationError) as exc:
+    except (UnicodeDecodeError, stripe.SignatureVerificationError) as exc:
         raise ValidationFailed(
             "The webhook signature or body is not valid.",
             details={"reason": "INVALID_SIGNATURE"},
         ) from exc
-    data = _event_checked(event.to_dict())
+    data = _event_checked(payload)
     try:
         with transaction.atomic():
             # The unique event id is the replay guard: a second delivery, even

@@ -3,7 +3,7 @@ import factory
 from accounts.tests.factories import UserFactory
 from listings.pricing import platform_fee_for
 from listings.tests.factories import ListingFactory
-from payments.models import Dispute, Payout, Transaction
+from payments.models import Dispute, Payout, PayoutAccount, Transaction
 
 
 class TransactionFactory(factory.django.DjangoModelFactory):
@@ -41,3 +41,19 @@ class DisputeFactory(factory.django.DjangoModelFactory):
     opened_by = factory.SelfAttribute("transaction.buyer")
     reason = Dispute.Reason.NOT_RECEIVED
     description = "The seller never sent the ticket."
+
+
+class PayoutAccountFactory(factory.django.DjangoModelFactory):
+    """Encore's copy of a connected account (no account at Stripe behind it:
+    tests that transfer money onboard one, see stripe_helpers.seller_onboarded)."""
+
+    class Meta:
+        model = PayoutAccount
+
+    user = factory.SubFactory(UserFactory)
+    stripe_account_id = factory.Sequence(lambda n: f"acct_test{n:010d}")
+    country = "IE"
+    default_currency = "EUR"
+    details_submitted = True
+    payouts_enabled = True
+    transfers_active = True

@@ -22,6 +22,7 @@ from payments.models import Dispute, Payout, Transaction
 from payments.services import transaction_purchase
 from payments.tests.conftest import CARD_DECLINED, CARD_OK, past_event
 from payments.tests.factories import TransactionFactory
+from payments.tests.stripe_helpers import seller_onboarded
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
@@ -133,13 +134,25 @@ def test_stripe_unreachable_answers_503_and_puts_the_listing_back_on_sale(
 ):
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # the discard port: nothing listens
 
+    response = api_as(buyer).post(PURCHASE, {"listing_id": listing.pk}, format="json")
+
+    error_of(response, 503, "SERVICE_UNAVAILABLE")
+    assert_on_sale_again(listing)
+    assert Transaction.objects.get(listing=listing).status == Transaction.Status.CANCELLED
+
+
+def test_stripe_unreachable_with_a_card_answers_503_before_anything_is_reserved(
+    api_as, buyer, listing, settings, db_snapshot
+):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # the discard port: nothing listens
+    before = db_snapshot()
+
     response = api_as(buyer).post(
         PURCHASE, {"listing_id": listing.pk, "payment_method_id": CARD_OK}, format="json"
     )
 
     error_of(response, 503, "SERVICE_UNAVAILABLE")
-    assert_on_sale_again(listing)
-    assert Transaction.objects.get(listing=listing).status == Transaction.Status.CANCELLED
+    assert db_snapshot() == before
 
 
 def test_buying_my_own_listing_is_forbidden(api_as, seller, listing, db_snapshot):
@@ -406,8 +419,10 @@ def test_pay_without_a_payment_method_is_refused(api_as, buyer, reserved):
 
 
 def test_buyer_confirms_receipt_and_the_sale_completes(
-    api_as, buyer, paid, django_capture_on_commit_callbacks
+    api_as, buyer, seller, paid, django_capture_on_commit_callbacks
 ):
+    seller_onboarded(seller)
+
     with django_capture_on_commit_callbacks(execute=False):
         response = api_as(buyer).post(f"/api/v1/transactions/{paid.pk}/confirm")
 

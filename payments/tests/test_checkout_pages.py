@@ -451,7 +451,10 @@ def test_done_page_looks_up_a_payment_stripe_has_taken_but_not_yet_reported(clie
     # given: Stripe took the money; neither the pay view nor the webhook told us yet
     txn = reserve(buyer, listing)
     gateway.payment_intent_confirm(
-        transaction_id=txn.pk, payment_intent_id=txn.payment_id, payment_method_id=CARD_OK
+        transaction_id=txn.pk,
+        attempt=1,
+        payment_intent_id=txn.payment_id,
+        payment_method_id=CARD_OK,
     )
     client.force_login(buyer)
 

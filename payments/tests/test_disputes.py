@@ -15,6 +15,7 @@ from payments.services import (
     transaction_refund,
 )
 from payments.tests.conftest import CARD_OK, past_event
+from payments.tests.stripe_helpers import seller_onboarded
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -118,9 +119,11 @@ def test_refund_resolution_refunds_at_stripe_voids_the_ticket_and_cancels_the_pa
     assert seller.notifications.filter(type="dispute_resolved").count() == 1
 
 
-def test_release_resolution_completes_the_sale_and_schedules_the_payout(
+def test_release_resolution_completes_the_sale_and_transfers_the_payout(
     dispute, paid, staff, seller, django_capture_on_commit_callbacks
 ):
+    seller_onboarded(seller)
+
     with django_capture_on_commit_callbacks(execute=True):
         dispute_resolve_release(staff=staff, dispute_id=dispute.pk, note="Buyer got in.")
 

@@ -10,7 +10,7 @@ from marketplace.models import AuditLog
 from payments import gateway
 from payments.models import Payout, Transaction
 from payments.services import (
-    payouts_send_scheduled,
+    payouts_send_due,
     reservations_release_expired,
     transaction_confirm,
     transaction_mark_paid,
@@ -20,6 +20,7 @@ from payments.services import (
 )
 from payments.tests.conftest import past_event
 from payments.tests.factories import PayoutFactory, TransactionFactory
+from payments.tests.stripe_helpers import paid_purchase, seller_onboarded, transfers_of
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
@@ -35,10 +36,11 @@ def _paid(event=None, **kwargs):
     return txn
 
 
-def test_buyer_confirms_receipt_and_the_payout_is_scheduled_then_paid(
-    django_capture_on_commit_callbacks,
+def test_buyer_confirms_receipt_and_the_payout_is_transferred_to_the_sellers_account(
+    buyer, seller, listing, django_capture_on_commit_callbacks
 ):
-    txn = _paid()
+    account = seller_onboarded(seller)
+    txn = paid_purchase(buyer, listing)
 
     with django_capture_on_commit_callbacks(execute=True):
         confirmed = transaction_confirm(buyer=txn.buyer, transaction_id=txn.pk)
@@ -46,9 +48,13 @@ def test_buyer_confirms_receipt_and_the_payout_is_scheduled_then_paid(
     assert confirmed.status == Transaction.Status.COMPLETED
     assert confirmed.confirmed_at is not None
     payout = Payout.objects.get(transaction=txn)
-    # The on-commit task paid it through the gateway (localstripe's payouts).
+    # The on-commit task transferred it to the seller's own Stripe account.
     assert payout.status == Payout.Status.PAID
-    assert payout.gateway_reference.startswith("po_")
+    [transfer] = transfers_of(txn)
+    assert transfer.id == payout.transfer_id
+    assert (transfer.amount, transfer.currency) == (5060, "eur")
+    assert transfer.destination == account.stripe_account_id
+    assert transfer.source_transaction == txn.charge_id
     assert Ticket.objects.get(pk=txn.listing.ticket_id).status == Ticket.Status.AVAILABLE
     assert txn.seller.notifications.filter(type="payout").count() == 1
     assert {"transaction.confirmed", "payout.scheduled", "payout.paid"} <= set(
@@ -155,7 +161,8 @@ def test_a_payment_that_succeeds_after_the_release_is_refunded(
     client.v1.payment_intents.confirm(txn.payment_id)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert not transaction_mark_paid(transaction_id=txn.pk, payment_intent_id=txn.payment_id)
+        intent = gateway.payment_intent_retrieve(payment_intent_id=txn.payment_id)
+        assert not transaction_mark_paid(transaction_id=txn.pk, intent=intent)
 
     txn.refresh_from_db()
     assert (txn.status, txn.payment_status) == ("cancelled", "refunded")
@@ -178,17 +185,6 @@ def test_a_released_reservation_whose_event_started_expires_the_listing(buyer, l
     assert Ticket.objects.get(pk=listing.ticket_id).status == Ticket.Status.AVAILABLE
 
 
-def test_a_payout_the_gateway_refuses_is_marked_failed():
-    txn = _paid(currency="GBP")  # localstripe pays out euros only
-    Payout.objects.filter(transaction=txn).update(status=Payout.Status.SCHEDULED, currency="GBP")
-
-    assert payouts_send_scheduled() == 0
-
-    payout = Payout.objects.get(transaction=txn)
-    assert payout.status == Payout.Status.FAILED
-    assert payout.failure_message
-
-
 @pytest.mark.django_db(transaction=True)
 def test_periodic_jobs_run_twice_at_once_act_once(buyer):
     transactions = []
@@ -198,13 +194,21 @@ def test_periodic_jobs_run_twice_at_once_act_once(buyer):
     Transaction.objects.update(reserved_until=timezone.now() - datetime.timedelta(seconds=1))
     for _ in range(4):
         txn = _paid(event=past_event(hours_ago=72))
-    scheduled = [_paid() for _ in range(3)]
+    seller = TicketFactory().owner
+    seller_onboarded(seller)
+    scheduled = [
+        paid_purchase(buyer, ListingFactory(ticket=TicketFactory(owner=seller, status="listed")))
+        for _ in range(3)
+    ]
+    Transaction.objects.filter(pk__in=[t.pk for t in scheduled]).update(
+        status=Transaction.Status.COMPLETED
+    )
     Payout.objects.filter(transaction__in=scheduled).update(status=Payout.Status.SCHEDULED)
 
     results, seconds = run_in_threads(
         [reservations_release_expired, reservations_release_expired]
         + [transactions_auto_confirm_due, transactions_auto_confirm_due]
-        + [payouts_send_scheduled, payouts_send_scheduled]
+        + [payouts_send_due, payouts_send_due]
     )
 
     print(f"\njobs twice at once: results {results} in {seconds:.2f} s")
@@ -213,6 +217,9 @@ def test_periodic_jobs_run_twice_at_once_act_once(buyer):
     assert results[2] + results[3] == 4
     assert AuditLog.objects.filter(action="transaction.cancelled").count() == 6
     assert AuditLog.objects.filter(action="transaction.auto_confirmed").count() == 4
-    # Auto-confirmation scheduled 4 more payouts, paid by its on-commit tasks.
-    assert AuditLog.objects.filter(action="payout.paid").count() == 7
+    # The 3 scheduled payouts were each transferred once; the 4 auto-confirmed
+    # sales' sellers have no payout account: their payouts wait, held.
+    assert AuditLog.objects.filter(action="payout.paid").count() == 3
+    assert sum(len(transfers_of(t)) for t in scheduled) == 3
+    assert AuditLog.objects.filter(action="payout.awaiting_account").count() == 4
     assert txn.pk

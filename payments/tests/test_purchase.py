@@ -105,12 +105,17 @@ def test_declined_card_answers_payment_failed_and_puts_the_listing_back(
     )
 
 
-def test_unknown_payment_method_is_refused_and_releases_the_listing(buyer, listing):
-    with pytest.raises(PaymentFailed):
+def test_unknown_payment_method_is_refused_before_anything_is_reserved(buyer, listing, db_snapshot):
+    before = db_snapshot()
+
+    with pytest.raises(ValidationFailed) as exc:
         transaction_purchase(buyer=buyer, listing_id=listing.pk, payment_method_id="pm_nonexistent")
 
-    assert Listing.objects.get(pk=listing.pk).status == Listing.Status.ACTIVE
-    assert Transaction.objects.get().status == Transaction.Status.CANCELLED
+    assert exc.value.details == {
+        "field": "payment_method_id",
+        "reason": "UNKNOWN_PAYMENT_METHOD",
+    }
+    assert db_snapshot() == before
 
 
 def test_stripe_unreachable_answers_service_unavailable_and_releases_the_listing(
@@ -119,7 +124,7 @@ def test_stripe_unreachable_answers_service_unavailable_and_releases_the_listing
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"  # nothing listens there
 
     with pytest.raises(ServiceUnavailable) as exc:
-        transaction_purchase(buyer=buyer, listing_id=listing.pk, payment_method_id=CARD_OK)
+        transaction_purchase(buyer=buyer, listing_id=listing.pk)
 
     assert exc.value.http_status == 503
     assert Listing.objects.get(pk=listing.pk).status == Listing.Status.ACTIVE
@@ -131,7 +136,9 @@ def test_stripe_unreachable_answers_service_unavailable_and_releases_the_listing
 def test_server_side_payment_of_a_reserved_transaction(buyer, listing):
     txn = transaction_purchase(buyer=buyer, listing_id=listing.pk).transaction
 
-    paid = transaction_pay(buyer=buyer, transaction_id=txn.pk, payment_method_id=CARD_OK)
+    paid = transaction_pay(
+        buyer=buyer, transaction_id=txn.pk, payment_method_id=CARD_OK
+    ).transaction
 
     assert paid.status == Transaction.Status.PAID
     assert Ticket.objects.get(pk=listing.ticket_id).owner == buyer

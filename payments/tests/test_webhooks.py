@@ -29,6 +29,9 @@ def _event(event_id, kind, intent_id, transaction_id, created=None):
                 "id": intent_id,
                 "object": "payment_intent",
                 "status": "succeeded" if kind.endswith("succeeded") else "requires_payment_method",
+                "amount": 5500,
+                "currency": "eur",
+                "latest_charge": "ch_test_" + intent_id,
                 "metadata": {"transaction_id": str(transaction_id)},
             }
         },
@@ -210,7 +213,10 @@ def test_payment_confirmed_by_stripe_js_is_applied_from_localstripes_webhook(
         lambda: Transaction.objects.get(pk=txn.pk).status == Transaction.Status.PAID,
         what="localstripe's signed webhook to mark the transaction paid",
     )
-    event = StripeEvent.objects.get(type="payment_intent.succeeded")
+    # Only this payment's: deliveries of earlier tests' events may arrive too.
+    event = StripeEvent.objects.get(
+        type="payment_intent.succeeded", payload__data__object__id=txn.payment_id
+    )
     assert event.payload["data"]["object"]["id"] == txn.payment_id
     assert Ticket.objects.get(pk=listing.ticket_id).owner == buyer
 
@@ -221,7 +227,9 @@ def test_confirm_response_and_webhook_apply_the_payment_once(
 ):
     txn = transaction_purchase(buyer=buyer, listing_id=listing.pk).transaction
 
-    paid = transaction_pay(buyer=buyer, transaction_id=txn.pk, payment_method_id=CARD_OK)
+    paid = transaction_pay(
+        buyer=buyer, transaction_id=txn.pk, payment_method_id=CARD_OK
+    ).transaction
 
     assert paid.status == Transaction.Status.PAID
     wait_for(

@@ -1,11 +1,16 @@
 /*
- * The checkout page: the reservation's countdown and the card form.
+ * The checkout page: the reservation's countdown, the card form, and the card
+ * holder's authentication when their bank asks for it (3-D Secure).
  *
- * The card goes from Stripe.js's card Element to Stripe (stripe.createToken),
- * never to Encore; the page then posts the card's id ("card_...") to the pay
- * view, which charges it server-side. The same calls work with real Stripe.js
- * and with localstripe's stand-in. Everything the script needs comes from
- * data- attributes: no inline script.
+ * The card goes from Stripe.js's card Element to Stripe
+ * (stripe.createPaymentMethod), never to Encore; the page then posts the
+ * PaymentMethod's id ("pm_...") to the pay view, which confirms the payment
+ * server-side. When the bank asks for authentication, the pay view answers
+ * this page again with the payment's client secret (data-client-secret):
+ * Stripe.js runs the bank's step (stripe.confirmCardPayment), then the page
+ * posts to the "authenticated" view, which reads the payment at Stripe. The
+ * same calls work with real Stripe.js and with the local stand-in. Everything
+ * the script needs comes from data- attributes: no inline script.
  */
 (function () {
   "use strict";
@@ -101,7 +106,7 @@
     var button = document.getElementById("pay-button");
     var hidden = document.getElementById("payment-method-id");
     var mount = document.getElementById("card-element");
-    var state = { busy: false, expired: false };
+    var state = { busy: false, expired: false, stripe: null };
 
     function showError(message) {
       errors.textContent = message;
@@ -120,6 +125,7 @@
       return state;
     }
     var stripe = window.Stripe(form.getAttribute("data-stripe-key"));
+    state.stripe = stripe;
     var card = stripe.elements().create("card");
     card.mount(mount);
     labelStandInInputs(mount);
@@ -138,17 +144,17 @@
       showError("");
       Promise.resolve()
         .then(function () {
-          return stripe.createToken(card);
+          return stripe.createPaymentMethod({ type: "card", card: card });
         })
         .then(
           function (result) {
-            if (result.error || !result.token || !result.token.card) {
-              var error = result.error || {};
+            if (!result || result.error || !result.paymentMethod) {
+              var error = (result && result.error) || {};
               showError(error.message || "Your card details could not be checked. Try again.");
               ready();
               return;
             }
-            hidden.value = result.token.card.id;
+            hidden.value = result.paymentMethod.id;
             form.submit(); // a normal POST: the server answers with the next page
           },
           function () {
@@ -160,8 +166,54 @@
     return state;
   }
 
+  /* The bank asks the card holder to authenticate: Stripe.js runs its step
+     (a window of the bank's, or the stand-in's dialog), then the server reads
+     the payment again, whatever the outcome; it says what happened. */
+  function setupAuthentication(panel, stripe) {
+    var secret = panel.getAttribute("data-client-secret");
+    var button = document.getElementById("authenticate-button");
+    var status = document.getElementById("authenticate-status");
+    var done = document.getElementById("authenticated-form");
+    var busy = false;
+    if (!secret || !stripe || !done) {
+      return;
+    }
+
+    function authenticate() {
+      if (busy) {
+        return;
+      }
+      busy = true;
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      status.textContent = "Waiting for your bank to confirm the payment…";
+      Promise.resolve()
+        .then(function () {
+          return stripe.confirmCardPayment(secret);
+        })
+        .then(
+          function () {
+            status.textContent = "Checking the payment with Stripe…";
+            done.submit();
+          },
+          function () {
+            done.submit();
+          }
+        );
+    }
+
+    button.addEventListener("click", authenticate);
+    if (panel.getAttribute("data-autostart") === "true") {
+      authenticate();
+    }
+  }
+
   var form = document.getElementById("payment-form");
   var state = form ? setupCardForm(form) : null;
+  var panel = document.getElementById("authenticate-panel");
+  if (panel && state) {
+    setupAuthentication(panel, state.stripe);
+  }
   var countdown = document.getElementById("countdown");
   if (countdown) {
     startCountdown(countdown, function () {

@@ -7,6 +7,9 @@ service (Redis, localstripe, the site itself) behind a fault:
 - FORWARD: everything goes through to the real service (it is back).
 - SWALLOW: requests reach the real service, its answers never come back (it
   did the work; the network lost the reply: the caller times out).
+- SWALLOW_WRITES: as SWALLOW for a connection whose first request is a POST;
+  reads (GET) are answered (the lookups before a charge go through, the
+  charge's answer is lost).
 - PAUSED: connections are accepted and held; on `resume()` each is forwarded
   (a delivery that arrives late).
 
@@ -22,7 +25,8 @@ import threading
 from conftest import free_port
 
 CLOSED, SILENT, FORWARD, SWALLOW, PAUSED = "closed", "silent", "forward", "swallow", "paused"
-MODES = (CLOSED, SILENT, FORWARD, SWALLOW, PAUSED)
+SWALLOW_WRITES = "swallow_writes"
+MODES = (CLOSED, SILENT, FORWARD, SWALLOW, SWALLOW_WRITES, PAUSED)
 
 
 class FaultyPort:
@@ -127,8 +131,15 @@ class FaultyPort:
             return
         upstream.settimeout(None)
         self._track(upstream)
+        deliver = mode == FORWARD
+        if mode == SWALLOW_WRITES:
+            # The first bytes say the request's method; they go on upstream.
+            with contextlib.suppress(OSError):
+                first = client.recv(65536)
+                upstream.sendall(first)
+                deliver = not first.startswith(b"POST")
         threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
-        self._pump(upstream, client, mode == FORWARD)
+        self._pump(upstream, client, deliver)
 
     def _drain(self, client: socket.socket) -> None:
         # Read whatever comes and never answer, until the caller gives up.

@@ -33,7 +33,7 @@ from conftest import free_port, wait_for
 from marketplace.localstripe import localstripe_register_webhook, localstripe_start
 from payments import gateway
 
-from .network import CLOSED, FORWARD, PAUSED, SILENT, SWALLOW, FaultyPort
+from .network import CLOSED, FORWARD, PAUSED, SILENT, SWALLOW_WRITES, FaultyPort
 from .server import csrf_token, listing_on_sale, purchase, site_login, timed
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -189,9 +189,9 @@ def test_a_charge_stripe_took_after_the_timeout_is_refunded_and_the_resold_ticke
     stripe_url, _ = stripe_behind_port
     listing = listing_on_sale()
     first, second = UserFactory(), UserFactory()
-    # given Stripe that charges the card but whose answer is lost, and its
-    # webhooks held up on the way
-    stripe.set(SWALLOW)
+    # given Stripe that charges the card but whose answer is lost (the card's
+    # lookup before it is answered), and its webhooks held up on the way
+    stripe.set(SWALLOW_WRITES)
     webhook_gate.set(PAUSED)
 
     # when the first buyer's purchase times out
@@ -240,7 +240,7 @@ def test_a_webhook_that_arrives_before_the_timeout_makes_the_purchase_succeed(
     listing = listing_on_sale()
     buyer = UserFactory()
     # given Stripe that charges the card, its answer lost on the way back
-    stripe.set(SWALLOW)
+    stripe.set(SWALLOW_WRITES)
     answers = []
     buying = threading.Thread(
         target=lambda: answers.append(purchase(patient_server, buyer, listing.pk))

@@ -1,10 +1,11 @@
+"""Stripe's webhook endpoint: verified and applied by payments.services.webhooks."""
+
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from marketplace.errors import ValidationFailed
-
-from .services import stripe_event_receive
+from payments.services import stripe_event_receive
 
 # Stripe's events are at most a few hundred KB; anything bigger is not Stripe.
 MAX_WEBHOOK_BYTES = 512 * 1024

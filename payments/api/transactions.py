@@ -1,4 +1,4 @@
-"""API: purchases (reserve and pay), confirmation of receipt, disputes."""
+"""API: purchases (reserve and pay, with 3-D Secure), confirmation of receipt, disputes."""
 
 from django.conf import settings
 from django.urls import path
@@ -9,11 +9,16 @@ from events.api import EventSummaryOutput
 from listings.api import ListedTicketOutput
 from marketplace.api.base import PartyOutput, client_ip, id_field, money_field, valid
 from marketplace.api.envelope import ok, paginated
+from marketplace.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from marketplace.api.schema import api_doc
-
-from .models import Dispute, Transaction
-from .selectors import transaction_get_for_party, transaction_list_for_user
-from .services import dispute_open, transaction_confirm, transaction_pay, transaction_purchase
+from payments.models import BUYER_DISPUTE_REASONS, Dispute, Transaction
+from payments.selectors import transaction_get_for_party, transaction_list_for_user
+from payments.services import (
+    dispute_open,
+    transaction_confirm,
+    transaction_pay,
+    transaction_purchase,
+)
 
 TAGS = ["transactions"]
 
@@ -64,11 +69,34 @@ class TransactionOutput(serializers.Serializer):
         return "buyer" if txn.buyer_id == user.pk else "seller" if txn.seller_id == user.pk else ""
 
 
-class PurchaseOutput(TransactionOutput):
+class PaymentOutput(TransactionOutput):
     client_secret = serializers.CharField(
-        help_text="For Stripe.js to confirm the card (when no payment_method_id was sent)."
+        help_text=(
+            "The PaymentIntent's client secret, for Stripe.js or Stripe's mobile SDKs: to "
+            "confirm the card when no payment_method_id was sent, or to run the card holder's "
+            "authentication when payment_status is requires_action."
+        )
+    )
+    next_action = serializers.JSONField(
+        allow_null=True,
+        help_text=(
+            "Stripe's next_action when payment_status is requires_action (3-D Secure): hand "
+            "client_secret to Stripe's SDK (stripe.handleNextAction, or handleNextAction in "
+            "the iOS/Android SDKs). The transaction turns paid when Stripe reports the payment "
+            "(its webhook); GET /transactions/{id} shows it. Null otherwise."
+        ),
     )
     publishable_key = serializers.CharField()
+
+
+def _payment_body(request, purchase) -> dict:
+    txn = transaction_get_for_party(user=request.user, transaction_id=purchase.transaction.pk)
+    return {
+        **TransactionOutput(txn, context={"request": request}).data,
+        "client_secret": purchase.client_secret,
+        "next_action": purchase.next_action,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+    }
 
 
 class PurchaseInput(serializers.Serializer):
@@ -83,7 +111,12 @@ class PurchaseInput(serializers.Serializer):
         required=False,
         default="",
         allow_blank=True,
-        help_text="A Stripe PaymentMethod (e.g. pm_card_visa): the card is charged at once.",
+        trim_whitespace=False,
+        help_text=(
+            "A Stripe PaymentMethod (pm_..., e.g. pm_card_visa in test mode): the card is "
+            "charged at once. A card that needs authentication answers payment_status "
+            "requires_action with next_action."
+        ),
     )
 
     def validate(self, data):
@@ -100,11 +133,11 @@ class PurchaseInput(serializers.Serializer):
 
 
 class PayInput(serializers.Serializer):
-    payment_method_id = serializers.CharField(max_length=255)
+    payment_method_id = serializers.CharField(max_length=255, trim_whitespace=False)
 
 
 class DisputeInput(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=Dispute.Reason.choices)
+    reason = serializers.ChoiceField(choices=BUYER_DISPUTE_REASONS)
     description = serializers.CharField(max_length=4000)
 
 
@@ -153,41 +186,51 @@ class PurchaseApi(APIView):
             "Reserves the listing for RESERVATION_MINUTES and opens a Stripe PaymentIntent "
             "for the final price (all-in). Without payment_method_id, confirm the card with "
             "Stripe.js and client_secret, or POST /transactions/{id}/pay. With it, the card "
-            "is charged at once: 201 with status paid, or 402 PAYMENT_FAILED (the listing is "
-            "on sale again). Someone else reserved it first: 409 TICKET_NOT_AVAILABLE."
+            "is charged at once: 201 with status paid; or 201 with payment_status "
+            "requires_action, client_secret and next_action when the card holder's bank asks "
+            "for authentication (3-D Secure: complete it with Stripe's SDK; the transaction "
+            "turns paid from Stripe's webhook); or 402 PAYMENT_FAILED (declined: the listing "
+            "is on sale again). Someone else reserved it first: 409 TICKET_NOT_AVAILABLE. "
+            "Send an Idempotency-Key to retry safely."
         ),
         tags=TAGS,
         request=PurchaseInput,
-        response=PurchaseOutput,
+        response=PaymentOutput,
         status=201,
-        errors=(402, 403, 404, 409, 410, 503),
+        errors=(402, 403, 404, 409, 410, 422, 503),
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
+    @idempotent
     def post(self, request):
         data = valid(PurchaseInput, request.data)
         purchase = transaction_purchase(buyer=request.user, **data, ip_address=client_ip(request))
-        txn = transaction_get_for_party(user=request.user, transaction_id=purchase.transaction.pk)
-        body = {
-            **TransactionOutput(txn, context={"request": request}).data,
-            "client_secret": purchase.client_secret,
-            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-        }
-        return ok(body, status=201)
+        return ok(_payment_body(request, purchase), status=201)
 
 
 class PayApi(APIView):
     @api_doc(
         summary="Pay a reserved purchase with a card",
+        description=(
+            "Charges the card for a reservation that is still running: 200 with status paid, "
+            "or with payment_status requires_action, client_secret and next_action when the "
+            "card holder must authenticate (3-D Secure). After a failed authentication, pay "
+            "again (the same card or another) while the reservation lasts; after "
+            "PAYMENT_ATTEMPTS_MAX attempts, or a declined card, the ticket goes back on sale "
+            "(402). Send an Idempotency-Key to retry safely."
+        ),
         tags=TAGS,
         request=PayInput,
-        response=TransactionOutput,
-        errors=(402, 403, 404, 409, 503),
+        response=PaymentOutput,
+        errors=(402, 403, 404, 409, 422, 503),
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
+    @idempotent
     def post(self, request, pk: int):
         data = valid(PayInput, request.data)
-        transaction_pay(
+        payment = transaction_pay(
             buyer=request.user, transaction_id=pk, ip_address=client_ip(request), **data
         )
-        return ok(_transaction(request, pk))
+        return ok(_payment_body(request, payment))
 
 
 class ConfirmApi(APIView):
@@ -224,7 +267,7 @@ class DisputeApi(APIView):
         return ok(DisputeOutput(dispute).data, status=201)
 
 
-urlpatterns = [
+URLS = [
     path("transactions", TransactionListApi.as_view(), name="transactions"),
     path("transactions/purchase", PurchaseApi.as_view(), name="transactions-purchase"),
     path("transactions/<id:pk>", TransactionDetailApi.as_view(), name="transactions-detail"),

@@ -1,3 +1,5 @@
+"""The dispute queue: buyers' reports and banks' chargebacks, open ones first."""
+
 import json
 from datetime import timedelta
 
@@ -9,169 +11,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from marketplace.admin import (
-    AuditedAdminMixin,
-    LargeTableAdminMixin,
-    ReadOnlyAdminMixin,
-    ReadOnlyInline,
-    confirm_then,
-    money,
-)
+from marketplace.admin import AuditedAdminMixin, ReadOnlyAdminMixin, confirm_then, money
 from marketplace.models import AuditLog
 from messaging.models import Message
+from payments import services
+from payments.models import Dispute, StripeEvent
 
-from . import services
-from .models import Dispute, Payout, StripeEvent, Transaction
-
-
-def _ip(request):
-    return request.META.get("REMOTE_ADDR") or None
-
-
-REFUND_EXPLANATION = (
-    "The buyer gets the full price back through Stripe, the ticket becomes void and the "
-    "seller's payout is cancelled. Both are told. This cannot be undone."
-)
-
-
-def _refund_action(admin_, request, queryset, perform):
-    return confirm_then(
-        admin_,
-        request,
-        queryset,
-        title="Refund the buyer",
-        explanation=REFUND_EXPLANATION,
-        perform=perform,
-    )
-
-
-TRANSACTION_MONEY = ("final_price", "platform_fee", "seller_payout")
-
-
-class PayoutInline(ReadOnlyInline):
-    model = Payout
-    fields = ("amount_display", "status", "gateway_reference", "scheduled_at", "paid_at")
-    readonly_fields = fields
-
-    @admin.display(description="amount")
-    def amount_display(self, obj):
-        return money(obj.amount, obj.currency)
-
-
-class DisputeInline(ReadOnlyInline):
-    model = Dispute
-    fk_name = "transaction"
-    fields = ("opened_by", "reason", "status", "resolved_by", "created_at")
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("opened_by", "resolved_by")
-
-
-class MessageInline(ReadOnlyInline):
-    model = Message
-    fields = ("created_at", "sender", "body", "read_at")
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("sender")
-
-
-@admin.register(Transaction)
-class TransactionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Read-only: money and statuses move only through the payment services and
-    Stripe's webhooks (escrow, refunds, payouts)."""
-
-    list_display = (
-        "__str__",
-        "event",
-        "buyer",
-        "seller",
-        "final_price_display",
-        "status",
-        "payment_status",
-        "created_at",
-    )
-    list_filter = ("status", "payment_status", "payment_gateway", "created_at", "paid_at")
-    search_fields = (
-        "=payment_id",
-        "buyer__email",
-        "seller__email",
-        "listing__ticket__event__name",
-    )
-    date_hierarchy = "created_at"
-    list_select_related = ("listing__ticket__event", "buyer", "seller")
-    fieldsets = (
-        (None, {"fields": ("listing", "buyer", "seller")}),
-        ("Money", {"fields": ("final_price_display", "platform_fee_display", "payout_display")}),
-        ("Status", {"fields": ("status", "payment_status", "reserved_until", "paid_at")}),
-        ("Payment", {"fields": ("payment_method", "payment_gateway", "payment_id")}),
-        ("Dates", {"fields": ("confirmed_at", "created_at", "updated_at")}),
-    )
-    inlines = (PayoutInline, DisputeInline, MessageInline)
-    actions = ("refund",)
-
-    @admin.action(description="Refund the buyer in full (paid, undisputed purchases)")
-    def refund(self, request, queryset):
-        return _refund_action(
-            self,
-            request,
-            queryset,
-            perform=lambda txn, note: services.transaction_refund(
-                staff=request.user, transaction_id=txn.pk, note=note, ip_address=_ip(request)
-            ),
-        )
-
-    @admin.display(description="event", ordering="listing__ticket__event__event_date")
-    def event(self, obj):
-        return obj.listing.ticket.event
-
-    @admin.display(description="price paid", ordering="final_price")
-    def final_price_display(self, obj):
-        return money(obj.final_price, obj.currency)
-
-    @admin.display(description="platform fee", ordering="platform_fee")
-    def platform_fee_display(self, obj):
-        return money(obj.platform_fee, obj.currency)
-
-    @admin.display(description="seller payout", ordering="seller_payout")
-    def payout_display(self, obj):
-        return money(obj.seller_payout, obj.currency)
-
-
-@admin.register(Payout)
-class PayoutAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Read-only: payouts are scheduled and paid when the escrow releases."""
-
-    list_display = (
-        "__str__",
-        "transaction",
-        "seller",
-        "amount_display",
-        "status",
-        "scheduled_at",
-        "paid_at",
-    )
-    list_filter = ("status", "scheduled_at", "paid_at")
-    search_fields = ("seller__email", "=gateway_reference", "=transaction__payment_id")
-    date_hierarchy = "created_at"
-    list_select_related = ("transaction", "seller")
-    fields = (
-        "transaction",
-        "seller",
-        "amount_display",
-        "status",
-        "gateway_reference",
-        "failure_message",
-        "scheduled_at",
-        "paid_at",
-        "created_at",
-        "updated_at",
-    )
-
-    @admin.display(description="amount", ordering="amount")
-    def amount_display(self, obj):
-        return money(obj.amount, obj.currency)
+from .common import refund_action, request_ip
 
 
 class DisputeAgeFilter(admin.SimpleListFilter):
@@ -226,8 +72,17 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     settle the money too).
     """
 
-    list_display = ("__str__", "event", "opened_by", "reason", "status", "open_for", "created_at")
-    list_filter = ("status", DisputeAgeFilter, "reason", "created_at")
+    list_display = (
+        "__str__",
+        "kind",
+        "event",
+        "opened_by",
+        "reason",
+        "status",
+        "open_for",
+        "created_at",
+    )
+    list_filter = ("status", "kind", DisputeAgeFilter, "reason", "created_at")
     search_fields = (
         "=transaction__payment_id",
         "opened_by__email",
@@ -244,8 +99,11 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
             {
                 "fields": (
                     "transaction",
+                    "kind",
                     "opened_by",
                     "reason",
+                    "stripe_dispute_id",
+                    "stripe_reason",
                     "description",
                     "status",
                     "resolution_note",
@@ -255,8 +113,10 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
                     "updated_at",
                 ),
                 "description": (
-                    "To settle, tick this dispute in the queue and choose "
-                    "\u201cSettle for the buyer\u201d or \u201cSettle for the seller\u201d."
+                    "To settle a buyer's report, tick it in the queue and choose "
+                    "\u201cSettle for the buyer\u201d or \u201cSettle for the seller\u201d. "
+                    "A chargeback is decided by the buyer's bank: answer it with evidence in "
+                    "Stripe's dashboard; Encore applies the decision when Stripe reports it."
                 ),
             },
         ),
@@ -266,8 +126,11 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = (
         "transaction",
+        "kind",
         "opened_by",
         "reason",
+        "stripe_dispute_id",
+        "stripe_reason",
         "description",
         "status",
         "resolved_by",
@@ -301,7 +164,7 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
         )
 
     def has_add_permission(self, request):
-        return False  # buyers open disputes
+        return False  # buyers open disputes; Stripe reports chargebacks
 
     @admin.display(description="event", ordering="transaction__listing__ticket__event__event_date")
     def event(self, obj):
@@ -399,12 +262,12 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Settle for the buyer: refund in full, void the ticket")
     def resolve_refund(self, request, queryset):
-        return _refund_action(
+        return refund_action(
             self,
             request,
             queryset,
             perform=lambda dispute, note: services.dispute_resolve_refund(
-                staff=request.user, dispute_id=dispute.pk, note=note, ip_address=_ip(request)
+                staff=request.user, dispute_id=dispute.pk, note=note, ip_address=request_ip(request)
             ),
         )
 
@@ -420,7 +283,7 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 "This cannot be undone."
             ),
             perform=lambda dispute, note: services.dispute_resolve_release(
-                staff=request.user, dispute_id=dispute.pk, note=note, ip_address=_ip(request)
+                staff=request.user, dispute_id=dispute.pk, note=note, ip_address=request_ip(request)
             ),
         )
 

@@ -1,0 +1,25 @@
+"""What the payments admins share: the actor's address and the refund confirmation."""
+
+from marketplace.admin import confirm_then
+
+
+def request_ip(request):
+    return request.META.get("REMOTE_ADDR") or None
+
+
+REFUND_EXPLANATION = (
+    "The buyer gets the full price back through Stripe, the ticket becomes void and the "
+    "seller's payout is cancelled (a transfer already made to the seller is taken back "
+    "first). Both are told. This cannot be undone."
+)
+
+
+def refund_action(admin_, request, queryset, perform):
+    return confirm_then(
+        admin_,
+        request,
+        queryset,
+        title="Refund the buyer",
+        explanation=REFUND_EXPLANATION,
+        perform=perform,
+    )

@@ -1,0 +1,1 @@
+"""The payments pages: checkout, after the sale, payouts; and Stripe's webhook."""

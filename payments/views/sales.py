@@ -1,0 +1,199 @@
+"""After the sale: my purchases and sales, the transaction page (timeline,
+ticket, payout, messages), confirming receipt and reporting a problem."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from marketplace.api.base import client_ip  # also registers the "id" path converter
+from marketplace.errors import ValidationFailed
+from marketplace.forms import form_error_from
+from marketplace.pagination import BoundedPaginator
+from messaging.forms import MessageForm
+from messaging.masking import BANK_HIDDEN, CONTACT_HIDDEN, PAYMENT_HIDDEN
+from messaging.selectors import message_thread
+from messaging.services import message_thread_mark_read
+from payments.forms import DisputeForm
+from payments.models import Payout, Transaction
+from payments.selectors import payout_list_for_seller, transaction_list_for_user
+from payments.services import dispute_open, transaction_confirm
+from payments.services.disputes import dispute_window_closes_at
+from payments.services.escrow import auto_confirm_due_at
+from payments.timeline import transaction_timeline
+
+from .common import (
+    TICKET_HELD_STATUSES,
+    buyer_transaction,
+    party_transaction,
+    reservation_over,
+    transaction_breakdown,
+)
+
+PER_PAGE = 20
+# The thread shows its latest messages; older ones stay in the API and the admin.
+THREAD_LIMIT = 100
+
+
+def _party_name(user, fallback: str) -> str:
+    # The name only: an email address is contact details (ARCHITECTURE.md, masking).
+    return (user.name or "").strip() or fallback
+
+
+def _sender_label(message, *, txn: Transaction, viewer) -> str:
+    if message.sender_id == viewer.pk:
+        return "You"
+    if message.sender_id == txn.buyer_id:
+        name = _party_name(txn.buyer, "The buyer")
+        return name if viewer.pk == txn.seller_id else f"Buyer: {name}"
+    name = _party_name(txn.seller, "The seller")
+    return name if viewer.pk == txn.buyer_id else f"Seller: {name}"
+
+
+def highlight_masked(body: str) -> str:
+    """The message, escaped, with the placeholders of masked contact details
+    marked, so the reader sees what was hidden and why."""
+    html = escape(body)
+    for placeholder in (CONTACT_HIDDEN, PAYMENT_HIDDEN, BANK_HIDDEN):
+        html = html.replace(
+            escape(placeholder), f'<mark class="masked">{escape(placeholder)}</mark>'
+        )
+    return mark_safe(html)  # noqa: S308 (escaped above; only our own markup added)
+
+
+def _page(request, queryset):
+    return BoundedPaginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+
+
+# --- after the sale --------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def purchases(request):
+    page = _page(request, transaction_list_for_user(user=request.user, role="buyer"))
+    return render(request, "payments/transaction_list.html", {"page": page, "role": "buyer"})
+
+
+@require_GET
+@login_required
+def sales(request):
+    page = _page(request, transaction_list_for_user(user=request.user, role="seller"))
+    return render(request, "payments/transaction_list.html", {"page": page, "role": "seller"})
+
+
+def render_transaction_page(request, txn: Transaction, *, message_form=None):
+    """The transaction page: timeline, ticket, actions, payout and the thread.
+    messaging.views renders it too, with the refused message form."""
+    user = request.user
+    role = "buyer" if txn.buyer_id == user.pk else "seller" if txn.seller_id == user.pk else "staff"
+    latest = message_thread(user=user, transaction=txn).order_by("-created_at", "-id")
+    thread = list(latest[:THREAD_LIMIT])[::-1]
+    for message in thread:
+        message.sender_label = _sender_label(message, txn=txn, viewer=user)
+        message.body_html = highlight_masked(message.body)
+    # After reading the thread, so that the page can still mark what was new.
+    message_thread_mark_read(user=user, transaction=txn)
+    payout = None
+    if role != "buyer":
+        payout = payout_list_for_seller(seller=txn.seller).filter(transaction_id=txn.pk).first()
+    paid = txn.status == Transaction.Status.PAID
+    now = timezone.now()
+    held = txn.status in TICKET_HELD_STATUSES
+    context = {
+        "txn": txn,
+        "role": role,
+        "event": txn.listing.ticket.event,
+        "ticket": txn.listing.ticket,
+        "breakdown": transaction_breakdown(txn),
+        "timeline": transaction_timeline(txn=txn),
+        "thread": thread,
+        "thread_truncated": len(thread) == THREAD_LIMIT,
+        "payout": payout,
+        "payout_statuses": Payout.Status,
+        "can_pay": role == "buyer"
+        and txn.status == Transaction.Status.PENDING_PAYMENT
+        and not reservation_over(txn, now),
+        "can_download": role == "buyer" and held and txn.listing.ticket.owner_id == user.pk,
+        "can_confirm": role == "buyer" and paid,
+        "can_dispute": role == "buyer" and paid and now <= dispute_window_closes_at(txn),
+        "can_message": role != "staff" and txn.status != Transaction.Status.CANCELLED,
+        "other_party": _party_name(txn.seller, "the seller")
+        if role == "buyer"
+        else _party_name(txn.buyer, "the buyer"),
+        "message_form": message_form or MessageForm(),
+        "auto_confirm_at": auto_confirm_due_at(txn) if held else None,
+        "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
+    }
+    return render(request, "payments/transaction.html", context)
+
+
+@require_GET
+@login_required
+def transaction_detail(request, transaction_id: int):
+    return render_transaction_page(request, party_transaction(request, transaction_id))
+
+
+@require_POST
+@login_required
+def confirm(request, transaction_id: int):
+    """The buyer's "Confirm I received it": the sale completes, the seller is paid."""
+    txn = buyer_transaction(request, transaction_id)
+    try:
+        transaction_confirm(
+            buyer=request.user, transaction_id=txn.pk, ip_address=client_ip(request)
+        )
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, "Thank you! The sale is complete and the seller's payout is on its way."
+        )
+    return redirect("payments:transaction", txn.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def dispute(request, transaction_id: int):
+    """The buyer's "Report a problem": a dispute, while Encore holds the payment."""
+    txn = buyer_transaction(request, transaction_id)
+    if txn.status != Transaction.Status.PAID:
+        if txn.status == Transaction.Status.DISPUTED:
+            messages.info(request, "You have reported a problem: Encore staff are looking at it.")
+        else:
+            messages.info(
+                request,
+                "You can report a problem while Encore holds the payment (before you confirm "
+                "receipt). For anything else, write to the other party below.",
+            )
+        return redirect("payments:transaction", txn.pk)
+    form = DisputeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dispute_open(
+                buyer=request.user,
+                transaction_id=txn.pk,
+                reason=form.cleaned_data["reason"],
+                description=form.cleaned_data["description"],
+                ip_address=client_ip(request),
+            )
+        except ValidationFailed as exc:
+            form_error_from(form, exc)
+        else:
+            messages.success(
+                request,
+                "Your report was sent. Encore staff will look at it; the seller's payout "
+                "stays held until they decide.",
+            )
+            return redirect("payments:transaction", txn.pk)
+    context = {
+        "txn": txn,
+        "event": txn.listing.ticket.event,
+        "form": form,
+        "closes_at": dispute_window_closes_at(txn),
+    }
+    return render(request, "payments/dispute.html", context)
