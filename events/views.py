@@ -188,6 +188,8 @@ def how_it_works(request):
             "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
             "dispute_window_hours": settings.DISPUTE_WINDOW_HOURS,
             "max_tickets_per_event": settings.MAX_TICKETS_PER_EVENT,
+            "payment_attempts_max": settings.PAYMENT_ATTEMPTS_MAX,
+            "payout_reminder_days": settings.PAYOUT_ACCOUNT_REMINDER_DAYS,
         },
     )
 

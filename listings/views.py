@@ -21,6 +21,7 @@ from marketplace.errors import DomainError, NotFound
 from marketplace.forms import form_error_from
 from marketplace.money import money_str
 from marketplace.pagination import BoundedPaginator
+from payments.selectors import payout_account_status
 from tickets.selectors import ticket_get_for_owner
 from tickets.services import ticket_upload
 
@@ -264,6 +265,7 @@ def sell_event(request, event_id: int):
         "form": form,
         "summary": _summary_for_form(form, event=event),
         "rules": _rules(event),
+        "payout_account": payout_account_status(user=request.user),
     }
     return render(request, "listings/sell_event.html", context)
 
@@ -312,6 +314,7 @@ def list_ticket(request, ticket_id: int):
         "form": form,
         "summary": _summary_for_form(form, event=event, face_value=ticket.face_value),
         "rules": _rules(event),
+        "payout_account": payout_account_status(user=request.user),
     }
     return render(request, "listings/list_ticket.html", context)
 
@@ -353,7 +356,12 @@ def _my_listings_page(request, *, page_number=None, bound: tuple | None = None):
     if bound and not any(row["listing"].pk == bound[0] for row in rows):
         for error in bound[1].errors.get("price", []):
             messages.error(request, error)
-    return render(request, "listings/mine.html", {"page": page, "rows": rows})
+    context = {
+        "page": page,
+        "rows": rows,
+        "payout_account": payout_account_status(user=request.user),
+    }
+    return render(request, "listings/mine.html", context)
 
 
 @login_required

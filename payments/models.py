@@ -109,11 +109,13 @@ class Payout(models.Model):
     to the seller's own Stripe account (a Connect transfer) when it releases.
 
     held -> scheduled -> paid; held stays held after the release while the
-    seller has no account able to receive; scheduled -> failed -> scheduled
-    (retried with backoff); held | scheduled -> frozen (a chargeback) -> held |
-    scheduled (won) | cancelled (lost); paid -> reversed (a refund or a
-    chargeback after the transfer) -> scheduled (a chargeback won); held ->
-    cancelled (refunded).
+    seller has no account able to receive, and scheduled goes back to held
+    if the account stops being able to; scheduled -> failed -> scheduled
+    (retried with backoff); held | scheduled | failed -> frozen (a
+    chargeback) -> held -> scheduled (won) | cancelled (lost); paid ->
+    reversed (a refund or a chargeback after the transfer) -> held ->
+    scheduled (a chargeback won: a new transfer); held | scheduled | failed
+    -> cancelled (refunded).
     """
 
     class Status(models.TextChoices):

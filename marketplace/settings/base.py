@@ -300,6 +300,10 @@ CELERY_BEAT_SCHEDULE = {
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_encore_localstripe")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_encore_localstripe")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_encore_localstripe")
+# Stripe sends connected accounts' events (account.updated) to a Connect
+# endpoint of their own, signed with that endpoint's secret: point it at the
+# same URL and give its secret here (empty: one endpoint for everything).
+STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="http://127.0.0.1:8420")
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
 # Stripe.js for the checkout page: localstripe's stand-in by default (served by
@@ -313,7 +317,7 @@ STRIPE_CONNECT_ORIGIN = env("STRIPE_CONNECT_ORIGIN", default="")
 # and the one the "Get paid" form proposes first.
 CONNECT_COUNTRIES = env.list(
     "CONNECT_COUNTRIES",
-    default=["AT", "AU", "BE", "DE", "DK", "ES", "FI", "FR", "GB", "IE", "IT", "NL", "PT", "SE"],
+    default=["AT", "BE", "DE", "DK", "ES", "FI", "FR", "GB", "IE", "IT", "NL", "PT", "SE"],
 )
 CONNECT_DEFAULT_COUNTRY = env("CONNECT_DEFAULT_COUNTRY", default="IE")
 # A card payment: tries per reservation (cards, or authentications) before

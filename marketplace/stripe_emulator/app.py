@@ -3,6 +3,8 @@ localstripe's own application, so that ours take precedence where both
 answer (the stand-in Stripe.js, the PaymentIntent actions we adjust)."""
 
 import logging
+import os
+import pickle
 import re
 from pathlib import Path
 
@@ -82,10 +84,49 @@ def build_app() -> web.Application:
     return app
 
 
+# Where `make run`'s local Stripe keeps its objects between runs.
+STORE_DIRECTORY = Path(__file__).resolve().parents[2] / "var"
+
+
+def _store_kept_in(path: Path | None) -> None:
+    """Keep the store in `path`, a file of this emulator's own, replaced whole
+    at each write so that a reader never finds half of it; with None, keep it
+    in memory only. (localstripe writes every emulator's store to one shared
+    /tmp file at each write: runs side by side then read each other's, torn.)"""
+    kind = type(store)
+    if path is None:
+        kind.dump_to_disk = lambda self: None
+        kind.try_load_from_disk = lambda self: None
+        return
+
+    def dump(self):
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with open(partial, "wb") as file:
+            pickle.dump(self, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+
+    def load(self):
+        try:
+            with open(path, "rb") as file:
+                kept = pickle.load(file)  # noqa: S301 (our own file, written above)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            return
+        self.clear()
+        self.update(kept)
+
+    kind.dump_to_disk = dump
+    kind.try_load_from_disk = load
+
+
 def serve(*, port: int, from_scratch: bool = False) -> None:
     """Serve on 127.0.0.1:`port` until interrupted. Without `from_scratch` the
-    store is reloaded from localstripe's file (/tmp/localstripe.pickle)."""
-    if not from_scratch:
+    store is kept in var/local-stripe-<port>.pickle and reloaded from it;
+    from scratch (the tests, the benchmark), it lives in memory only."""
+    if from_scratch:
+        _store_kept_in(None)
+    else:
+        STORE_DIRECTORY.mkdir(exist_ok=True)
+        _store_kept_in(STORE_DIRECTORY / f"local-stripe-{port}.pickle")
         store.try_load_from_disk()
     logger = logging.getLogger("aiohttp.access")
     logger.setLevel(logging.INFO)

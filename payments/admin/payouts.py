@@ -108,13 +108,6 @@ class PayoutAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             ),
         )
 
-    def has_change_permission(self, request, obj=None):
-        # The retry action needs it; the form itself shows no editable field.
-        return request.user.is_active and request.user.is_staff
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
 
 @admin.register(PayoutAccount)
 class PayoutAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

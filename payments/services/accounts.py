@@ -126,7 +126,9 @@ def payout_account_apply(
         if account is None:
             logger.info("account.updated for an account Encore did not open: %s", info.id)
             return None
-        if account.synced_at is not None and as_of < account.synced_at:
+        # Stripe dates its events to the second: only an event from an earlier
+        # second than the last description applied is older.
+        if account.synced_at is not None and as_of < account.synced_at.replace(microsecond=0):
             return account
         could_receive = account.can_receive
         changes = {}

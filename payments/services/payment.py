@@ -311,23 +311,26 @@ def transaction_release(
 def transaction_authentication_required(*, transaction_id: int, actor=None) -> None:
     """The card holder's bank asks them to authenticate (3-D Secure): the
     transaction waits for them, its reservation's clock still running."""
-    moved = Transaction.objects.filter(
-        pk=transaction_id,
-        status=Transaction.Status.PENDING_PAYMENT,
-        payment_status=Transaction.PaymentStatus.PENDING,
-    ).update(payment_status=Transaction.PaymentStatus.REQUIRES_ACTION, updated_at=timezone.now())
-    if moved == 1:
-        audit_log_record(
-            actor=actor,
-            action="transaction.authentication_required",
-            entity=Transaction.objects.get(pk=transaction_id),
-            changes={
-                "payment_status": {
-                    "from": Transaction.PaymentStatus.PENDING,
-                    "to": Transaction.PaymentStatus.REQUIRES_ACTION,
-                }
-            },
+    with transaction.atomic():
+        moved = Transaction.objects.filter(
+            pk=transaction_id,
+            status=Transaction.Status.PENDING_PAYMENT,
+            payment_status=Transaction.PaymentStatus.PENDING,
+        ).update(
+            payment_status=Transaction.PaymentStatus.REQUIRES_ACTION, updated_at=timezone.now()
         )
+        if moved == 1:
+            audit_log_record(
+                actor=actor,
+                action="transaction.authentication_required",
+                entity=Transaction.objects.get(pk=transaction_id),
+                changes={
+                    "payment_status": {
+                        "from": Transaction.PaymentStatus.PENDING,
+                        "to": Transaction.PaymentStatus.REQUIRES_ACTION,
+                    }
+                },
+            )
 
 
 def transaction_authentication_failed(*, transaction_id: int, reason: str, actor=None) -> bool:

@@ -211,7 +211,10 @@ def payout_send(*, payout_id: int) -> bool:
                 amount=payout.amount,
                 currency=payout.currency,
                 destination=account.stripe_account_id,
-                source_transaction=_charge_of(txn),
+                # The first transfer is made from the buyer's charge; one after a
+                # chargeback was won comes from Encore's balance, where the
+                # reversal and the bank's reinstatement put the money back.
+                source_transaction=_charge_of(txn) if payout.transfer_round == 1 else "",
             )
         except ServiceUnavailable:
             logger.warning("Payout %s kept scheduled: Stripe unreachable.", payout.pk)

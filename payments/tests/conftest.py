@@ -2,11 +2,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from events.tests.factories import EventFactory
 from listings.tests.factories import ListingFactory
+from marketplace.localstripe import localstripe_register_webhook
 from tickets.tests.factories import TicketFactory
 
 # Stripe's test payment methods, as localstripe knows them.
@@ -41,4 +43,27 @@ def past_event(**kwargs):
     start = timezone.localtime() - datetime.timedelta(hours=hours_ago)
     return EventFactory(
         event_date=start.date(), event_time=start.time().replace(microsecond=0), **kwargs
+    )
+
+
+@pytest.fixture
+def stripe_webhooks(live_server, settings):
+    """The local Stripe delivers its webhooks, signed, to this test's live
+    server, as Stripe does in production (a test using it needs
+    django_db(transaction=True): the server reads what the test wrote)."""
+    url = live_server.url + reverse("payments:stripe-webhook")
+    name = "encore-tests"
+    localstripe_register_webhook(
+        base_url=settings.STRIPE_API_BASE,
+        url=url,
+        secret=settings.STRIPE_WEBHOOK_SECRET,
+        name=name,
+    )
+    yield url
+    # Deliveries to a stopped test server would only fail; point them nowhere useful.
+    localstripe_register_webhook(
+        base_url=settings.STRIPE_API_BASE,
+        url="http://127.0.0.1:9/",
+        secret=settings.STRIPE_WEBHOOK_SECRET,
+        name=name,
     )

@@ -7,7 +7,6 @@ from django.core import mail
 from django.urls import reverse
 
 from conftest import wait_for
-from marketplace.localstripe import localstripe_register_webhook
 from marketplace.models import AuditLog
 from payments import gateway
 from payments.models import StripeEvent, Transaction
@@ -181,27 +180,9 @@ def test_replayed_and_out_of_order_events_change_the_state_once(
     assert [m.to for m in mail.outbox].count([seller.email]) == 1
 
 
-@pytest.fixture
-def localstripe_webhook(live_server, settings):
-    localstripe_register_webhook(
-        base_url=settings.STRIPE_API_BASE,
-        url=live_server.url + URL,
-        secret=settings.STRIPE_WEBHOOK_SECRET,
-        name="encore-tests",
-    )
-    yield
-    # Deliveries to a stopped test server would only fail; point them nowhere useful.
-    localstripe_register_webhook(
-        base_url=settings.STRIPE_API_BASE,
-        url="http://127.0.0.1:9/",
-        secret=settings.STRIPE_WEBHOOK_SECRET,
-        name="encore-tests",
-    )
-
-
 @pytest.mark.django_db(transaction=True)
 def test_payment_confirmed_by_stripe_js_is_applied_from_localstripes_webhook(
-    localstripe_webhook, buyer, listing
+    stripe_webhooks, buyer, listing
 ):
     txn = transaction_purchase(buyer=buyer, listing_id=listing.pk).transaction
     # What Stripe.js does on the checkout page: confirm the card with Stripe directly.
@@ -223,7 +204,7 @@ def test_payment_confirmed_by_stripe_js_is_applied_from_localstripes_webhook(
 
 @pytest.mark.django_db(transaction=True)
 def test_confirm_response_and_webhook_apply_the_payment_once(
-    localstripe_webhook, buyer, seller, listing
+    stripe_webhooks, buyer, seller, listing
 ):
     txn = transaction_purchase(buyer=buyer, listing_id=listing.pk).transaction
 
@@ -238,3 +219,46 @@ def test_confirm_response_and_webhook_apply_the_payment_once(
     )
     assert AuditLog.objects.filter(action="transaction.paid", entity_id=str(txn.pk)).count() == 1
     assert seller.notifications.filter(type="purchase").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"), [(5400, "eur"), (5500, "gbp"), (550000, "eur")], ids=str
+)
+def test_a_payment_of_another_amount_or_currency_is_not_applied_and_staff_are_told(
+    client, pending, amount, currency
+):
+    event = _event("evt_m", "payment_intent.succeeded", pending.payment_id, pending.pk)
+    event["data"]["object"].update(amount=amount, currency=currency)
+
+    response = _post(client, event)
+
+    assert response.status_code == 200
+    pending.refresh_from_db()
+    assert pending.status == Transaction.Status.PENDING_PAYMENT
+    mismatch = AuditLog.objects.get(action="transaction.payment_mismatch")
+    assert mismatch.entity_id == str(pending.pk)
+    assert mismatch.changes["paid"] == {"amount": amount, "currency": currency.upper()}
+    assert mismatch.changes["expected"] == {"amount": 5500, "currency": "EUR"}
+
+
+@pytest.mark.parametrize(
+    "body", [b"[1, 2, 3]", b'"an event"', b"42", b"null", b"{not json", b"\xff\xfe"], ids=str
+)
+def test_a_signed_body_that_is_not_a_json_object_answers_400(client, pending, body, db_snapshot):
+    from django.conf import settings
+
+    before = db_snapshot()
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        text = body.decode("latin-1")
+    signature = stripe.WebhookSignature.generate_signature_header(
+        text, settings.STRIPE_WEBHOOK_SECRET
+    )
+
+    response = client.post(
+        URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+    )
+
+    assert response.status_code == 400
+    assert db_snapshot() == before

@@ -246,7 +246,9 @@ def pay(request, transaction_id: int):
     except ServiceUnavailable as exc:
         return _render_checkout(request, txn, error=exc.message)
     if payment.next_action is not None:
-        return _render_checkout(request, payment.transaction, client_secret=payment.client_secret)
+        return _render_checkout(
+            request, payment.transaction, client_secret=payment.client_secret, autostart=True
+        )
     return redirect("payments:checkout-done", txn.pk)
 
 

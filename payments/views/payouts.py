@@ -105,7 +105,10 @@ def payout_account_return(request):
 @require_GET
 @login_required
 def payout_account_refresh(request):
-    """Stripe's onboarding address expired or was used: make a new one."""
+    """Stripe's onboarding address expired or was used: make a new one (for a
+    seller who has an account; anyone else starts from "Get paid")."""
+    if payout_account_status(user=request.user).status == "none":
+        return redirect("payments:payouts")
     try:
         return _onboard(request)
     except ServiceUnavailable:

@@ -4,17 +4,16 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from marketplace.errors import ValidationFailed
+from marketplace.errors import ServiceUnavailable, ValidationFailed
 from payments.services import stripe_event_receive
 
 # Stripe's events are at most a few hundred KB; anything bigger is not Stripe.
 MAX_WEBHOOK_BYTES = 512 * 1024
 
 
-def _refused(message: str, *, status: int) -> JsonResponse:
+def _refused(message: str, *, status: int, code: str = "VALIDATION_ERROR") -> JsonResponse:
     return JsonResponse(
-        {"success": False, "error": {"code": "VALIDATION_ERROR", "message": message}},
-        status=status,
+        {"success": False, "error": {"code": code, "message": message}}, status=status
     )
 
 
@@ -22,7 +21,9 @@ def _refused(message: str, *, status: int) -> JsonResponse:
 @require_POST
 def stripe_webhook(request):
     """Stripe's webhook: 200 once the event is recorded (or was already), 400
-    when the signature is wrong; any other failure answers 500 so Stripe retries."""
+    when the signature is wrong; 503 when applying it needs Stripe (a transfer
+    reversal) and Stripe is out of reach; any other failure answers 500. On
+    anything but 200 nothing is recorded and Stripe delivers it again later."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -35,4 +36,6 @@ def stripe_webhook(request):
         )
     except ValidationFailed as exc:
         return _refused(exc.message, status=400)
+    except ServiceUnavailable as exc:
+        return _refused(exc.message, status=503, code=exc.code)
     return JsonResponse({"success": True, "data": {"received": True, "replay": not new}})

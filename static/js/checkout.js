@@ -187,16 +187,19 @@
       button.disabled = true;
       button.setAttribute("aria-busy", "true");
       status.textContent = "Waiting for your bank to confirm the payment…";
+      document.body.classList.add("bank-check-open");
       Promise.resolve()
         .then(function () {
           return stripe.confirmCardPayment(secret);
         })
         .then(
           function () {
+            document.body.classList.remove("bank-check-open");
             status.textContent = "Checking the payment with Stripe…";
             done.submit();
           },
           function () {
+            document.body.classList.remove("bank-check-open");
             done.submit();
           }
         );
