@@ -262,3 +262,20 @@ def test_a_signed_body_that_is_not_a_json_object_answers_400(client, pending, bo
 
     assert response.status_code == 400
     assert db_snapshot() == before
+
+
+def test_the_connect_endpoints_deliveries_are_accepted_with_its_own_secret(
+    client, pending, settings
+):
+    # Stripe signs connected accounts' events (account.updated) with the
+    # Connect endpoint's secret, not the platform endpoint's.
+    event = {"id": "evt_connect", "object": "event", "type": "account.updated"}
+    event["data"] = {"object": {"id": "acct_unknown", "object": "account"}}
+
+    refused = _post(client, event, secret="whsec_connect_endpoint")
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_connect_endpoint"
+    accepted = _post(client, event, secret="whsec_connect_endpoint")
+    platform = _post(client, {**event, "id": "evt_platform"})
+
+    assert (refused.status_code, accepted.status_code, platform.status_code) == (400, 200, 200)
+    assert StripeEvent.objects.filter(event_id__in=("evt_connect", "evt_platform")).count() == 2
