@@ -1,12 +1,37 @@
 """Fixtures shared by every app's tests."""
 
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 # Real Celery workers (in a thread or in processes) for the tests about tasks.
 pytest_plugins = ["marketplace.tests.workers"]
+
+
+# Every Playwright test (pytest-playwright) drives Debian's Chromium: nothing
+# is downloaded, and a missing Chromium fails the test rather than skips it.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+BROWSER_VIEWPORT = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's package chromium.")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": ["--no-sandbox", "--disable-dev-shm-usage"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": BROWSER_VIEWPORT, "locale": "en-IE"}
 
 
 @pytest.fixture(autouse=True)

@@ -108,6 +108,14 @@ if "DATABASE_URL" not in env:
     # The embedded run's SQLite file lives in var/, which a fresh clone lacks.
     VAR_DIR.mkdir(exist_ok=True)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded run: a write transaction takes SQLite's lock when it
+    # begins and waits for it, rather than failing at once ("database is
+    # locked") when Stripe's webhook writes while a page's transaction that
+    # began with a read wants to write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Services own their transactions (STYLE.md, 6); requests are not atomic.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

@@ -22,8 +22,8 @@ from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
 from payments.models import Dispute, Payout, Transaction
-from tickets.models import Ticket
 
+from .disputes import sale_refunded
 from .payouts import payout_release, payout_take_back
 
 logger = logging.getLogger(__name__)
@@ -144,34 +144,12 @@ def chargeback_open(*, dispute: dict) -> Dispute | None:
 def _lost(chargeback: Dispute, txn: Transaction, now) -> None:
     """The bank gave the money back to the buyer: the ticket admits no one, the
     sale is refunded in Encore's books, the payout never goes."""
-    if txn.status in (Transaction.Status.DISPUTED, *HOLDABLE):
-        Transaction.objects.filter(pk=txn.pk).update(
-            status=Transaction.Status.REFUNDED,
-            payment_status=Transaction.PaymentStatus.REFUNDED,
-            updated_at=now,
-        )
-        audit_status_change(
+    if txn.status in HOLDABLE:
+        sale_refunded(
+            txn=txn,
             actor=None,
             action="transaction.refunded_by_bank",
-            entity=txn,
-            old=txn.status,
-            new=Transaction.Status.REFUNDED,
-            stripe_dispute_id=chargeback.stripe_dispute_id,
-        )
-        ticket = txn.listing.ticket
-        Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.VOID, updated_at=now)
-        audit_status_change(
-            actor=None, action="ticket.voided", entity=ticket, old=ticket.status, new="void"
-        )
-    payout = Payout.objects.select_for_update().filter(transaction=txn).first()
-    if payout is not None and payout.status == Payout.Status.FROZEN:
-        Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.CANCELLED, updated_at=now)
-        audit_status_change(
-            actor=None,
-            action="payout.cancelled",
-            entity=payout,
-            old=Payout.Status.FROZEN,
-            new=Payout.Status.CANCELLED,
+            changes={"stripe_dispute_id": chargeback.stripe_dispute_id},
         )
     # A buyer's own report of the same sale is settled by the bank's decision.
     for report in Dispute.objects.filter(

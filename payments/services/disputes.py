@@ -117,7 +117,52 @@ def require_staff(user) -> None:
         raise PermissionDenied("Only staff can settle disputes.")
 
 
-def _refund(*, staff, txn: Transaction, from_status: str, note: str, ip_address) -> str:
+def sale_refunded(*, txn: Transaction, actor, action: str, changes: dict, ip_address=None) -> None:
+    """Record that a sale's money went back to its buyer (a Stripe refund, or
+    the bank's chargeback): the transaction refunded, the ticket void, a
+    payout that never left Encore cancelled; each audited. Runs inside the
+    caller's transaction, with the sale locked."""
+    now = timezone.now()
+    from_status = txn.status
+    Transaction.objects.filter(pk=txn.pk).update(
+        status=Transaction.Status.REFUNDED,
+        payment_status=Transaction.PaymentStatus.REFUNDED,
+        updated_at=now,
+    )
+    ticket = txn.listing.ticket
+    # The refunded ticket admits no one: its barcode may be uploaded again.
+    Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.VOID, updated_at=now)
+    payout = Payout.objects.select_for_update().filter(transaction=txn).first()
+    if payout is not None and payout.status in PAYOUT_NOT_SENT:
+        Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.CANCELLED, updated_at=now)
+        audit_status_change(
+            actor=actor,
+            action="payout.cancelled",
+            entity=payout,
+            old=payout.status,
+            new=Payout.Status.CANCELLED,
+            ip_address=ip_address,
+        )
+    audit_status_change(
+        actor=actor,
+        action=action,
+        entity=txn,
+        old=from_status,
+        new=Transaction.Status.REFUNDED,
+        ip_address=ip_address,
+        **changes,
+    )
+    audit_status_change(
+        actor=actor,
+        action="ticket.voided",
+        entity=ticket,
+        old=ticket.status,
+        new=Ticket.Status.VOID,
+        ip_address=ip_address,
+    )
+
+
+def _refund(*, staff, txn: Transaction, note: str, ip_address) -> str:
     """Refund a paid, completed or disputed transaction in full: a transfer
     already made to the seller is reversed first, then the buyer refunded.
     Runs inside the caller's transaction, which holds the transaction row
@@ -128,42 +173,11 @@ def _refund(*, staff, txn: Transaction, from_status: str, note: str, ip_address)
         # here if the transfer went out in between.
         payout_take_back(payout=payout, actor=staff, reason="refund", ip_address=ip_address)
     refund_id = gateway.refund_create(transaction_id=txn.pk, payment_intent_id=txn.payment_id)
-    now = timezone.now()
-    Transaction.objects.filter(pk=txn.pk).update(
-        status=Transaction.Status.REFUNDED,
-        payment_status=Transaction.PaymentStatus.REFUNDED,
-        updated_at=now,
-    )
-    ticket = txn.listing.ticket
-    # The refunded ticket admits no one: its barcode may be uploaded again.
-    Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.VOID, updated_at=now)
-    if payout is not None and payout.status in PAYOUT_NOT_SENT:
-        Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.CANCELLED, updated_at=now)
-        audit_status_change(
-            actor=staff,
-            action="payout.cancelled",
-            entity=payout,
-            old=payout.status,
-            new=Payout.Status.CANCELLED,
-            ip_address=ip_address,
-        )
-    audit_log_record(
+    sale_refunded(
+        txn=txn,
         actor=staff,
         action="transaction.refunded",
-        entity=txn,
-        changes={
-            "status": {"from": from_status, "to": Transaction.Status.REFUNDED},
-            "refund_id": refund_id,
-            "note": note,
-        },
-        ip_address=ip_address,
-    )
-    audit_status_change(
-        actor=staff,
-        action="ticket.voided",
-        entity=ticket,
-        old=ticket.status,
-        new=Ticket.Status.VOID,
+        changes={"refund_id": refund_id, "note": note},
         ip_address=ip_address,
     )
     return refund_id
@@ -265,11 +279,7 @@ def dispute_resolve_refund(*, staff, dispute_id: int, note: str = "", ip_address
         dispute_id=dispute_id,
         status=Dispute.Status.RESOLVED_REFUND,
         settle=lambda dispute: _refund(
-            staff=staff,
-            txn=dispute.transaction,
-            from_status=Transaction.Status.DISPUTED,
-            note=note,
-            ip_address=ip_address,
+            staff=staff, txn=dispute.transaction, note=note, ip_address=ip_address
         ),
         note=note,
         ip_address=ip_address,
@@ -335,13 +345,7 @@ def transaction_refund(*, staff, transaction_id: int, note: str = "", ip_address
                 details={"reason": "NOT_REFUNDABLE"},
             )
         _no_open_chargeback(txn.pk)
-        _refund(
-            staff=staff,
-            txn=txn,
-            from_status=txn.status,
-            note=note,
-            ip_address=ip_address,
-        )
+        _refund(staff=staff, txn=txn, note=note, ip_address=ip_address)
         for role, user in (("buyer", txn.buyer), ("seller", txn.seller)):
             notification_create(
                 user=user,

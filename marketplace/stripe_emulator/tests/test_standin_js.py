@@ -1,29 +1,12 @@
 """The stand-in Stripe.js additions, run in Chromium (Debian's, as the
 browser tests use): createPaymentMethod and handleNextAction."""
 
-import os
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import sync_playwright
 
 from .conftest import PUBLISHABLE_KEY
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's package chromium.")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-dev-shm-usage"],
-        )
-        yield browser
-        browser.close()
+# `browser` is pytest-playwright's, on Debian's Chromium (the root conftest's
+# launch arguments), shared with the site's browser tests.
 
 
 @pytest.fixture
