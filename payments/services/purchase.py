@@ -53,14 +53,20 @@ LIVE_STATUSES = (
 PAYMENT_METHOD_ID = re.compile(r"(pm|card|src)_[A-Za-z0-9_]{1,200}")
 
 
-def payment_method_validate(*, payment_method_id: str) -> None:
+def payment_method_format_check(*, payment_method_id: str) -> None:
     """Refuse a payment method id that is not one (VALIDATION_ERROR), before any
-    Stripe call, then one Stripe does not know: nothing is reserved or charged."""
+    Stripe call."""
     if not PAYMENT_METHOD_ID.fullmatch(payment_method_id):
         raise ValidationFailed(
             "This is not a card reference from Stripe (pm_..., card_... or src_...).",
             details={"field": "payment_method_id", "reason": "INVALID_PAYMENT_METHOD"},
         )
+
+
+def payment_method_validate(*, payment_method_id: str) -> None:
+    """Refuse a payment method id that is not one (before any Stripe call),
+    then one Stripe does not know: nothing is reserved or charged with it."""
+    payment_method_format_check(payment_method_id=payment_method_id)
     gateway.payment_method_check(payment_method_id=payment_method_id)
 
 
@@ -98,7 +104,10 @@ def _check_purchase_limit(*, buyer: User, event_id: int) -> None:
         )
 
 
-def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -> Transaction:
+def _listing_for_sale(*, buyer: User, listing_id: int, now) -> Listing:
+    """The listing, if `buyer` may try to buy it now (reads only): NotFound,
+    PermissionDenied (blocked account, own listing), ListingExpired, or
+    TicketNotAvailable when someone else holds it already."""
     listing = Listing.objects.select_related("ticket__event").filter(pk=listing_id).first()
     if listing is None:
         raise NotFound("Listing not found.")
@@ -109,11 +118,17 @@ def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -
             "You cannot buy your own listing.", details={"reason": "OWN_LISTING"}
         )
     event = listing.ticket.event
-    now = timezone.now()
     if not event_is_on_sale(event=event, now=now) or listing.expires_at <= now:
         if listing.status in Listing.OPEN_STATUSES:
             raise ListingExpired("This listing has ended: the event is no longer on sale.")
         raise TicketNotAvailable()
+    return listing
+
+
+def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -> Transaction:
+    now = timezone.now()
+    listing = _listing_for_sale(buyer=buyer, listing_id=listing_id, now=now)
+    event = listing.ticket.event
 
     with transaction.atomic(durable=True):
         _check_purchase_limit(buyer=buyer, event_id=event.pk)
@@ -212,8 +227,16 @@ def transaction_purchase(
     card, its answer to us was lost): then the paid purchase is returned.
     """
     if payment_method_id:
-        payment_method_validate(payment_method_id=payment_method_id)
+        payment_method_format_check(payment_method_id=payment_method_id)
     _lapsed_reservation_release(listing_id=listing_id)
+    if payment_method_id:
+        # Stripe is asked about the card only by a buyer who may still win the
+        # ticket: in a rush, those who see it taken already get 409 without
+        # a call to Stripe (whose rate limit a rush would otherwise spend).
+        listing = _listing_for_sale(buyer=buyer, listing_id=listing_id, now=timezone.now())
+        if listing.status != Listing.Status.ACTIVE:
+            raise TicketNotAvailable("Someone else has just bought or reserved this ticket.")
+        gateway.payment_method_check(payment_method_id=payment_method_id)
     txn = _reserve(
         buyer=buyer, listing_id=listing_id, payment_method=payment_method, ip_address=ip_address
     )

@@ -405,3 +405,20 @@ def test_page_cancel_is_the_buyers_alone(client, seller, buyer, listing, db_snap
 
     assert response.status_code == 404
     assert db_snapshot() == before
+
+
+def test_api_a_buyer_who_finds_the_ticket_taken_gets_409_without_a_call_to_stripe(
+    api_as, buyer, listing, settings, db_snapshot
+):
+    # In a rush only buyers who may still win ask Stripe about their card.
+    other = type(buyer).objects.create_user("rival@example.com", "a-long-pass-phrase-2")
+    _reserved(other, listing)
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # a call to Stripe would answer 503
+    before = db_snapshot()
+
+    response = api_as(buyer).post(
+        PURCHASE, {"listing_id": listing.pk, "payment_method_id": CARD_OK}, format="json"
+    )
+
+    error_of(response, 409, "TICKET_NOT_AVAILABLE")
+    assert db_snapshot() == before
