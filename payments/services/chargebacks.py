@@ -19,11 +19,11 @@ from django.utils import timezone
 from marketplace.audit import audit_log_record, audit_status_change
 from marketplace.money import money_str
 from messaging.models import Notification
-from messaging.services import notification_create
 from payments import gateway
 from payments.models import Dispute, Payout, Transaction
 
 from .disputes import sale_refunded
+from .payment import parties_notify
 from .payouts import payout_release, payout_take_back
 
 logger = logging.getLogger(__name__)
@@ -44,22 +44,6 @@ def _transaction_of(dispute: dict) -> Transaction | None:
     if txn is None and intent_id:
         txn = transactions.filter(payment_gateway="stripe", payment_id=intent_id).first()
     return txn
-
-
-def _notify(txn: Transaction, type_: str, **extra) -> None:
-    for role, user in (("buyer", txn.buyer), ("seller", txn.seller)):
-        notification_create(
-            user=user,
-            type=type_,
-            payload={
-                "transaction_id": txn.pk,
-                "event_name": txn.listing.ticket.event.name,
-                "price": money_str(txn.final_price),
-                "currency": txn.currency,
-                "role": role,
-                **extra,
-            },
-        )
 
 
 def _payout_hold(txn: Transaction) -> bool:
@@ -128,7 +112,7 @@ def _chargeback_record(dispute: dict) -> tuple[Dispute | None, bool]:
             stripe_dispute_id=dispute["id"],
         )
     reversed_ = txn.status in HOLDABLE and _payout_hold(txn)
-    _notify(txn, Notification.Type.CHARGEBACK_OPENED, reversed=reversed_)
+    parties_notify(txn, Notification.Type.CHARGEBACK_OPENED, reversed=reversed_)
     return chargeback, True
 
 
@@ -252,6 +236,6 @@ def chargeback_close(*, dispute: dict) -> Dispute | None:
                 "The bank returned the money to the buyer.",
             )
         _settle(chargeback, status, note, now)
-        _notify(txn, Notification.Type.CHARGEBACK_CLOSED, outcome=outcome)
+        parties_notify(txn, Notification.Type.CHARGEBACK_CLOSED, outcome=outcome)
     chargeback.refresh_from_db()
     return chargeback

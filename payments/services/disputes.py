@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from marketplace.audit import audit_log_record, audit_status_change
 from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.money import money_str
 from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
@@ -17,6 +16,7 @@ from payments.selectors import transaction_get_for_buyer
 from tickets.models import Ticket
 
 from .escrow import escrow_release
+from .payment import parties_notify
 from .payouts import payout_take_back, payout_take_back_for
 
 DESCRIPTION_MAX_LENGTH = 4000
@@ -346,17 +346,6 @@ def transaction_refund(*, staff, transaction_id: int, note: str = "", ip_address
             )
         _no_open_chargeback(txn.pk)
         _refund(staff=staff, txn=txn, note=note, ip_address=ip_address)
-        for role, user in (("buyer", txn.buyer), ("seller", txn.seller)):
-            notification_create(
-                user=user,
-                type=Notification.Type.REFUND,
-                payload={
-                    "transaction_id": txn.pk,
-                    "event_name": txn.listing.ticket.event.name,
-                    "price": money_str(txn.final_price),
-                    "currency": txn.currency,
-                    "role": role,
-                },
-            )
+        parties_notify(txn, Notification.Type.REFUND)
     txn.refresh_from_db()
     return txn

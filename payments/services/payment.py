@@ -48,6 +48,13 @@ def payment_payload(txn: Transaction, **extra) -> dict:
     }
 
 
+def parties_notify(txn: Transaction, type_: str, **extra) -> None:
+    """Tell the buyer and the seller of `txn` the same news, each with their
+    role. Runs inside the caller's transaction."""
+    for role, user in (("buyer", txn.buyer), ("seller", txn.seller)):
+        notification_create(user=user, type=type_, payload=payment_payload(txn, role=role, **extra))
+
+
 def _amount_matches(txn: Transaction, intent: gateway.PaymentIntentInfo) -> bool:
     return intent.currency.upper() == txn.currency.upper() and intent.amount == (
         gateway.to_minor_units(txn.final_price, txn.currency)
