@@ -1,7 +1,10 @@
+import contextvars
+
 from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm as BaseAdminPasswordChangeForm
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.db import models
@@ -74,10 +77,34 @@ class UserChangeForm(EmailLoginFormMixin, BaseUserChangeForm):
         fields = ("email",)
 
 
+# The request of the admin view running (the password form is built by
+# Django's UserAdmin, which passes it no request): who acts, from where.
+_admin_request = contextvars.ContextVar("encore_admin_request", default=None)
+
+
+class AdminPasswordChangeForm(BaseAdminPasswordChangeForm):
+    """Staff set an account's password: every session of the account ends, as
+    when its owner changes it (accounts.services.user_password_set)."""
+
+    def save(self, commit=True):
+        if not commit:
+            return super().save(commit=False)
+        request = _admin_request.get()
+        return services.user_password_set(
+            user=self.user,
+            password=self.cleaned_data["password1"],
+            reason="password_changed",
+            actor=getattr(request, "user", None),
+            ip_address=client_ip(request) if request is not None else None,
+        )
+
+
 @admin.register(User)
 class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
+
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("name", "phone", "avatar_url", "preferences")}),
@@ -109,6 +136,21 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     # Links typed without a scheme are https (the Django 6.0 default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ("suspend", "ban", "reactivate")
+
+    def user_change_password(self, request, id, form_url=""):
+        token = _admin_request.set(request)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _admin_request.reset(token)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            # A new login address: every session of the account ends.
+            services.user_sessions_revoke(
+                user=obj, reason="email_changed", actor=request.user, ip_address=client_ip(request)
+            )
 
     @admin.action(description="Suspend: no buying, selling or messaging until reactivated")
     def suspend(self, request, queryset):

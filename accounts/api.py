@@ -1,6 +1,6 @@
 """API: sign-up, sign-in (JWT), and user profiles."""
 
-from django.urls import path
+from django.urls import path, register_converter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -11,7 +11,7 @@ from marketplace.api.schema import api_doc
 from marketplace.api.throttling import LoginRateThrottle, RegisterRateThrottle
 
 from .models import User
-from .selectors import user_get, user_list
+from .selectors import user_get_public, user_has_second_factor, user_list
 from .services import user_email_verify, user_profile_update, user_register
 from .tokens import token_login, token_logout, token_refresh
 
@@ -21,25 +21,44 @@ USERS = ["users"]
 # --- Serializers ---------------------------------------------------------------
 
 
-class PublicUserOutput(serializers.Serializer):
-    """What anyone may see of an account: never its email or phone."""
+class PublicIdConverter:
+    """A user's public id in a path (User.public_id: 22 URL-safe characters).
+    A numeric row id matches no route: users are never found by counting."""
 
-    id = serializers.IntegerField()
-    name = serializers.SerializerMethodField()
+    regex = "[A-Za-z0-9_-]{22}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(PublicIdConverter, "public_id")
+
+
+class PublicUserOutput(serializers.Serializer):
+    """What anyone may see of an account: never its email, phone, role or row id."""
+
+    id = serializers.CharField(
+        source="public_id", help_text="The account's public id: random, not a count."
+    )
+    name = serializers.CharField(
+        source="public_name",
+        help_text='"Encore fan" when the account has no name, or when its name is a way to '
+        "contact them (an email address, a phone number, a social handle).",
+    )
     avatar_url = UrlOutputField()
-    role = serializers.ChoiceField(choices=User.Role.choices)
     email_verified = serializers.BooleanField()
     phone_verified = serializers.BooleanField()
     member_since = serializers.DateTimeField(source="created_at")
-
-    def get_name(self, user) -> str:
-        return user.name or "Encore fan"
 
 
 class ProfileOutput(serializers.Serializer):
     """The account as its owner (and staff) see it."""
 
     id = serializers.IntegerField()
+    public_id = serializers.CharField(help_text="The id others see: GET /users/{public_id}.")
     email = serializers.EmailField()
     name = serializers.CharField()
     phone = serializers.CharField()
@@ -73,6 +92,15 @@ class LoginInput(serializers.Serializer):
 
 class RefreshInput(serializers.Serializer):
     refresh = serializers.CharField(max_length=2000)
+
+
+class LogoutInput(RefreshInput):
+    everywhere = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: end every session of the account, on every device and on the "
+        "site, not only this one.",
+    )
 
 
 class TokenPairOutput(serializers.Serializer):
@@ -129,7 +157,10 @@ class RegisterApi(APIView):
         description=(
             "Answers 202 whether or not the address already had an account (no account "
             "enumeration): a new account gets a verification code by email, an existing "
-            "one a notice. Then log in with POST /auth/login."
+            "one a notice. Confirm the address with POST /users/verify, then log in with "
+            "POST /auth/login: an address nobody confirmed gets no token. Passwords have "
+            "at least 12 characters, are not common, not like the email address or name, "
+            "not only digits and not only whitespace (400 WEAK_PASSWORD)."
         ),
         tags=AUTH,
         request=RegisterInput,
@@ -150,15 +181,27 @@ class LoginApi(APIView):
 
     @api_doc(
         summary="Log in: an access and a refresh token",
-        description="Rate limited per client address and per account (RATELIMIT_AUTH).",
+        description=(
+            "Opens an API session. A wrong password and an unknown address both answer 401 "
+            "INVALID_CREDENTIALS. The right password of an address nobody has confirmed yet "
+            "answers 403 EMAIL_NOT_VERIFIED and emails a new code (details.verification "
+            '"sent", or "recently_sent" with resendAfter seconds: one code every few '
+            "minutes); confirm it with POST /users/verify, then log in again. Rate limited "
+            "per client address (RATELIMIT_AUTH). Per account, failed logins never lock the "
+            "owner out: past the limit the account cools down for a while (429 "
+            "RATE_LIMIT_EXCEEDED, details.reason ACCOUNT_COOLDOWN, Retry-After), except "
+            "from addresses it logged in from before."
+        ),
         tags=AUTH,
         request=LoginInput,
         response=TokenPairOutput,
+        errors=(403,),
         auth=False,
     )
     def post(self, request):
         data = valid(LoginInput, request.data)
-        return ok(_tokens(token_login(**data, request=request)))
+        pair = token_login(**data, request=request, ip_address=client_ip(request))
+        return ok(_tokens(pair))
 
 
 class RefreshApi(APIView):
@@ -167,7 +210,14 @@ class RefreshApi(APIView):
 
     @api_doc(
         summary="Exchange a refresh token for a new pair",
-        description="Refresh tokens rotate: each one works once, then answers 401.",
+        description=(
+            "Refresh tokens rotate: each one works once. Presenting a spent refresh token "
+            "again answers 401 and ends EVERY session of the account (a copy of the token "
+            "is in someone else's hands): refresh once at a time, and keep only the newest "
+            "token. A session lasts JWT_SESSION_MAX_DAYS (30) after its login at most. A "
+            "password or email change, a logout everywhere or a suspension revokes every "
+            "refresh token of the account."
+        ),
         tags=AUTH,
         request=RefreshInput,
         response=TokenPairOutput,
@@ -182,22 +232,38 @@ class LogoutApi(APIView):
     authentication_classes = []
 
     @api_doc(
-        summary="Log out: revoke the refresh token",
+        summary="Log out: revoke the refresh token and end its session",
+        description=(
+            "The refresh token is revoked and the access tokens of its session stop "
+            "working at once (401). The account's other sessions go on, unless "
+            '"everywhere" is true: then every session of the account ends, on every '
+            "device and on the site."
+        ),
         tags=AUTH,
-        request=RefreshInput,
+        request=LogoutInput,
         response=LogoutOutput,
         auth=False,
     )
     def post(self, request):
-        token_logout(**valid(RefreshInput, request.data))
+        token_logout(**valid(LogoutInput, request.data), ip_address=client_ip(request))
         return ok({"logged_out": True})
 
 
 # --- Users -----------------------------------------------------------------------
 
 
+class IsStaffWithSecondFactor(IsStaff):
+    """Staff's API, as staff's admin: only an account with two-step login;
+    its password alone does not open the list of every account."""
+
+    message = "Staff need two-step login on their account for this: set it up on the site."
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and user_has_second_factor(user=request.user)
+
+
 class UserListApi(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaffWithSecondFactor]
 
     @api_doc(
         summary="All accounts (staff)",
@@ -218,14 +284,18 @@ class UserDetailApi(APIView):
 
     @api_doc(
         summary="A user's public profile",
-        description="Name, avatar and trust badges; never the email address or phone.",
+        description=(
+            "By the account's public id (as listings, events and messages show it): name, "
+            "avatar and trust badges; never the email address, phone, role or row id. A "
+            "numeric id answers 404."
+        ),
         tags=USERS,
         response=PublicUserOutput,
         errors=(404,),
         auth=False,
     )
-    def get(self, request, pk: int):
-        return ok(PublicUserOutput(user_get(user_id=pk)).data)
+    def get(self, request, id: str):  # noqa: A002 (the path's {id})
+        return ok(PublicUserOutput(user_get_public(public_id=id)).data)
 
 
 class ProfileApi(APIView):
@@ -271,5 +341,5 @@ urlpatterns = [
     path("users", UserListApi.as_view(), name="users"),
     path("users/profile", ProfileApi.as_view(), name="users-profile"),
     path("users/verify", VerifyApi.as_view(), name="users-verify"),
-    path("users/<id:pk>", UserDetailApi.as_view(), name="users-detail"),
+    path("users/<public_id:id>", UserDetailApi.as_view(), name="users-detail"),
 ]

@@ -19,3 +19,10 @@ class AccountsConfig(AppConfig):
             dispatch_uid="accounts_record_login",
             weak=False,
         )
+
+        from allauth.account.signals import email_changed
+
+        from .adapter import on_email_changed
+
+        # allauth's only hook when another address becomes the login address.
+        email_changed.connect(on_email_changed, dispatch_uid="accounts_email_changed")

@@ -1,6 +1,21 @@
+import secrets
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
+
+from messaging.masking import mask_contact_details
+
+# What another user sees instead of a name that is empty or only contact details.
+PUBLIC_NAME_FALLBACK = "Encore fan"
+
+
+def new_public_id() -> str:
+    """An account's id as others see it: 128 random bits, so neither guessable
+    nor counting the accounts (22 URL-safe characters)."""
+    return secrets.token_urlsafe(16)
 
 
 class UserManager(BaseUserManager):
@@ -53,6 +68,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     status = models.CharField(
         max_length=24, choices=Status.choices, default=Status.ACTIVE, db_index=True
     )
+    public_id = models.CharField(
+        max_length=22,
+        unique=True,
+        default=new_public_id,
+        editable=False,
+        help_text="The id others see (public profile, listings, messages): random, not the row id.",
+    )
     email_verified = models.BooleanField(default=False)
     phone_verified = models.BooleanField(default=False)
     avatar_url = models.URLField(max_length=500, blank=True)
@@ -64,6 +86,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_login_at = models.DateTimeField(null=True, blank=True)
+    # Bumped when the account's credentials change (password, email address),
+    # on logout everywhere and on suspension: API access tokens carry it and
+    # site sessions hash it, so every one issued before stops at once.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
     # AbstractBaseUser's `last_login` column is replaced by last_login_at.
     last_login = None
 
@@ -86,4 +112,58 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def display_name(self):
+        """The name the account's owner sees of themselves."""
         return self.name or self.email.split("@", 1)[0]
+
+    @property
+    def public_name(self) -> str:
+        """The name everyone else sees: never the email address, and never a
+        way to contact the person (a name holding a phone number, an address or
+        a social handle is treated as no name: messaging.masking)."""
+        return self.public_name_or(PUBLIC_NAME_FALLBACK)
+
+    def public_name_or(self, fallback: str) -> str:
+        """public_name, with `fallback` ("the seller") instead of "Encore fan"."""
+        name = " ".join((self.name or "").split())
+        if not name or mask_contact_details(name) != name:
+            return fallback
+        return name
+
+    def get_session_auth_hash(self):
+        return self._session_auth_hash()
+
+    def get_session_auth_fallback_hash(self):
+        from django.conf import settings
+
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash(secret=secret)
+
+    def _session_auth_hash(self, secret=None):
+        # Django's hash of the password, plus token_version once it was bumped:
+        # a bump ends the account's other site sessions as a password change
+        # does (Django checks the hash on every request). Version 0 hashes as
+        # Django does, so no session ended when this was introduced.
+        if not self.token_version:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        value = f"{self.password}:v{self.token_version}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
+
+
+class ApiSession(models.Model):
+    """One sign-in to the partner API. The refresh tokens rotated from one login
+    and the access tokens they mint carry its id (the "sid" claim): logging out
+    ends it, and with it that session's access tokens at once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_sessions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        db_table = "api_sessions"
+        indexes = [models.Index(fields=["user", "ended_at"], name="api_sessions_user_ended_idx")]
+
+    def __str__(self):
+        return f"API session {self.pk} of user {self.user_id}"

@@ -5,14 +5,17 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from marketplace.audit import audit_log_record
 from marketplace.errors import PermissionDenied, ValidationFailed
 from marketplace.json_values import MESSAGES, json_value_problem
 
-from .models import User
+from .models import ApiSession, User
+from .selectors import BLOCKED_STATUSES
 
 VERIFICATION_SALT = "encore.accounts.email-verification"
 PROFILE_FIELDS = ("name", "phone", "avatar_url", "preferences")
@@ -59,8 +62,135 @@ def user_set_status(*, actor: User, user: User, status: str, reason: str = "", i
                 changes={"status": {"from": previous, "to": status}, "reason": reason},
                 ip_address=ip_address,
             )
+            if status in BLOCKED_STATUSES and previous not in BLOCKED_STATUSES:
+                # Every session ends for good: reactivating the account later
+                # does not bring back a token or a session issued before.
+                user_sessions_revoke(user=user, reason=status, actor=actor, ip_address=ip_address)
     user.refresh_from_db()
     return user
+
+
+# Why every session of an account ended (audit "user.sessions_revoked", and
+# ApiSession.end_reason).
+REVOKE_REASONS = (
+    "password_changed",
+    "password_reset",
+    "email_changed",
+    "logout_everywhere",
+    "suspended",
+    "banned",
+    "refresh_token_reused",
+)
+
+
+def user_sessions_revoke(
+    *, user: User, reason: str, actor=None, ip_address=None, keep_session_key: str | None = None
+) -> None:
+    """End every session of `user`, on the API and the site, at once.
+
+    The account's token_version goes up, so every access token issued before
+    is refused on its next use and every site session (whose hash includes
+    the version) is logged out on its next request; every outstanding refresh
+    token is blacklisted and every API session ended. Audited
+    ("user.sessions_revoked"). Runs inside the caller's transaction, or its
+    own. The site session `keep_session_key` (the one making a change) is
+    kept when the caller re-hashes it (django.contrib.auth's
+    update_session_auth_hash), as allauth does after a password change.
+    """
+    if reason not in REVOKE_REASONS:
+        raise ValueError(f"Unknown reason: {reason}")
+    now = timezone.now()
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+        user.token_version = User.objects.values_list("token_version", flat=True).get(pk=user.pk)
+        # Only the live ones: an expired refresh token is refused anyway.
+        live = OutstandingToken.objects.filter(
+            user_id=user.pk, expires_at__gt=now, blacklistedtoken__isnull=True
+        ).values_list("pk", flat=True)
+        revoked = BlacklistedToken.objects.bulk_create(
+            [BlacklistedToken(token_id=pk) for pk in live], ignore_conflicts=True
+        )
+        ended = ApiSession.objects.filter(user_id=user.pk, ended_at__isnull=True).update(
+            ended_at=now, end_reason=reason
+        )
+        audit_log_record(
+            actor=actor,
+            action="user.sessions_revoked",
+            entity=user,
+            changes={
+                "reason": reason,
+                "token_version": user.token_version,
+                "refresh_tokens": len(revoked),
+                "api_sessions": ended,
+            },
+            ip_address=ip_address,
+        )
+        transaction.on_commit(
+            lambda: _site_sessions_end(user_id=user.pk, keep_session_key=keep_session_key)
+        )
+
+
+def _site_sessions_end(*, user_id: int, keep_session_key: str | None) -> None:
+    """Delete the account's other site sessions that allauth.usersessions
+    knows of, so the list of devices shows them gone at once. (Sessions it
+    does not know of are logged out anyway: their hash no longer matches.)"""
+    from django.apps import apps
+
+    if not apps.is_installed("allauth.usersessions"):
+        return
+    from allauth.usersessions.models import UserSession
+
+    for session in UserSession.objects.filter(user_id=user_id).exclude(
+        session_key=keep_session_key or ""
+    ):
+        session.end()
+
+
+def user_password_set(
+    *, user: User, password: str, reason: str, actor=None, ip_address=None, keep_session_key=None
+) -> User:
+    """Give `user` a new password (already validated by the caller's form) and
+    end every other session of the account (user_sessions_revoke): whoever
+    knew the old password, or held a token, is out. `reason` is
+    "password_changed" (by the owner, or staff) or "password_reset"."""
+    with transaction.atomic():
+        user.set_password(password)
+        User.objects.filter(pk=user.pk).update(password=user.password, updated_at=timezone.now())
+        user_sessions_revoke(
+            user=user,
+            reason=reason,
+            actor=actor if actor is not None else user,
+            ip_address=ip_address,
+            keep_session_key=keep_session_key,
+        )
+    return user
+
+
+def user_email_changed(
+    *, user: User, from_email: str, to_email: str, ip_address=None, keep_session_key=None
+) -> None:
+    """The account's login address changed (allauth made another confirmed
+    address primary): every other session ends, audited."""
+    with transaction.atomic():
+        audit_log_record(
+            actor=user,
+            action="user.email_changed",
+            entity=user,
+            changes={"email": {"from": from_email, "to": to_email}},
+            ip_address=ip_address,
+        )
+        user_sessions_revoke(
+            user=user,
+            reason="email_changed",
+            actor=user,
+            ip_address=ip_address,
+            keep_session_key=keep_session_key,
+        )
+
+
+def user_logout_everywhere(*, user: User, ip_address=None) -> None:
+    """The owner ends every session of the account, on every device."""
+    user_sessions_revoke(user=user, reason="logout_everywhere", actor=user, ip_address=ip_address)
 
 
 def _email_send(*, user: User, template: str, **context) -> None:

@@ -10,7 +10,7 @@ from marketplace.errors import DomainError
 from marketplace.forms import form_error_from
 
 from .forms import ProfileForm
-from .selectors import user_can_trade
+from .selectors import user_can_trade, user_security_overview
 from .services import user_profile_update
 
 
@@ -27,5 +27,10 @@ def profile(request):
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("accounts:profile")
-    context = {"form": form, "profile_user": user, "can_trade": user_can_trade(user=user)}
+    context = {
+        "form": form,
+        "profile_user": user,
+        "can_trade": user_can_trade(user=user),
+        "security": user_security_overview(user=user),
+    }
     return render(request, "accounts/profile.html", context)

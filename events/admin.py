@@ -3,7 +3,16 @@ from django.db import models
 
 from marketplace.admin import AuditedAdminMixin
 
-from .models import Event
+from .models import Event, PriceTier
+
+
+class PriceTierInline(admin.TabularInline):
+    """The event's declared prices (staff keep them for catalogue events). A tier
+    that tickets were uploaded for cannot be deleted (PROTECT): the admin says so."""
+
+    model = PriceTier
+    extra = 0
+    fields = ("name", "face_value", "fees")
 
 
 @admin.register(Event)
@@ -29,6 +38,7 @@ class EventAdmin(AuditedAdminMixin, admin.ModelAdmin):
     # Links typed without a scheme are https (the Django 6.0 default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ("created_at", "updated_at")
+    inlines = (PriceTierInline,)
     fieldsets = (
         (None, {"fields": ("name", "description", "category", "status", "organizer")}),
         (
@@ -50,3 +60,23 @@ class EventAdmin(AuditedAdminMixin, admin.ModelAdmin):
         ("More", {"fields": ("currency", "image_url", "metadata")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
+
+    def save_formset(self, request, form, formset, change):
+        """Tier edits go to the audit trail with the event's, in the admin's transaction."""
+        before = self._tiers(form.instance)
+        super().save_formset(request, form, formset, change)
+        after = self._tiers(form.instance)
+        if before != after:
+            self._audit(
+                request,
+                form.instance,
+                "tiers_changed",
+                {"tiers": {"from": before, "to": after}},
+            )
+
+    @staticmethod
+    def _tiers(event) -> list[list[str]]:
+        # Read from the database: the formset's own objects already hold the new values.
+        return sorted(
+            [t.name, str(t.face_value), str(t.fees)] for t in PriceTier.objects.filter(event=event)
+        )

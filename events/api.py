@@ -1,5 +1,7 @@
 """API: the event catalogue, and events managed by their organizers."""
 
+from decimal import Decimal
+
 from django.urls import path
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
@@ -10,6 +12,7 @@ from marketplace.api.base import (
     PartyOutput,
     UrlOutputField,
     client_ip,
+    id_field,
     money_field,
     valid,
 )
@@ -18,7 +21,7 @@ from marketplace.api.schema import api_doc
 
 from .models import Event
 from .selectors import event_get_visible, event_search
-from .services import event_create, event_update
+from .services import TIERS_MAX, event_create, event_update
 
 TAGS = ["events"]
 
@@ -38,6 +41,16 @@ class EventSummaryOutput(serializers.Serializer):
     currency = serializers.CharField()
 
 
+class PriceTierOutput(serializers.Serializer):
+    """A price the organizer declared: tickets uploaded for it take this face value."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    face_value = money_field()
+    fees = money_field(help_text="Unavoidable fees per ticket (booking, service, facility).")
+    original_price = money_field(help_text="What a fan paid at the box office: face value + fees.")
+
+
 class EventOutput(EventSummaryOutput):
     description = serializers.CharField()
     location = serializers.CharField()
@@ -47,10 +60,35 @@ class EventOutput(EventSummaryOutput):
     image_url = UrlOutputField()
     metadata = serializers.DictField()
     organizer = PartyOutput()
+    tiers = PriceTierOutput(
+        many=True,
+        source="price_tiers.all",
+        help_text="The event's price tiers. When there are any, an upload chooses one "
+        "(tier_id) instead of typing a face value.",
+    )
     listing_count = serializers.IntegerField(help_text="Tickets on sale now.")
     lowest_price = money_field(allow_null=True, help_text="The cheapest ticket on sale.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+class PriceTierInput(serializers.Serializer):
+    id = id_field(
+        required=False, help_text="An existing tier of this event, to change it; none to add one."
+    )
+    name = serializers.CharField(max_length=100)
+    face_value = money_field(min_value=Decimal("0.01"))
+    fees = money_field(
+        required=False, min_value=Decimal("0.00"), help_text="Unavoidable fees; default 0.00."
+    )
+
+
+TIERS_HELP = (
+    "The event's price tiers: name, face value and unavoidable fees. Sent on an update, "
+    "the list replaces the tiers (keep an existing one by its id; a tier that tickets "
+    "were uploaded for cannot be removed). Tickets uploaded for the event choose a tier, "
+    "and so have a verified face value."
+)
 
 
 class EventInput(serializers.Serializer):
@@ -83,6 +121,7 @@ class EventInput(serializers.Serializer):
     metadata = serializers.DictField(required=False)
     image_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     currency = serializers.RegexField(r"^[A-Z]{3}$", max_length=3, required=False)
+    tiers = PriceTierInput(many=True, required=False, max_length=TIERS_MAX, help_text=TIERS_HELP)
 
     def validate_country(self, value):
         return value.upper()
@@ -123,7 +162,8 @@ class EventListApi(APIView):
     )
     def get(self, request):
         filters = valid(EventFilters, request.query_params)
-        return paginated(request, event_search(**filters), EventOutput)
+        events = event_search(**filters).prefetch_related("price_tiers")
+        return paginated(request, events, EventOutput)
 
     @api_doc(
         summary="Create an event (organizers and admins)",

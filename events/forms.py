@@ -2,10 +2,12 @@
 the business rules (dates in the future, status transitions...) stay in the
 services, whose errors the views put on the field they name."""
 
+from decimal import Decimal
+
 from django import forms
 
 from .models import Event
-from .services import CREATION_STATUSES, STATUS_TRANSITIONS
+from .services import CREATION_STATUSES, STATUS_TRANSITIONS, TIERS_MAX
 
 
 class DateInput(forms.DateInput):
@@ -117,3 +119,69 @@ class EventForm(forms.Form):
     @staticmethod
     def initial_for(event: Event) -> dict:
         return {name: getattr(event, name) for name in EventForm.base_fields}
+
+
+class PriceTierForm(forms.Form):
+    """One price tier of the event: a row of the organizer's price list. A row
+    left empty is no tier; a row whose "Remove" is ticked is taken out."""
+
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label="Tier", max_length=100, required=False)
+    face_value = forms.DecimalField(
+        label="Face value",
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+    )
+    fees = forms.DecimalField(
+        label="Unavoidable fees",
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.00"),
+        required=False,
+    )
+
+    def is_blank(self) -> bool:
+        data = self.cleaned_data
+        return not (data.get("id") or data.get("name") or data.get("face_value") is not None)
+
+
+class BasePriceTierFormSet(forms.BaseFormSet):
+    def tiers(self) -> tuple[list[dict], list[forms.Form]]:
+        """The tiers as event_tiers_set takes them, and the form each came from (in
+        order, so a refusal's details.index finds its row)."""
+        tiers, rows = [], []
+        for form in self.forms:
+            if not form.cleaned_data or form.is_blank() or self._should_delete_form(form):
+                continue
+            data = form.cleaned_data
+            tier = {"name": data["name"], "face_value": data["face_value"], "fees": data["fees"]}
+            if data.get("id"):
+                tier["id"] = data["id"]
+            tiers.append(tier)
+            rows.append(form)
+        return tiers, rows
+
+
+PriceTierFormSet = forms.formset_factory(
+    PriceTierForm,
+    formset=BasePriceTierFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=TIERS_MAX,
+    validate_max=True,
+)
+
+
+def tier_formset(data=None, *, event: Event | None = None):
+    """The price list of the organizer's form, with the event's tiers to start from."""
+    initial = (
+        [
+            {"id": t.pk, "name": t.name, "face_value": t.face_value, "fees": t.fees}
+            for t in event.price_tiers.order_by("face_value", "id")
+        ]
+        if event is not None
+        else []
+    )
+    return PriceTierFormSet(data, initial=initial, prefix="tiers")

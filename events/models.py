@@ -1,6 +1,8 @@
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -80,3 +82,53 @@ class Event(models.Model):
         """The start as an aware datetime in the site's time zone (midnight without a time)."""
         naive = datetime.datetime.combine(self.event_date, self.event_time or datetime.time.min)
         return timezone.make_aware(naive, timezone.get_default_timezone())
+
+
+# The highest face value (and fees) Encore accepts, as tickets.services.checks does.
+TIER_AMOUNT_MAX = Decimal("100000.00")
+
+
+class PriceTier(models.Model):
+    """A price the organizer (or staff, for catalogue events) declares for the event:
+    what a ticket of this tier cost at the box office. A ticket uploaded for a tier
+    takes its face value and unavoidable fees from here: a verified face value
+    (ARCHITECTURE.md, rule 1), not one the seller types."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="price_tiers")
+    name = models.CharField(max_length=100)
+    face_value = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(TIER_AMOUNT_MAX)],
+    )
+    fees = models.DecimalField(
+        "unavoidable fees",
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(TIER_AMOUNT_MAX)],
+        help_text="Booking and service fees every buyer of the tier paid, per ticket.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "event_price_tiers"
+        ordering = ["event_id", "face_value", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(face_value__gt=0), name="event_price_tiers_face_value_gt_0"
+            ),
+            models.CheckConstraint(condition=Q(fees__gte=0), name="event_price_tiers_fees_gte_0"),
+            models.UniqueConstraint(
+                "event", Upper("name"), name="event_price_tiers_event_name_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.face_value})"
+
+    @property
+    def original_price(self) -> Decimal:
+        """What a fan paid for it at the box office: face value and unavoidable fees."""
+        return self.face_value + self.fees

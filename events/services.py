@@ -7,7 +7,7 @@ completes or changes nothing (rule 11) and writes its audit row (rule 9).
 
 import datetime
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
@@ -18,9 +18,10 @@ from listings.models import Listing
 from marketplace.audit import audit_log_record
 from marketplace.errors import PermissionDenied, ValidationFailed
 from marketplace.json_values import MESSAGES, json_value_problem
+from marketplace.money import CENT, money_str, to_decimal
 
 from .cache import upcoming_events_invalidate
-from .models import Event
+from .models import TIER_AMOUNT_MAX, Event, PriceTier
 from .selectors import event_can_edit
 
 # The fields event_update may change; currency and organizer are fixed at creation
@@ -175,14 +176,16 @@ def event_create(
     metadata: dict | None = None,
     image_url: str = "",
     currency: str | None = None,
+    tiers: list[dict] | None = None,
     ip_address: str | None = None,
 ) -> Event:
-    """Create an event organised by `organizer`, as a draft or published.
+    """Create an event organised by `organizer`, as a draft or published, with
+    its price tiers (`tiers`: [{name, face_value, fees}], see event_tiers_set).
 
     Raises PermissionDenied (not an organizer, admin or staff, or the account is
     suspended or banned) or ValidationFailed (status other than draft or
     published, start not in the future, blank name/venue/city, unknown
-    category, bad country or currency).
+    category, bad country or currency, a tier refused by event_tiers_set).
     """
     if not (user_can_organize(user=organizer) or organizer.is_staff):
         raise PermissionDenied("Only organizers can create events.")
@@ -219,6 +222,7 @@ def event_create(
             details={"field": "currency", "reason": "INVALID_CURRENCY"},
         )
     _check_starts_in_future(event_date=event_date, event_time=event_time)
+    tiers = _tiers_clean(tiers) if tiers is not None else None
 
     with transaction.atomic():
         event = Event.objects.create(organizer=organizer, **fields)
@@ -232,6 +236,8 @@ def event_create(
             },
             ip_address=ip_address,
         )
+        if tiers:
+            _tiers_apply(actor=organizer, event=event, tiers=tiers, ip_address=ip_address)
         transaction.on_commit(upcoming_events_invalidate)
     return event
 
@@ -255,14 +261,23 @@ def _check_transition(*, event: Event, old: str, new: str) -> None:
         )
 
 
-def event_update(*, actor, event: Event, ip_address: str | None = None, **fields) -> Event:
-    """Change some of `event`'s fields, by its organizer, an admin or staff.
+def event_update(
+    *,
+    actor,
+    event: Event,
+    ip_address: str | None = None,
+    tiers: list[dict] | None = None,
+    **fields,
+) -> Event:
+    """Change some of `event`'s fields, by its organizer, an admin or staff; with
+    `tiers`, its price tiers too (the whole list, as event_tiers_set takes it).
 
     Writes (and audits) only the fields whose value really changes; with none,
     nothing is written. Raises ValueError (a field that is not editable: a
     programming error), PermissionDenied (someone else's event), or
     ValidationFailed (status transition not allowed, unpublishing an event with
-    open listings, new start not in the future, or a value event_create refuses).
+    open listings, new start not in the future, a value event_create refuses,
+    or tiers event_tiers_set refuses).
     """
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
@@ -270,6 +285,7 @@ def event_update(*, actor, event: Event, ip_address: str | None = None, **fields
     if not event_can_edit(user=actor, event=event):
         raise PermissionDenied("You can only edit your own events.")
     fields = _clean_fields(fields)
+    tiers = _tiers_clean(tiers) if tiers is not None else None
 
     with transaction.atomic():
         # Lock the row: a concurrent update (another tab, staff in the admin)
@@ -314,5 +330,194 @@ def event_update(*, actor, event: Event, ip_address: str | None = None, **fields
                 ip_address=ip_address,
             )
             transaction.on_commit(upcoming_events_invalidate)
+        if tiers is not None:
+            _tiers_apply(actor=actor, event=locked, tiers=tiers, ip_address=ip_address)
     event.refresh_from_db()
     return event
+
+
+# --- Price tiers ------------------------------------------------------------------
+
+# An event's declared prices: enough for any venue's price plan, few enough to read.
+TIERS_MAX = 30
+TIER_NAME_MAX = PriceTier._meta.get_field("name").max_length
+
+
+def event_tiers_set(
+    *, actor, event: Event, tiers: list[dict], ip_address: str | None = None
+) -> list[PriceTier]:
+    """Make `tiers` the event's price tiers, by its organizer, an admin or staff.
+
+    Each tier is {name, face_value, fees (default 0)} and, to change an existing
+    one, its `id`; a tier left out is removed. Tickets already uploaded keep the
+    face value and fees they took from a tier, so a change never moves a price
+    cap under a listing. Writes and audits only what changes ("event.tiers_changed").
+
+    Raises PermissionDenied (someone else's event) or ValidationFailed with
+    details {field: "tiers", reason, index, tier_field}: not a list, more than
+    TIERS_MAX, a blank or repeated name, an amount that is not money (face value
+    above zero, fees zero or more), an id of another event's tier, or removing a
+    tier that tickets were uploaded for (TIER_IN_USE).
+    """
+    if not event_can_edit(user=actor, event=event):
+        raise PermissionDenied("You can only edit your own events.")
+    cleaned = _tiers_clean(tiers)
+    with transaction.atomic():
+        _tiers_apply(actor=actor, event=event, tiers=cleaned, ip_address=ip_address)
+    return list(event.price_tiers.order_by("face_value", "id"))
+
+
+def _tier_invalid(message: str, reason: str, index: int | None = None, tier_field=None, **extra):
+    details = {"field": "tiers", "reason": reason, **extra}
+    if index is not None:
+        details["index"] = index
+    if tier_field is not None:
+        details["tier_field"] = tier_field
+    return ValidationFailed(message, details=details)
+
+
+def _tier_amount(value, *, index: int, name: str, positive: bool) -> Decimal:
+    label = "face value" if name == "face_value" else "fees"
+    try:
+        amount = to_decimal(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError, InvalidOperation):
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise _tier_invalid(
+            f"Enter the tier's {label} as an amount, e.g. 49.50.", "INVALID_NUMBER", index, name
+        )
+    if amount < 0 or (positive and amount == 0):
+        raise _tier_invalid(
+            f"The tier's {label} must be {'more than zero' if positive else 'zero or more'}.",
+            "NOT_POSITIVE" if positive else "NEGATIVE",
+            index,
+            name,
+        )
+    if amount > TIER_AMOUNT_MAX:
+        raise _tier_invalid(
+            f"The tier's {label} is higher than Encore accepts.",
+            "TOO_LARGE",
+            index,
+            name,
+            max=money_str(TIER_AMOUNT_MAX),
+        )
+    if amount != amount.quantize(CENT):
+        raise _tier_invalid(
+            f"The tier's {label} has at most two decimals.", "TOO_MANY_DECIMALS", index, name
+        )
+    return amount.quantize(CENT)
+
+
+def _tiers_clean(tiers) -> list[dict]:
+    """The tiers as {id, name, face_value, fees}, checked; ValidationFailed otherwise."""
+    if not isinstance(tiers, list | tuple):
+        raise _tier_invalid("The tiers must be a list.", "NOT_A_LIST")
+    if len(tiers) > TIERS_MAX:
+        raise _tier_invalid(
+            f"An event has at most {TIERS_MAX} price tiers.", "TOO_MANY", max=TIERS_MAX
+        )
+    cleaned, names, ids = [], set(), set()
+    for index, tier in enumerate(tiers):
+        if not isinstance(tier, dict):
+            raise _tier_invalid(
+                "Each tier is an object {name, face_value, fees}.", "NOT_AN_OBJECT", index
+            )
+        name = tier.get("name")
+        name = name.strip() if isinstance(name, str) else ""
+        if not name:
+            raise _tier_invalid("Give each tier a name, e.g. Standing.", "REQUIRED", index, "name")
+        if len(name) > TIER_NAME_MAX:
+            raise _tier_invalid(
+                f"A tier's name has at most {TIER_NAME_MAX} characters.",
+                "TOO_LONG",
+                index,
+                "name",
+                max_length=TIER_NAME_MAX,
+            )
+        if name.casefold() in names:
+            raise _tier_invalid(f"Two tiers are called {name}.", "DUPLICATE_NAME", index, "name")
+        names.add(name.casefold())
+        tier_id = tier.get("id")
+        if tier_id is not None:
+            if isinstance(tier_id, bool) or not isinstance(tier_id, int) or tier_id in ids:
+                raise _tier_invalid("Unknown tier.", "INVALID_TIER", index, "id")
+            ids.add(tier_id)
+        cleaned.append(
+            {
+                "id": tier_id,
+                "name": name,
+                "face_value": _tier_amount(
+                    tier.get("face_value"), index=index, name="face_value", positive=True
+                ),
+                "fees": _tier_amount(
+                    "0" if tier.get("fees") is None else tier["fees"],
+                    index=index,
+                    name="fees",
+                    positive=False,
+                ),
+            }
+        )
+    return cleaned
+
+
+def _tier_json(tier) -> dict:
+    return {
+        "name": tier["name"] if isinstance(tier, dict) else tier.name,
+        "face_value": money_str(tier["face_value"] if isinstance(tier, dict) else tier.face_value),
+        "fees": money_str(tier["fees"] if isinstance(tier, dict) else tier.fees),
+    }
+
+
+def _tiers_apply(*, actor, event: Event, tiers: list[dict], ip_address) -> None:
+    """Write the cleaned `tiers` inside the caller's transaction, and audit the change."""
+    # Lock the event, then its tiers: two editors saving at once would otherwise
+    # both create the same new tier, and an upload holding a tier (it locks it
+    # too) finishes before we check whether tickets use it.
+    Event.objects.select_for_update().filter(pk=event.pk).first()
+    existing = {tier.pk: tier for tier in PriceTier.objects.select_for_update().filter(event=event)}
+    for index, tier in enumerate(tiers):
+        if tier["id"] is not None and tier["id"] not in existing:
+            raise _tier_invalid("Unknown tier.", "INVALID_TIER", index, "id")
+    kept = {tier["id"] for tier in tiers if tier["id"] is not None}
+    removed = [tier for pk, tier in existing.items() if pk not in kept]
+    in_use = {
+        pk
+        for pk in PriceTier.objects.filter(pk__in=[t.pk for t in removed], tickets__isnull=False)
+        .values_list("pk", flat=True)
+        .distinct()
+    }
+    if in_use:
+        tier = existing[min(in_use)]
+        raise _tier_invalid(
+            f"Tickets were uploaded for the tier {tier.name}: it cannot be removed "
+            "(change its name or price instead).",
+            "TIER_IN_USE",
+            tier_id=tier.pk,
+        )
+    before = sorted((_tier_json(t) for t in existing.values()), key=repr)
+    # Removed first, so a new tier may take a removed one's name.
+    PriceTier.objects.filter(pk__in=[t.pk for t in removed]).delete()
+    # Renamed tiers first take a placeholder name no person types: two tiers
+    # swapping names never meet the unique index halfway.
+    renamed = [
+        t["id"] for t in tiers if t["id"] is not None and existing[t["id"]].name != t["name"]
+    ]
+    for pk in renamed:
+        PriceTier.objects.filter(pk=pk).update(name=f"\u0001{pk}")
+    for tier in tiers:
+        values = {"name": tier["name"], "face_value": tier["face_value"], "fees": tier["fees"]}
+        if tier["id"] is None:
+            PriceTier.objects.create(event=event, **values)
+            continue
+        current = existing[tier["id"]]
+        if any(getattr(current, key) != value for key, value in values.items()):
+            PriceTier.objects.filter(pk=current.pk).update(**values, updated_at=timezone.now())
+    after = sorted((_tier_json(t) for t in tiers), key=repr)
+    if before != after:
+        audit_log_record(
+            actor=actor,
+            action="event.tiers_changed",
+            entity=event,
+            changes={"tiers": {"from": before, "to": after}},
+            ip_address=ip_address,
+        )

@@ -22,7 +22,7 @@ from marketplace.money import to_decimal
 from marketplace.pagination import BoundedPaginator
 
 from .cache import UPCOMING_CACHE_SECONDS, event_list_upcoming_cached, upcoming_version
-from .forms import EventFilterForm, EventForm
+from .forms import EventFilterForm, EventForm, tier_formset
 from .models import Event
 from .selectors import (
     event_can_edit,
@@ -210,24 +210,55 @@ def event_manage(request):
     return render(request, "events/manage.html", {"events": events})
 
 
+def _tier_list(request, event=None):
+    """(formset, valid, tiers, rows): the price list on the page. A form posted
+    without it (an older page, a script) leaves the tiers as they are (None)."""
+    sent = request.method == "POST" and "tiers-TOTAL_FORMS" in request.POST
+    tiers_form = tier_formset(request.POST if sent else None, event=event)
+    if not sent:
+        return tiers_form, True, None, []
+    if not tiers_form.is_valid():
+        return tiers_form, False, None, []
+    tiers, rows = tiers_form.tiers()
+    return tiers_form, True, tiers, rows
+
+
+def _tier_error(form, tiers_form, rows, exc: ValidationFailed) -> None:
+    """A refused tier on its row (details.index), else above the price list."""
+    index, field = exc.details.get("index"), exc.details.get("tier_field")
+    if exc.details.get("field") != "tiers":
+        form_error_from(form, exc)
+    elif index is not None and index < len(rows):
+        row = rows[index]
+        row.add_error(field if field in row.fields else None, exc.message)
+    else:
+        form.add_error(None, exc.message)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def event_new(request):
     _require_organizer(request.user)
     form = EventForm(request.POST or None, initial={"status": Event.Status.DRAFT, "country": "IE"})
-    if request.method == "POST" and form.is_valid():
+    tiers_form, tiers_ok, tiers, rows = _tier_list(request)
+    if request.method == "POST" and form.is_valid() and tiers_ok:
         try:
             event = event_create(
-                organizer=request.user, **form.cleaned_data, ip_address=client_ip(request)
+                organizer=request.user,
+                **form.cleaned_data,
+                tiers=tiers,
+                ip_address=client_ip(request),
             )
         except ValidationFailed as exc:
-            form_error_from(form, exc)
+            _tier_error(form, tiers_form, rows, exc)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(exc.message) from exc
         else:
             messages.success(request, f"{event.name} was created as {event.get_status_display()}.")
             return redirect("events:manage")
-    return render(request, "events/event_form.html", {"form": form, "event": None})
+    return render(
+        request, "events/event_form.html", {"form": form, "tiers_form": tiers_form, "event": None}
+    )
 
 
 @login_required
@@ -242,19 +273,23 @@ def event_edit(request, event_id: int):
     if not event_can_edit(user=request.user, event=event):
         raise DjangoPermissionDenied("You can only edit your own events.")
     form = EventForm(request.POST or None, event=event, initial=EventForm.initial_for(event))
-    if request.method == "POST" and form.is_valid():
+    tiers_form, tiers_ok, tiers, rows = _tier_list(request, event)
+    if request.method == "POST" and form.is_valid() and tiers_ok:
         try:
             event_update(
                 actor=request.user,
                 event=event,
                 ip_address=client_ip(request),
+                tiers=tiers,
                 **form.cleaned_data,
             )
         except ValidationFailed as exc:
-            form_error_from(form, exc)
+            _tier_error(form, tiers_form, rows, exc)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(exc.message) from exc
         else:
             messages.success(request, f"{event.name} was saved.")
             return redirect("events:manage")
-    return render(request, "events/event_form.html", {"form": form, "event": event})
+    return render(
+        request, "events/event_form.html", {"form": form, "tiers_form": tiers_form, "event": event}
+    )

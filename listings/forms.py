@@ -35,24 +35,47 @@ class PriceField(forms.DecimalField):
         super().__init__(widget=_money_input(), **MONEY, **kwargs)
 
 
+class TierSelect(forms.Select):
+    """The price tiers, each option carrying its face value for the live range (sell.js)."""
+
+    def __init__(self, *args, face_values=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.face_values = face_values or {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if str(value) in self.face_values:
+            option["attrs"]["data-face-value"] = self.face_values[str(value)]
+        return option
+
+
 class TicketSellForm(forms.Form):
-    """Upload a ticket and put it on sale, in one form."""
+    """Upload a ticket and put it on sale, in one form.
+
+    For an event with price tiers the seller picks a tier (the face value is
+    the tier's); otherwise they type the face value printed on the ticket.
+    """
 
     file = forms.FileField(
         label="Ticket file",
-        help_text="The ticket as a PDF, PNG or JPEG file. Only the buyer receives it.",
+        help_text="The ticket as the box office sent it (PDF), or a screenshot of it (PNG or "
+        "JPEG). Encore reads its barcode: the file is the proof. Only the buyer receives it.",
         widget=forms.ClearableFileInput(attrs={"accept": TICKET_FILE_ACCEPT}),
     )
     barcode = forms.CharField(
         label="Barcode",
         max_length=128,
-        help_text="As printed under the barcode. Encore keeps only a fingerprint and the last 4 "
-        "characters, and refuses a ticket already on sale.",
+        required=False,
+        help_text="Leave it empty: Encore reads the barcode from the file. Type it only if the "
+        "file has no barcode Encore can read; our staff then check the ticket before it goes "
+        "on sale. Encore keeps only a fingerprint and the last 4 characters.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+    tier = forms.ChoiceField(label="Ticket tier")
     face_value = forms.DecimalField(
         label="Face value",
-        help_text="The price printed on the ticket.",
+        help_text="The price printed on the ticket. One far above this event's other tickets "
+        "is checked by our staff before the ticket goes on sale.",
         widget=_money_input(),
         **MONEY,
     )
@@ -64,12 +87,52 @@ class TicketSellForm(forms.Form):
     seat = forms.CharField(label="Seat", max_length=20, required=False)
     price = PriceField()
 
-    UPLOAD_FIELDS = ("file", "barcode", "face_value", "ticket_type", "section", "row", "seat")
+    UPLOAD_FIELDS = ("file", "barcode", "ticket_type", "section", "row", "seat")
 
-    def __init__(self, *args, currency: str = "", **kwargs):
+    def __init__(self, *args, currency: str = "", tiers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        if currency:
-            self.fields["face_value"].help_text = f"The price printed on the ticket, in {currency}."
+        self.tiers = {str(tier.pk): tier for tier in tiers}
+        if self.tiers:
+            # The organizer declared the prices: the face value is the tier's, verified.
+            del self.fields["face_value"]
+            field = self.fields["tier"]
+            field.choices = [("", "Choose the tier printed on your ticket")] + [
+                (pk, self._tier_label(tier, currency)) for pk, tier in self.tiers.items()
+            ]
+            field.widget = TierSelect(
+                choices=field.choices,
+                face_values={pk: str(tier.face_value) for pk, tier in self.tiers.items()},
+            )
+            field.help_text = "The face value comes from the organizer's price list."
+        else:
+            del self.fields["tier"]
+            if currency:
+                self.fields["face_value"].help_text = (
+                    f"The price printed on the ticket, in {currency}. One far above this "
+                    "event's other tickets is checked by our staff before the ticket goes on "
+                    "sale."
+                )
+
+    @staticmethod
+    def _tier_label(tier, currency: str) -> str:
+        fees = f" + {tier.fees} fees" if tier.fees else ""
+        return f"{tier.name}: {tier.face_value} {currency}{fees}".strip()
+
+    def upload_data(self) -> dict:
+        """The cleaned data as ticket_upload takes it."""
+        data = {name: self.cleaned_data[name] for name in self.UPLOAD_FIELDS}
+        if self.tiers:
+            data["tier_id"] = int(self.cleaned_data["tier"])
+        else:
+            data["face_value"] = self.cleaned_data["face_value"]
+        return data
+
+    def face_value_shown(self):
+        """The face value the live range starts from: the chosen tier's, or as typed."""
+        if self.tiers:
+            tier = self.tiers.get(str(self["tier"].value() or ""))
+            return tier.face_value if tier else None
+        return self["face_value"].value()
 
 
 class ListingPriceForm(forms.Form):

@@ -27,7 +27,27 @@ from .pricing import price_validate
 LISTABLE_TICKET_STATUSES = Ticket.IN_HAND_STATUSES
 
 
+def ticket_check_verified(*, ticket: Ticket) -> None:
+    """Only a ticket whose evidence is verified is priced: its face value is a tier's,
+    in line with the event's, or confirmed by staff, never only typed (rule 1).
+    Raises TicketNotAvailable (reason TICKET_IN_REVIEW or TICKET_REJECTED)."""
+    if ticket.verification == Ticket.Verification.VERIFIED:
+        return
+    if ticket.verification == Ticket.Verification.REJECTED:
+        raise TicketNotAvailable(
+            "Encore's staff could not verify this ticket: it cannot be sold on Encore.",
+            details={"field": "ticket", "reason": "TICKET_REJECTED"},
+        )
+    raise TicketNotAvailable(
+        "This ticket is waiting for a check by Encore's staff: you can sell it once it is "
+        "approved.",
+        details={"field": "ticket", "reason": "TICKET_IN_REVIEW"},
+    )
+
+
 def _price_for(*, ticket: Ticket, price):
+    # The cap is computed from the verified face value only (rule 1).
+    ticket_check_verified(ticket=ticket)
     event = ticket.event
     return price_validate(
         price=price, face_value=ticket.face_value, category=event.category, country=event.country
@@ -41,7 +61,8 @@ def listing_create(
 
     Raises NotFound (not the seller's ticket), PermissionDenied (account may not
     trade), ValidationFailed (price outside the caps, event not on sale, bad
-    expiry) or TicketNotAvailable (already listed, reserved, in escrow or void).
+    expiry) or TicketNotAvailable (already listed, reserved, in escrow or void;
+    or its evidence is not verified: TICKET_IN_REVIEW, TICKET_REJECTED).
     """
     if ticket.owner_id != seller.pk:
         raise NotFound("Ticket not found.")
@@ -66,7 +87,10 @@ def listing_create(
         # Claim the ticket in one conditional UPDATE: a concurrent listing,
         # transfer or sale of the same ticket moves it first and we stop here.
         claimed = Ticket.objects.filter(
-            pk=ticket.pk, owner=seller, status__in=LISTABLE_TICKET_STATUSES
+            pk=ticket.pk,
+            owner=seller,
+            status__in=LISTABLE_TICKET_STATUSES,
+            verification=Ticket.Verification.VERIFIED,
         ).update(status=Ticket.Status.LISTED, updated_at=now)
         if claimed != 1:
             raise TicketNotAvailable("This ticket is already listed, sold or no longer valid.")

@@ -22,7 +22,8 @@ from marketplace.forms import form_error_from
 from marketplace.money import money_str
 from marketplace.pagination import BoundedPaginator
 from payments.selectors import payout_account_status
-from tickets.selectors import ticket_get_for_owner
+from tickets.models import Ticket
+from tickets.selectors import ticket_get_for_owner, ticket_review_reasons_text
 from tickets.services import ticket_upload
 
 from .forms import EventSearchForm, ListingPriceForm, PriceRangeQuery, TicketSellForm
@@ -77,6 +78,9 @@ def _add_domain_error(form, exc: DomainError, *, event=None, face_value=None) ->
     message = None
     if exc.details.get("field") == "price" and event is not None and face_value is not None:
         message = _price_error(exc, event=event, face_value=face_value)
+    if exc.details.get("field") == "tier_id" and "tier" in form.fields:
+        form.add_error("tier", message or exc.message)
+        return
     form_error_from(form, exc, message=message)
 
 
@@ -141,11 +145,12 @@ def price_summary(*, event, face_value, price=None) -> dict:
     return summary
 
 
-def _summary_for_form(form, *, event, face_value=None):
-    """The range shown when the page is drawn, from what the form holds (or None)."""
+def _summary_for_form(form, *, event, face_value):
+    """The range shown when the page is drawn, for `face_value` and the form's price
+    (None without a valid face value)."""
     query = PriceRangeQuery(
         {
-            "face_value": face_value if face_value is not None else form["face_value"].value(),
+            "face_value": face_value if face_value is not None else "",
             "price": form["price"].value() if form.is_bound else "",
         }
     )
@@ -220,19 +225,30 @@ def sell_event(request, event_id: int):
     """
     event = _event_or_404(request, event_id)
     on_sale = event_is_on_sale(event=event)
+    tiers = list(event.price_tiers.all())
     if request.method == "POST":
-        form = TicketSellForm(request.POST, request.FILES, currency=event.currency)
+        form = TicketSellForm(request.POST, request.FILES, currency=event.currency, tiers=tiers)
     else:
-        form = TicketSellForm(currency=event.currency)
+        form = TicketSellForm(currency=event.currency, tiers=tiers)
     if form.is_bound and on_sale and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in TicketSellForm.UPLOAD_FIELDS}
         price = form.cleaned_data["price"]
         ip_address = client_ip(request)
         try:
-            ticket = ticket_upload(owner=request.user, event=event, **data, ip_address=ip_address)
+            ticket = ticket_upload(
+                owner=request.user, event=event, **form.upload_data(), ip_address=ip_address
+            )
         except DomainError as exc:
             _add_domain_error(form, exc)
         else:
+            if ticket.verification != Ticket.Verification.VERIFIED:
+                # What the file cannot prove waits for staff; the ticket is kept.
+                messages.info(
+                    request,
+                    f"Your ticket for {event.name} is uploaded, but not on sale yet: "
+                    f"{ticket_review_reasons_text(ticket=ticket)}, so Encore's staff check it "
+                    "first. You can list it from My tickets once it is approved.",
+                )
+                return redirect("tickets:mine")
             try:
                 listing_create(
                     seller=request.user, ticket=ticket, price=price, ip_address=ip_address
@@ -263,7 +279,7 @@ def sell_event(request, event_id: int):
         "event": event,
         "on_sale": on_sale,
         "form": form,
-        "summary": _summary_for_form(form, event=event),
+        "summary": _summary_for_form(form, event=event, face_value=form.face_value_shown()),
         "rules": _rules(event),
         "payout_account": payout_account_status(user=request.user),
     }
@@ -279,7 +295,11 @@ def list_ticket(request, ticket_id: int):
     except NotFound as exc:
         raise Http404(exc.message) from exc
     event = ticket.event
-    listable = ticket.status in LISTABLE_TICKET_STATUSES and event_is_on_sale(event=event)
+    listable = (
+        ticket.status in LISTABLE_TICKET_STATUSES
+        and ticket.verification == Ticket.Verification.VERIFIED
+        and event_is_on_sale(event=event)
+    )
     if request.method == "POST":
         form = ListingPriceForm(request.POST)
         if listable and form.is_valid():
@@ -311,6 +331,7 @@ def list_ticket(request, ticket_id: int):
         "ticket": ticket,
         "event": event,
         "listable": listable,
+        "review_reasons": ticket_review_reasons_text(ticket=ticket),
         "form": form,
         "summary": _summary_for_form(form, event=event, face_value=ticket.face_value),
         "rules": _rules(event),

@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.template.response import TemplateResponse
 
 from .audit import audit_log_record
+from .client_ip import client_ip
 from .errors import DomainError
 from .models import AuditLog
 from .money import money_str
@@ -51,7 +52,7 @@ class AuditedAdminMixin:
             action=f"{obj._meta.model_name}.admin_{verb}",
             entity=obj,
             changes=changes,
-            ip_address=request.META.get("REMOTE_ADDR") or None,
+            ip_address=client_ip(request),
         )
 
     def _audit_changes(self, form, change):

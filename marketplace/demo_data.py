@@ -7,10 +7,13 @@ marketplace/management/commands/seed_demo.py writes them to the database.
 Event dates are offsets in days from the day the seed runs.
 """
 
+import io
 import json
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
+
+import segno
 
 from marketplace.money import quantize_money
 
@@ -115,6 +118,25 @@ def tier_face_value(base: Decimal, share: str) -> Decimal:
     return _to_half(base * Decimal(share), ROUND_HALF_UP)
 
 
+# The box office's booking fee on each ticket, as a share of its face value.
+FEE_SHARE = Decimal("0.10")
+
+
+def tier_fees(face_value: Decimal) -> Decimal:
+    """A tier's unavoidable fees: FEE_SHARE of its face value, to the nearest 50 cents."""
+    return _to_half(face_value * FEE_SHARE, ROUND_HALF_UP)
+
+
+# Events of these categories get no price tiers from the organizer: their
+# sellers type the face value (the path where Encore compares it with the
+# event's other tickets, and staff review the outliers).
+UNTIERED_CATEGORIES = ("other",)
+
+# One upload in the staff's review queue: the demo seller's ticket for this
+# event, a PDF in which no barcode can be read, its barcode typed.
+REVIEW_EVENT_KEY = "dub-comedy-gala"
+
+
 def seat_for(ticket_type: str, n: int) -> tuple[str, str]:
     """(row, seat) of the n-th ticket of an event; standing tickets have neither."""
     if ticket_type in ("seated", "vip"):
@@ -149,6 +171,10 @@ def demo_barcode(event_key: str, n: int, *, listed: bool) -> str:
     return f"DEMO-{event_key}-{'L' if listed else 'K'}{n:03d}"
 
 
+def review_barcode(event_key: str) -> str:
+    return f"DEMO-{event_key}-R000"
+
+
 def bench_barcode(bench_key: int, n: int) -> str:
     return f"BENCH-{bench_key:07d}-{n:04d}"
 
@@ -181,27 +207,67 @@ def _to_half(value: Decimal, rounding: str) -> Decimal:
 
 # --- Ticket files -------------------------------------------------------------
 
+# Where the QR code sits on an A4 page (points): below the text, 170 pt square
+# (6 cm), as box offices print them.
+QR_LEFT, QR_BOTTOM, QR_SIZE = 56, 420, 170
+
 
 def _pdf_text(value: str) -> bytes:
     escaped = value.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
     return b"(" + escaped.encode("latin-1", "replace") + b")"
 
 
-def ticket_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF (A4, Helvetica) showing `lines`: enough for any PDF reader."""
+def qr_drawing(code: str, *, left=QR_LEFT, bottom=QR_BOTTOM, size=QR_SIZE) -> bytes:
+    """PDF drawing operators that paint `code` as a QR code (segno), one rectangle
+    per run of dark modules: vector, so it stays sharp at any resolution."""
+    matrix = segno.make(code, error="m", micro=False).matrix
+    module = size / len(matrix)
+    ops = [b"0 g"]
+    for r, row in enumerate(matrix):
+        y = bottom + size - (r + 1) * module
+        c = 0
+        while c < len(row):
+            if not row[c]:
+                c += 1
+                continue
+            start = c
+            while c < len(row) and row[c]:
+                c += 1
+            ops.append(
+                b"%.3f %.3f %.3f %.3f re" % (left + start * module, y, (c - start) * module, module)
+            )
+    ops.append(b"f")
+    return b"\n".join(ops)
+
+
+def ticket_pdf(lines: list[str], *, code: str | None = None, pages: int = 1) -> bytes:
+    """A PDF (A4, Helvetica) showing `lines`, and `code` as a QR code when given:
+    what a box office sends, readable by any PDF reader and any barcode scanner.
+    Pages after the first (`pages`) carry only the conditions of sale."""
     text = [b"BT /F1 16 Tf 20 TL 56 780 Td"]
     for i, line in enumerate(lines):
         text.append((b"" if i == 0 else b"T* ") + _pdf_text(line) + b" Tj")
     text.append(b"ET")
-    stream = b"\n".join(text)
+    if code is not None:
+        text.append(qr_drawing(code))
+    streams = [b"\n".join(text)]
+    for page in range(2, pages + 1):
+        streams.append(
+            b"BT /F1 12 Tf 56 780 Td " + _pdf_text(f"Conditions of sale, page {page}") + b" Tj ET"
+        )
+    # Objects: 1 catalog, 2 pages, 3 font, then a page and its content per page.
+    kids = b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(len(streams)))
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % len(streams),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
     ]
+    for i, stream in enumerate(streams):
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (5 + 2 * i)
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -215,3 +281,10 @@ def ticket_pdf(lines: list[str]) -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def ticket_png(code: str, *, scale: int = 8) -> bytes:
+    """A QR code alone as a PNG, as a screenshot of a ticket app shows it."""
+    buffer = io.BytesIO()
+    segno.make(code, error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()

@@ -28,6 +28,15 @@ class PermissionDenied(DomainError):
     default_message = "You are not allowed to do this."
 
 
+class EmailNotVerified(DomainError):
+    """The right password, for an account whose email address nobody has
+    confirmed yet: no token until its owner proves the inbox is theirs."""
+
+    code = "EMAIL_NOT_VERIFIED"
+    http_status = 403
+    default_message = "Confirm your email address first: we have emailed you a code."
+
+
 class NotFound(DomainError):
     code = "NOT_FOUND"
     http_status = 404

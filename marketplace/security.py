@@ -8,6 +8,7 @@
 - A Permissions-Policy header (PERMISSIONS_POLICY).
 - Request bodies over REQUEST_BODY_MAX_BYTES refused with 413 before a byte
   of them is read: the envelope under /api/, the site's page elsewhere.
+- Every answer of the API (/api/v1/) is "Cache-Control: private, no-store".
 """
 
 from urllib.parse import urlsplit
@@ -67,6 +68,9 @@ def stripe_csp_sources(*, onboarding: bool = False) -> dict[str, list[str]]:
     return {directive: [s for s in values if s] for directive, values in sources.items()}
 
 
+API_CACHE_CONTROL = "private, no-store"
+
+
 def permissions_policy_header(policy: dict[str, list[str]]) -> str:
     """{"camera": [], "payment": ["self"]} -> 'camera=(), payment=(self)'."""
     return ", ".join(f"{feature}=({' '.join(allow)})" for feature, allow in policy.items())
@@ -110,6 +114,10 @@ class SecurityMiddleware(CSPMiddleware):
         policy = getattr(settings, "PERMISSIONS_POLICY", None)
         if policy and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = permissions_policy_header(policy)
+        if request.path.startswith("/api/v1/"):
+            # API answers are made for one caller (a profile, tokens, someone's
+            # tickets): no browser or shared cache may keep one.
+            response["Cache-Control"] = API_CACHE_CONTROL
         return response
 
     def get_policy_parts(self, request, response, report_only=False):

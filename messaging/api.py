@@ -17,11 +17,8 @@ TAGS = ["messages"]
 
 
 class SenderOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.SerializerMethodField()
-
-    def get_name(self, user) -> str:
-        return user.name or "Encore fan"
+    id = serializers.CharField(source="public_id", help_text="The sender's public id.")
+    name = serializers.CharField(source="public_name")
 
 
 class MessageOutput(serializers.Serializer):

@@ -90,7 +90,7 @@ def _party_name(*, user, txn: Transaction) -> str:
     # Never the email address (display_name falls back to it): the other
     # party must not get contact details through the notification.
     role = "the buyer" if user.pk == txn.buyer_id else "the seller"
-    return user.name.strip() or role
+    return user.public_name_or(role)
 
 
 def message_send(*, sender, transaction: Transaction, body: str, ip_address=None) -> Message:

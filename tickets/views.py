@@ -1,17 +1,30 @@
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from events.selectors import event_is_on_sale
 from listings.services import LISTABLE_TICKET_STATUSES
-from marketplace.errors import NotFound
+from marketplace.client_ip import client_ip
+from marketplace.errors import DomainError, NotFound
+from marketplace.forms import form_error_from
 from marketplace.pagination import BoundedPaginator
 
+from .forms import TransferForm
 from .models import Ticket
-from .selectors import ticket_get_for_owner, ticket_list_for_owner
-from .services import ticket_file_open
+from .selectors import ticket_get_for_owner, ticket_list_for_owner, ticket_review_reasons_text
+from .services import (
+    ticket_file_open,
+    ticket_transfer,
+    ticket_transfer_cancel,
+    ticket_transfer_claim,
+    ticket_transfer_get_by_code,
+)
+from .services.transfer import TRANSFERABLE_STATUSES
 
 TICKETS_PER_PAGE = 20
 
@@ -28,8 +41,11 @@ def my_tickets(request):
         {
             "ticket": ticket,
             "can_list": ticket.status in LISTABLE_TICKET_STATUSES
+            and ticket.verification == Ticket.Verification.VERIFIED
             and event_is_on_sale(event=ticket.event, now=now),
             "can_download": ticket.status != Ticket.Status.VOID,
+            "can_transfer": ticket.status in TRANSFERABLE_STATUSES and ticket.event.starts_at > now,
+            "review_reasons": ticket_review_reasons_text(ticket=ticket),
         }
         for ticket in page
     ]
@@ -52,3 +68,82 @@ def ticket_file_download(request, ticket_id: int):
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _own_ticket(request, ticket_id: int) -> Ticket:
+    try:
+        return ticket_get_for_owner(owner=request.user, ticket_id=ticket_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_transfer_page(request, ticket_id: int):
+    """Give a ticket to someone by email address. The answer is the same
+    whether or not the address has an Encore account."""
+    ticket = _own_ticket(request, ticket_id)
+    form = TransferForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            offer = ticket_transfer(
+                owner=request.user,
+                ticket=ticket,
+                recipient_email=form.cleaned_data["recipient_email"],
+                site_url=request.build_absolute_uri("/"),
+                ip_address=client_ip(request),
+            )
+        except DomainError as exc:
+            form_error_from(form, exc)
+        else:
+            until = date_format(timezone.localtime(offer.expires_at), "j F, H:i")
+            messages.success(
+                request,
+                f"We emailed {offer.recipient_email} a link to claim your ticket for "
+                f"{ticket.event.name}. It is held for them until {until}; until then you can "
+                "take it back here.",
+            )
+            return redirect("tickets:mine")
+    context = {"form": form, "ticket": ticket, "hold_days": settings.TICKET_TRANSFER_HOLD_DAYS}
+    return render(request, "tickets/transfer.html", context)
+
+
+@login_required
+@require_POST
+def ticket_transfer_cancel_page(request, ticket_id: int):
+    """Take back a ticket offered to someone."""
+    ticket = _own_ticket(request, ticket_id)
+    try:
+        ticket_transfer_cancel(owner=request.user, ticket=ticket, ip_address=client_ip(request))
+    except NotFound:
+        messages.error(request, "This ticket is not waiting for anyone.")
+    else:
+        messages.success(request, f"Your ticket for {ticket.event.name} is yours again.")
+    return redirect("tickets:mine")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_claim_page(request, code: str):
+    """Accept a ticket someone sent to my address, from the emailed link."""
+    try:
+        offer = ticket_transfer_get_by_code(code=code)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    error = None
+    if request.method == "POST":
+        try:
+            ticket = ticket_transfer_claim(
+                user=request.user, code=code, ip_address=client_ip(request)
+            )
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"The ticket for {ticket.event.name} is yours.")
+            return redirect("tickets:mine")
+    return render(
+        request,
+        "tickets/claim.html",
+        {"offer": offer, "event": offer.ticket.event, "error": error},
+        status=400 if error else 200,
+    )

@@ -67,8 +67,9 @@ def test_status_action_confirms_then_changes_the_status_with_its_audit_row(
     assert done.status_code == 302
     user.refresh_from_db()
     assert user.status == end
-    log = AuditLog.objects.get(entity_type="user", entity_id=str(user.pk))
-    assert log.action == "user.status_changed"
+    log = AuditLog.objects.get(
+        entity_type="user", entity_id=str(user.pk), action="user.status_changed"
+    )
     assert (log.actor, log.ip_address) == (staff, "127.0.0.1")
     assert log.changes == {"status": {"from": start, "to": end}, "reason": "Chargeback fraud."}
 

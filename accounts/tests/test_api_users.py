@@ -25,6 +25,7 @@ VERIFY = "/api/v1/users/verify"
 
 PROFILE_FIELDS = {
     "id",
+    "public_id",
     "email",
     "name",
     "phone",
@@ -42,7 +43,6 @@ PUBLIC_FIELDS = {
     "id",
     "name",
     "avatar_url",
-    "role",
     "email_verified",
     "phone_verified",
     "member_since",
@@ -101,6 +101,13 @@ def test_the_user_list_needs_a_token(api):
 
 def test_an_admin_role_without_staff_access_cannot_list_users(api_as):
     assert_error(api_as(UserFactory(role="admin")).get(USERS), 403, "FORBIDDEN")
+
+
+def test_staff_without_two_step_login_cannot_list_users_with_a_password_alone(api_as):
+    # As for the admin: a staff password alone does not open every account.
+    error = assert_error(api_as(StaffFactory(mfa=False)).get(USERS), 403, "FORBIDDEN")
+
+    assert "two-step login" in error["message"]
 
 
 @pytest.mark.parametrize(
@@ -209,7 +216,8 @@ def test_the_user_list_costs_the_same_queries_for_2_or_20_users(staff_api):
 
     assert User.objects.count() == 20
     assert with_two == with_twenty
-    assert with_twenty <= 3  # the token's user, the count, the page
+    # the token's user (with its API session), the staff's second factor, the count, the page
+    assert with_twenty <= 4
 
 
 # --- Public profile ---------------------------------------------------------------
@@ -235,11 +243,11 @@ def test_a_public_profile_never_shows_the_email_or_phone(api, api_as, fan, viewe
         "self": lambda: api_as(fan),
     }[viewer]()
 
-    response = client.get(f"{USERS}/{fan.pk}")
+    response = client.get(f"{USERS}/{fan.public_id}")
 
     data = assert_ok(response)
     assert set(data) == PUBLIC_FIELDS
-    assert data["id"] == fan.pk and data["name"] == "Fiona Fan"
+    assert data["id"] == fan.public_id and data["name"] == "Fiona Fan"
     assert (data["phone_verified"], data["avatar_url"]) == (True, fan.avatar_url)
     # Nowhere in the data, whatever the field (the meta's timestamp aside).
     text = json.dumps(data)
@@ -249,12 +257,12 @@ def test_a_public_profile_never_shows_the_email_or_phone(api, api_as, fan, viewe
 def test_a_public_profile_without_a_name_shows_a_placeholder_not_the_email(api):
     user = UserFactory(email="anon@example.com", name="")
 
-    data = assert_ok(api.get(f"{USERS}/{user.pk}"))
+    data = assert_ok(api.get(f"{USERS}/{user.public_id}"))
 
     assert data["name"] == "Encore fan"
 
 
-@pytest.mark.parametrize("user_id", ["987654", "999999999999999999"])
+@pytest.mark.parametrize("user_id", ["987654", "999999999999999999", "A" * 22, "a-b_c" * 4 + "xy"])
 def test_an_unknown_user_id_is_not_found(api, user_id):
     assert_error(api.get(f"{USERS}/{user_id}"), 404, "NOT_FOUND")
 

@@ -218,3 +218,17 @@ def test_api_login_with_a_wrong_password_answers_as_an_unknown_address(api, kind
 
     assert wrong_password == unknown
     assert unknown[-1] >= 1  # the hash ran for the unknown address too
+
+
+# --- The timing bench ---------------------------------------------------------------
+
+
+def test_the_timing_bench_measures_every_account_flow_for_both_kinds_of_address():
+    # bench/test_enumeration.py runs it 30 times a flow with the real password
+    # hasher; here once, so the bench keeps working as the flows change.
+    from bench.enumeration import FLOWS, measure
+
+    results = measure(n=1)
+
+    assert list(results) == list(FLOWS)
+    assert all(known > 0 and unknown > 0 for known, unknown in results.values())

@@ -346,11 +346,12 @@ def test_profile_shows_a_warning_to_a_suspended_account(client):
 
 
 def test_profile_page_query_count(client, django_assert_max_num_queries):
-    # session, user, unread notifications (the bell); the save adds its lock,
-    # its UPDATE and the savepoint around them.
+    # session, user, unread notifications (the bell), the security section's
+    # authenticators and devices; the save adds its lock, its UPDATE and the
+    # savepoint around them.
     client.force_login(UserFactory())
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):
         assert client.get(PROFILE_URL).status_code == 200
     with django_assert_max_num_queries(7):
         assert client.post(PROFILE_URL, {"name": "Renamed"}).status_code == 302

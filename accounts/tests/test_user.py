@@ -40,10 +40,16 @@ def test_a_login_stamps_last_login_at(client):
     assert user.last_login_at is not None
 
 
-def test_new_users_are_active_buyers_and_sellers():
+def test_new_users_are_active_buyers_and_sellers_once_their_address_is_confirmed():
     user = User.objects.create_user("new@example.com", "pw-for-tests-123")
 
-    assert (user.role, user.status) == (User.Role.USER, User.Status.ACTIVE)
+    assert (user.role, user.status, user.email_verified) == (
+        User.Role.USER,
+        User.Status.ACTIVE,
+        False,
+    )
+    assert not user_can_trade(user=user)
+    user.email_verified = True
     assert user_can_trade(user=user)
     assert not user_can_organize(user=user)
     assert user.preferences == {}

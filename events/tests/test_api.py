@@ -68,7 +68,7 @@ def test_anyone_can_search_events_without_a_token(api):
     row = body["data"][0]
     assert row["name"] == event.name
     assert row["status"] == "published"
-    assert row["organizer"]["id"] == event.organizer_id
+    assert row["organizer"]["id"] == event.organizer.public_id
     assert "email" not in row["organizer"]
     assert body["meta"]["pagination"] == {
         "page": 1,
@@ -327,7 +327,7 @@ def test_an_organizer_creates_an_event_and_is_its_organizer(api_as):
     event = Event.objects.get()
     assert data["id"] == event.pk
     assert event.organizer == organizer
-    assert data["organizer"]["id"] == organizer.pk
+    assert data["organizer"]["id"] == organizer.public_id
     assert data["status"] == "draft"
     assert data["name"] == "Encore Summer Night"
     assert data["latitude"] == "53.347600"
@@ -681,7 +681,7 @@ def test_organizer_and_currency_in_an_update_are_ignored(api_as):
     assert event.organizer == organizer
     assert event.currency == "EUR"
     assert event.city == "Cork"
-    assert (data["organizer"]["id"], data["currency"]) == (organizer.pk, "EUR")
+    assert (data["organizer"]["id"], data["currency"]) == (organizer.public_id, "EUR")
 
 
 def test_an_update_with_nothing_new_writes_nothing(api_as, db_snapshot):

@@ -442,8 +442,8 @@ def test_the_edit_page_runs_a_fixed_number_of_queries(client, django_assert_max_
     ListingFactory.create_batch(5, ticket__event=event)
     client.force_login(event.organizer)
 
-    # The session, the user, the unread notifications and the event.
-    with django_assert_max_num_queries(4):
+    # The session, the user, the unread notifications, the event and its price tiers.
+    with django_assert_max_num_queries(5):
         assert client.get(_edit(event)).status_code == 200
 
 

@@ -72,7 +72,7 @@ def test_anyone_can_search_listings_without_a_token(api):
     assert row["currency"] == "EUR"
     assert row["event"]["id"] == listing.ticket.event_id
     assert row["ticket"]["face_value"] == "50.00"
-    assert row["seller"]["id"] == listing.seller_id
+    assert row["seller"]["id"] == listing.seller.public_id
     assert body["meta"]["pagination"] == {
         "page": 1,
         "limit": 20,
@@ -366,7 +366,7 @@ def test_the_tickets_owner_lists_it(api_as):
     ticket.refresh_from_db()
     assert data["id"] == listing.pk
     assert (data["status"], data["price"]) == ("active", "55.00")
-    assert data["seller"]["id"] == seller.pk
+    assert data["seller"]["id"] == seller.public_id
     assert data["fee_breakdown"]["platform_fee"] == "4.40"
     assert data["fee_breakdown"]["seller_payout"] == "50.60"
     assert (listing.seller, listing.status, listing.price) == (seller, "active", Decimal("55.00"))
@@ -604,7 +604,7 @@ def test_seller_status_and_face_value_in_the_body_are_ignored(api_as):
     ticket.refresh_from_db()
     assert (listing.seller, listing.status) == (seller, Listing.Status.ACTIVE)
     assert ticket.face_value == Decimal("50.00")
-    assert (data["seller"]["id"], data["status"]) == (seller.pk, "active")
+    assert (data["seller"]["id"], data["status"]) == (seller.public_id, "active")
     assert data["ticket"]["face_value"] == "50.00"
 
 

@@ -19,6 +19,7 @@ from listings.tests.factories import ListingFactory
 from marketplace.models import AuditLog
 from tickets.models import Ticket
 from tickets.tests.factories import PDF_BYTES, TicketFactory
+from tickets.tests.files import ticket_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,11 @@ def event():
     return EventFactory(name="Fontaines D.C. at 3Arena", category=Event.Category.CONCERT)
 
 
-def pdf(name="ticket.pdf", content=PDF_BYTES):
+# The ticket the sell form uploads: its barcode, ENC-SELL-0001, as a QR code.
+SELL_PDF = ticket_pdf("ENC-SELL-0001")
+
+
+def pdf(name="ticket.pdf", content=SELL_PDF):
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 
 
@@ -179,7 +184,8 @@ def test_sell_form_has_the_labels_the_browser_tests_use(client, seller, event):
     html = response.content.decode()
     for field_id, label in [
         ("id_file", "Ticket file"),
-        ("id_barcode", "Barcode"),
+        # Optional: Encore reads the barcode from the file.
+        ("id_barcode", 'Barcode <span class="optional">(optional)</span>'),
         ("id_face_value", "Face value"),
         ("id_price", "Price"),
     ]:
@@ -205,7 +211,7 @@ def test_seller_uploads_and_lists_a_ticket_in_one_form(client, seller, event, pr
     )
     assert (ticket.section, ticket.row, ticket.seat) == ("A", "12", "7")
     assert ticket.barcode_last4 == "0001"
-    assert ticket.file.read() == PDF_BYTES
+    assert ticket.file.read() == SELL_PDF
     listing = Listing.objects.get(ticket=ticket)
     assert (listing.seller, listing.price, listing.status) == (
         seller,
@@ -303,7 +309,13 @@ def test_duplicate_barcode_is_refused_on_the_barcode_field(client, seller, event
     ("overrides", "field_id", "error"),
     [
         ({"file": None}, "id_file", "This field is required."),
-        ({"barcode": ""}, "id_barcode", "This field is required."),
+        # The barcode is read from the file; typed, it is needed only without one.
+        (
+            {"barcode": "", "file": pdf(content=PDF_BYTES)},
+            "id_barcode",
+            "Encore could not read a barcode in this file: type the barcode printed on the "
+            "ticket (Encore's staff then check the ticket before it can be sold).",
+        ),
         ({"face_value": "lots"}, "id_face_value", "Enter a number."),
         ({"price": ""}, "id_price", "This field is required."),
         ({"price": "55.555"}, "id_price", "Ensure that there are no more than 2 decimal places."),

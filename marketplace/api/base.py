@@ -1,18 +1,12 @@
 """Small pieces every endpoint uses."""
 
-from django.conf import settings
 from django.urls import register_converter
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers
 
-
-def client_ip(request) -> str | None:
-    """The client's address for the audit trail (the proxy's header when configured)."""
-    key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
-    value = request.META.get(key, "") or ""
-    # In a list (X-Forwarded-For), the last address is the one our own proxy
-    # added; the ones before it are whatever the client chose to send.
-    return value.split(",")[-1].strip() or None
+# The client's address (TRUSTED_PROXY_HEADER, TRUSTED_PROXY_HOPS), here too for
+# the views that record it in the audit trail.
+from marketplace.client_ip import client_ip  # noqa: F401
 
 
 def valid(serializer_class, data, **kwargs) -> dict:
@@ -64,15 +58,14 @@ def money_field(**kwargs) -> serializers.DecimalField:
 
 
 class PartyOutput(serializers.Serializer):
-    """Another account as a trading partner sees it: a name and the trust badges."""
+    """Another account as a trading partner sees it: its public id (GET
+    /users/{id}), a name that is never a way to contact them, and the trust
+    badges."""
 
-    id = serializers.IntegerField()
-    name = serializers.SerializerMethodField()
+    id = serializers.CharField(source="public_id", help_text="The account's public id.")
+    name = serializers.CharField(source="public_name")
     email_verified = serializers.BooleanField()
     phone_verified = serializers.BooleanField()
-
-    def get_name(self, user) -> str:
-        return user.name or "Encore fan"
 
 
 @extend_schema_field(

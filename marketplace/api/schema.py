@@ -19,6 +19,7 @@ ERROR_CODES = [
     "VALIDATION_ERROR",
     "INVALID_INPUT",
     "FORBIDDEN",
+    "EMAIL_NOT_VERIFIED",
     "NOT_FOUND",
     "INSUFFICIENT_FUNDS",
     "TICKET_NOT_AVAILABLE",
@@ -37,7 +38,10 @@ ERROR_DESCRIPTIONS = {
     400: "Bad input: VALIDATION_ERROR (details per field) or INVALID_INPUT.",
     401: "No token, a bad or expired token (TOKEN_EXPIRED), or a blocked account.",
     402: "PAYMENT_FAILED: the card was declined; the ticket is on sale again.",
-    403: "FORBIDDEN: the account may not do this.",
+    403: (
+        "FORBIDDEN: the account may not do this; EMAIL_NOT_VERIFIED: the account's email "
+        "address is not confirmed yet (POST /users/verify with the emailed code)."
+    ),
     404: "NOT_FOUND: it does not exist, or it is not yours to see.",
     405: "The method is not allowed on this path.",
     409: (
@@ -149,12 +153,15 @@ def api_doc(
 
 def add_common_responses(result, generator, request, public):
     """Every operation may answer 400 (bad input), 401 (bad or expired token)
-    and 429 (rate limit): document them once, here."""
+    and 429 (rate limit), and every one that takes a token 403 (an account
+    whose email address is not confirmed: EMAIL_NOT_VERIFIED): document them
+    once, here."""
     ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
-            for code in (400, 401, 429):
+            takes_token = any(requirement for requirement in operation.get("security") or [])
+            for code in (400, 401, 403, 429) if takes_token else (400, 401, 429):
                 responses.setdefault(
                     str(code),
                     {

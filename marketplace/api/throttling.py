@@ -1,7 +1,9 @@
 """Rate limits with django-ratelimit on the shared cache (Redis in production).
 
-Logins: RATELIMIT_AUTH per client address AND per account (the email tried),
-so neither one address nor a botnet can guess one account's password. Every
+Logins: RATELIMIT_AUTH per client address (marketplace.client_ip, which
+believes the trusted proxy's header): the address that keeps trying is
+refused. Per account, failures slow the account down rather than lock it
+(accounts/login_limits.py), so a botnet cannot lock its owner out. Every
 other call: RATELIMIT_API per user, or per address when anonymous. The rates
 are read at each request, so a changed setting applies at once.
 
@@ -29,18 +31,6 @@ def _user_or_address(group, request):
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
     return _address(group, request)
-
-
-def _account(group, request):
-    email = request.data.get("email", "") if hasattr(request.data, "get") else ""
-    email = email.strip().lower() if isinstance(email, str) else ""
-    # django-ratelimit encodes the key to UTF-8: a lone surrogate ("\ud800",
-    # valid in JSON) would raise there, before the serializer can refuse it.
-    email = email.encode("utf-8", "backslashreplace").decode("utf-8")
-    # Prefixed: django-ratelimit's cache key is the group and the value only,
-    # so a bare "email" of "10.0.0.1" would share (and use up) the counter of
-    # the client address 10.0.0.1.
-    return f"account:{email}"
 
 
 class _RateLimit(BaseThrottle):
@@ -72,11 +62,12 @@ class ApiRateThrottle(_RateLimit):
 
 
 class LoginRateThrottle(_RateLimit):
-    """RATELIMIT_AUTH per client address and per account tried."""
+    """RATELIMIT_AUTH per client address (the account's own cooldown is
+    accounts.login_limits, checked by the login itself)."""
 
     group = "api.auth.login"
     rate_setting = "RATELIMIT_AUTH"
-    keys = (_address, _account)
+    keys = (_address,)
 
 
 class RegisterRateThrottle(_RateLimit):
@@ -88,13 +79,24 @@ class RegisterRateThrottle(_RateLimit):
 
 
 class RateLimitHeadersMiddleware:
-    """Adds the RateLimit-* headers (IETF draft) to responses that were limited."""
+    """Adds the RateLimit-* headers (IETF draft) to responses that were limited.
+
+    A page that refused a request for a while without an error of its own
+    (the login form of an account cooling down: accounts.adapter) sets
+    `request.encore_retry_after` to the seconds to wait: its answer becomes
+    429 with Retry-After, the page itself saying why.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
+        retry_after = getattr(request, "encore_retry_after", None)
+        if retry_after and response.status_code == 200:
+            response.status_code = 429
+            response.reason_phrase = "Too Many Requests"
+            response["Retry-After"] = str(max(int(retry_after), 1))
         usage = getattr(request, "encore_ratelimit", None)
         if usage:
             response["RateLimit-Limit"] = str(usage["limit"])

@@ -39,7 +39,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "marketplace.api.views.csrf_failure"
 
 INSTALLED_APPS = [
-    # Django's admin, with its login rate limited (RATELIMIT_ADMIN).
+    # Django's admin, behind allauth's login and two-step login (marketplace/admin_site.py).
     "marketplace.admin_site.EncoreAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "csp",
     "marketplace",
     "accounts",
@@ -160,11 +162,21 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # --- Auth -------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+# Site sign-up, password change and reset, and the API's sign-up alike: at
+# least 12 characters, not like the account's email or name, not a common
+# password, not only digits, not only whitespace.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "name")},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.password_validation.NotOnlyWhitespaceValidator"},
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "events:home"
@@ -190,9 +202,37 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # No answer tells whether an address has an account (sign-up, reset).
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Encore: "
+# A password login counts only the per-address part against failures (the
+# account itself cools down instead: accounts/login_limits.py); codes of the
+# two-step login count per account too.
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/15m/ip,5/15m/key"}
 # How long an emailed verification code stays valid.
 EMAIL_VERIFICATION_DAYS = env.int("EMAIL_VERIFICATION_DAYS", default=3)
+# An API login with the right password of an unconfirmed address emails a new
+# code, at most once in this many seconds (allauth's site does the same).
+EMAIL_VERIFICATION_RESEND_SECONDS = env.int("EMAIL_VERIFICATION_RESEND_SECONDS", default=180)
+# Security changes (password, addresses, two-step login) are emailed to the
+# account, through the outbox like all of allauth's email.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+
+# Two-step login (allauth.mfa): an authenticator app (TOTP) backed by recovery
+# codes, and passkeys or security keys (WebAuthn; browsers offer it on https
+# and on http://localhost, never on a bare IP address such as 127.0.0.1).
+# Staff need one to reach the admin (marketplace/admin_site.py). The failed
+# codes count against ACCOUNT_RATE_LIMITS "login_failed", per account.
+MFA_ADAPTER = "accounts.mfa.MFAAdapter"
+# Its secrets are encrypted with a key derived from SECRET_KEY: when rotating
+# SECRET_KEY, list the old one here (comma-separated) or they become unreadable.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Encore"
+# A code from the period before or after is accepted too (phone clocks drift);
+# each code is still accepted only once.
+MFA_TOTP_TOLERANCE = 1
+# The devices logged in to an account (allauth.usersessions, /accounts/sessions/)
+# are recorded at login, not refreshed on every request: that would write to
+# the database on every page.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 # --- Internationalisation -----------------------------------------------------
 
@@ -300,6 +340,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.idempotency_keys_purge",
         "schedule": 3600.0,
     },
+    "expire-ticket-transfers": {
+        "task": "tickets.tasks.ticket_transfers_expire",
+        "schedule": 5 * 60.0,
+    },
 }
 
 # --- Stripe -----------------------------------------------------------------
@@ -307,7 +351,9 @@ CELERY_BEAT_SCHEDULE = {
 # Defaults point at localstripe, which accepts any key of the right shape.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_encore_localstripe")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_encore_localstripe")
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_encore_localstripe")
+# The embedded run's webhook secret: published here, so production refuses it.
+DEVELOPMENT_WEBHOOK_SECRET = "whsec_encore_localstripe"  # noqa: S105 (public on purpose)
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default=DEVELOPMENT_WEBHOOK_SECRET)
 # Stripe sends connected accounts' events (account.updated) to a Connect
 # endpoint of their own, signed with that endpoint's secret: point it at the
 # same URL and give its secret here (empty: one endpoint for everything).
@@ -362,23 +408,59 @@ RESERVATION_MINUTES = env.int("RESERVATION_MINUTES", default=15)
 AUTO_CONFIRM_HOURS = env.int("AUTO_CONFIRM_HOURS", default=48)
 DISPUTE_WINDOW_HOURS = env.int("DISPUTE_WINDOW_HOURS", default=48)
 MAX_TICKETS_PER_EVENT = env.int("MAX_TICKETS_PER_EVENT", default=6)
+# A ticket transferred by email is held this many days for its recipient to
+# claim (at the latest until the event starts), then goes back to the sender.
+TICKET_TRANSFER_HOLD_DAYS = env.int("TICKET_TRANSFER_HOLD_DAYS", default=7)
 # Ticket files: PDF, PNG or JPEG up to this size.
 TICKET_FILE_MAX_BYTES = env.int("TICKET_FILE_MAX_BYTES", default=5 * 1024 * 1024)
 MESSAGE_MAX_LENGTH = env.int("MESSAGE_MAX_LENGTH", default=2000)
 # Key of the HMAC that stores barcodes; production.py requires its own.
 BARCODE_HMAC_KEY = env("BARCODE_HMAC_KEY", default="embedded-run-barcode-key")
+# Reading the barcode of an uploaded ticket (tickets/evidence.py), in a process
+# of its own held to these bounds: pages of a PDF, the resolution pages are
+# drawn at, pixels of a page or image, memory, and wall-clock time.
+TICKET_DECODE_MAX_PAGES = env.int("TICKET_DECODE_MAX_PAGES", default=5)
+TICKET_DECODE_DPI = env.int("TICKET_DECODE_DPI", default=200)
+TICKET_DECODE_MAX_PIXELS = env.int("TICKET_DECODE_MAX_PIXELS", default=40_000_000)
+TICKET_DECODE_MEMORY_MB = env.int("TICKET_DECODE_MEMORY_MB", default=1024)
+TICKET_DECODE_TIMEOUT_SECONDS = env.float("TICKET_DECODE_TIMEOUT_SECONDS", default=10.0)
+# A face value typed for an event without price tiers waits for staff review
+# when it is above FACE_VALUE_REVIEW_RATIO x the median of the event's other
+# verified tickets or, for the first ticket of an event, above
+# FACE_VALUE_REVIEW_FIRST_MAX (in the event's currency).
+FACE_VALUE_REVIEW_RATIO = env_decimal("FACE_VALUE_REVIEW_RATIO", default=Decimal("2"))
+FACE_VALUE_REVIEW_FIRST_MAX = env_decimal("FACE_VALUE_REVIEW_FIRST_MAX", default=Decimal("250.00"))
 
 # --- Rate limits (django-ratelimit, on the default cache) ---------------------
 
 RATELIMIT_AUTH = env("RATELIMIT_AUTH", default="5/15m")
 RATELIMIT_API = env("RATELIMIT_API", default="100/15m")
-# Logins to the staff admin, per client address and per username tried.
-RATELIMIT_ADMIN = env("RATELIMIT_ADMIN", default="5/15m")
+# Per account, failed logins never lock the owner out (accounts/login_limits.py):
+# past RATELIMIT_AUTH's count, each failure starts a cooldown of
+# LOGIN_COOLDOWN_SECONDS, doubling, at most RATELIMIT_AUTH's period, which
+# spares the addresses the account logged in from in LOGIN_KNOWN_ADDRESS_DAYS.
+LOGIN_COOLDOWN_SECONDS = env.int("LOGIN_COOLDOWN_SECONDS", default=30)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=90)
 RATELIMIT_USE_CACHE = "default"
 # The cache unreachable: let requests through rather than refuse everyone.
 RATELIMIT_FAIL_OPEN = True
-# Behind a proxy, the client address header it sets (e.g. HTTP_X_REAL_IP).
-RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+
+# --- Client addresses (marketplace/client_ip.py) -------------------------------
+
+# Behind a load balancer or proxy: the header it writes the client's address
+# into ("X-Forwarded-For", "X-Real-IP"...) and how many proxies of ours append
+# to it (the client is that many places from the right). Unset, the socket's
+# address is the client's. Every reader of the address (audit trail, rate
+# limits, allauth, admin) goes through marketplace.client_ip. The older
+# RATELIMIT_IP_META_KEY variable, if set, still names the header.
+TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", default=env("RATELIMIT_IP_META_KEY", default=""))
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=1 if TRUSTED_PROXY_HEADER else 0)
+if TRUSTED_PROXY_HEADER and TRUSTED_PROXY_HOPS < 1:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_HOPS must be 1 or more when TRUSTED_PROXY_HEADER is set."
+    )
+# django-ratelimit's "ip" key reads the same address.
+RATELIMIT_IP_META_KEY = "marketplace.client_ip.client_ip_or_unknown"
 
 # --- Lists ------------------------------------------------------------------
 
@@ -410,6 +492,9 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_AUTHENTICATION_RULE": "marketplace.api.auth.user_may_authenticate",
 }
+# An API session (one login, its refresh tokens rotating) ends this many days
+# after the login, however often it is refreshed: then the partner logs in again.
+JWT_SESSION_MAX_DAYS = env.int("JWT_SESSION_MAX_DAYS", default=30)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Encore partner API",
     # The partner's guide, shown at the top of /api/docs/.
@@ -436,7 +521,9 @@ SPECTACULAR_SETTINGS = {
     ],
     # Path ids (marketplace.api.base.IdConverter) are integers up to 18 digits.
     "PATH_CONVERTER_OVERRIDES": {
-        "id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}
+        "id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999},
+        # A user's public id (accounts.api.PublicIdConverter), never a row id.
+        "public_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22}$"},
     },
     "ENUM_NAME_OVERRIDES": {
         "UserStatusEnum": "accounts.models.User.Status",

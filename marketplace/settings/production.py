@@ -7,7 +7,9 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env, redis_caches
+from .base import DEVELOPMENT_WEBHOOK_SECRET, env, redis_caches
+
+JWT_SIGNING_KEY_MIN_BYTES = 32
 
 
 def required(name):
@@ -40,6 +42,22 @@ CELERY_TASK_ALWAYS_EAGER = False
 STRIPE_SECRET_KEY = required("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = required("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = required("STRIPE_WEBHOOK_SECRET")
+# The embedded run's secret is published in the code: anyone could sign a
+# webhook with it (a "payment succeeded" for a ticket never paid).
+for _name in ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET"):
+    if vars()[_name] == DEVELOPMENT_WEBHOOK_SECRET:
+        raise ImproperlyConfigured(
+            f"{_name} is the published development secret; set the one Stripe gives the endpoint."
+        )
+
+# API tokens are signed with HMAC-SHA256: a key shorter than the hash (32
+# bytes) is weaker than it (RFC 7518, 3.2). Defaults to SECRET_KEY.
+SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY)}  # noqa: F405
+if len(SIMPLE_JWT["SIGNING_KEY"].encode()) < JWT_SIGNING_KEY_MIN_BYTES:
+    raise ImproperlyConfigured(
+        f"JWT_SIGNING_KEY must be at least {JWT_SIGNING_KEY_MIN_BYTES} bytes (it defaults to "
+        'SECRET_KEY): python -c "import secrets; print(secrets.token_urlsafe(48))"'
+    )
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 # Confirmed addresses only, whatever the environment says.

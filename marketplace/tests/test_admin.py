@@ -3,6 +3,8 @@
 import itertools
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -25,7 +27,7 @@ from payments.tests.factories import (
     PayoutFactory,
     TransactionFactory,
 )
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketInReview
 from tickets.tests.factories import TicketFactory
 
 _numbers = itertools.count(1)
@@ -44,6 +46,22 @@ def make_stripe_event():
     )
 
 
+def make_authenticator():
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    return TOTP.activate(UserFactory(), generate_totp_secret()).instance
+
+
+def make_user_session():
+    n = next(_numbers)
+    return UserSession.objects.create(
+        user=UserFactory(),
+        ip=f"198.51.100.{n % 250}",
+        user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+        session_key=f"session{n:033d}",
+    )
+
+
 def make_audit_log():
     return AuditLog.objects.create(
         actor=UserFactory(),
@@ -55,6 +73,15 @@ def make_audit_log():
     )
 
 
+def make_ticket_in_review():
+    ticket = TicketFactory(
+        verification=Ticket.Verification.PENDING_REVIEW,
+        barcode_source=Ticket.BarcodeSource.TYPED,
+        review_reasons=[Ticket.REVIEW_NO_BARCODE_IN_FILE],
+    )
+    return TicketInReview.objects.get(pk=ticket.pk)
+
+
 # model: (factory, a search term that finds the object). Group, registered by
 # django.contrib.auth, is included on purpose: staff use it for permissions.
 ADMIN_OBJECTS = {
@@ -62,6 +89,7 @@ ADMIN_OBJECTS = {
     Group: (make_group, lambda o: o.name),
     Event: (EventFactory, lambda o: o.name),
     Ticket: (TicketFactory, lambda o: o.owner.email),
+    TicketInReview: (make_ticket_in_review, lambda o: o.owner.email),
     Listing: (ListingFactory, lambda o: o.seller.email),
     Transaction: (TransactionFactory, lambda o: o.payment_id),
     Payout: (PayoutFactory, lambda o: o.seller.email),
@@ -72,6 +100,9 @@ ADMIN_OBJECTS = {
     AuditLog: (make_audit_log, lambda o: o.entity_id),
     StripeEvent: (make_stripe_event, lambda o: o.event_id),
     Email: (EmailFactory, lambda o: o.to),
+    # Two-step login and logged-in devices (marketplace/admin_security.py).
+    Authenticator: (make_authenticator, lambda o: o.user.email),
+    UserSession: (make_user_session, lambda o: o.user.email),
 }
 # Everything else is created by the services (upload, listing, purchase...).
 ADDABLE_IN_ADMIN = {User, Group, Event}

@@ -185,9 +185,11 @@ def test_the_schema_is_openapi_3_with_every_path_of_the_specification(api):
         "messages/{transaction_id}",
         "messages",
         "messages/{id}/read",
-        # Beyond the specification: the seller's payout account and payouts.
+        # Beyond the specification: the seller's payout account and payouts,
+        # and accepting a ticket transferred by email.
         "users/payout-account",
         "payouts",
+        "tickets/claim",
     }
     assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
 
@@ -235,7 +237,8 @@ def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_added(
 ):
     from marketplace.api.base import client_ip
 
-    settings.RATELIMIT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
+    settings.TRUSTED_PROXY_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.TRUSTED_PROXY_HOPS = 1
 
     assert client_ip(rf.get("/", HTTP_X_FORWARDED_FOR=header)) == expected
 

@@ -6,16 +6,14 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.tests.factories import OrganizerFactory
 from events.tests.factories import EventFactory
 from messaging.models import Email
 from payments.models import Payout, Transaction
+from tickets.tests.files import as_upload, ticket_pdf
 
 pytestmark = pytest.mark.django_db
-
-PDF = b"%PDF-1.4\n% Encore test ticket\n"
 
 
 def _register_and_login(api, email, name):
@@ -53,7 +51,8 @@ def _sell(seller, event, barcode, price):
             "face_value": "50.00",
             "barcode": barcode,
             "section": "Floor",
-            "file": SimpleUploadedFile("ticket.pdf", PDF, content_type="application/pdf"),
+            # The box office's PDF: the barcode, as a QR code, is what Encore reads.
+            "file": as_upload(ticket_pdf(barcode)),
         },
         format="multipart",
     )
@@ -107,7 +106,7 @@ def test_register_list_buy_message_confirm_and_dispute(api_as, django_capture_on
     # The ticket is now the buyer's, file included.
     ticket_file = buyer.get(f"/api/v1/tickets/{purchase['ticket_id']}/file")
     assert ticket_file.status_code == 200
-    assert b"".join(ticket_file.streaming_content) == PDF
+    assert b"".join(ticket_file.streaming_content) == ticket_pdf("ENC-0001-AAAA")
 
     # They talk; contact details are masked.
     with django_capture_on_commit_callbacks(execute=True):

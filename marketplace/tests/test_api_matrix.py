@@ -4,11 +4,11 @@ organizer and as staff, against the status each must get (OWASP API1 and API5:
 no object-level leak). One table; a test fails if a route is missing from it.
 """
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -19,11 +19,14 @@ from events.models import Event
 from events.tests.factories import EventFactory
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
+from messaging.models import Email
 from messaging.tests.factories import MessageFactory
 from payments.services import transaction_purchase
 from payments.tests.factories import TransactionFactory
 from tickets.models import Ticket
-from tickets.tests.factories import PDF_BYTES, TicketFactory
+from tickets.services import ticket_transfer
+from tickets.tests.factories import TicketFactory
+from tickets.tests.files import pdf_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +66,11 @@ class World:
         )
         self.paid = TransactionFactory(listing=sold, buyer=self.buyer)
         self.message = MessageFactory(transaction=self.paid, sender=self.seller)
+        # Offered by the seller to the buyer's address, waiting to be claimed.
+        self.held = TicketFactory(event=self.event, owner=self.seller)
+        ticket_transfer(owner=self.seller, ticket=self.held, recipient_email=self.buyer.email)
+        offer_email = Email.objects.filter(to=self.buyer.email).latest("id")
+        self.claim_code = re.search(r"/tickets/claim/([\w-]+)/", offer_email.body).group(1)
         self._pending = None
         self._counter = 0
 
@@ -94,11 +102,11 @@ class World:
 
 
 def _upload(world, user):
+    # A ticket of its own each time: its barcode as a QR code in the file.
     return {
         "event_id": world.event.pk,
         "face_value": "40.00",
-        "barcode": f"MATRIX-{world.unique():06d}",
-        "file": SimpleUploadedFile("t.pdf", PDF_BYTES, content_type="application/pdf"),
+        "file": pdf_upload(f"MATRIX-{world.unique():06d}", name="t.pdf"),
     }
 
 
@@ -181,7 +189,7 @@ ROUTES = [
     ),
     # --- users ----------------------------------------------------------------
     Route("GET", "users", "/api/v1/users", {**signed_in(403), "staff": 200}, owner="seller"),
-    Route("GET", "users-detail", "/api/v1/users/{w.seller.pk}", every(200), owner="seller"),
+    Route("GET", "users-detail", "/api/v1/users/{w.seller.public_id}", every(200), owner="seller"),
     Route("GET", "users-profile", "/api/v1/users/profile", signed_in(200), owner="seller"),
     Route(
         "PATCH",
@@ -271,9 +279,26 @@ ROUTES = [
         "POST",
         "tickets-transfer",
         "/api/v1/tickets/{w.ticket.pk}/transfer",
-        only(200),
+        only(202),
         owner="seller",
         body=lambda w, u: {"recipient_email": w.buyer.email},
+    ),
+    # A ticket of the seller's offered to the buyer: taken back by the seller,
+    # claimed by the buyer (whose address it was sent to) and nobody else.
+    Route(
+        "DELETE",
+        "tickets-transfer",
+        "/api/v1/tickets/{w.held.pk}/transfer",
+        only(200),
+        owner="seller",
+    ),
+    Route(
+        "POST",
+        "tickets-claim",
+        "/api/v1/tickets/claim",
+        {**signed_in(403), "owner": 200},
+        owner="buyer",
+        body=lambda w, u: {"code": w.claim_code},
     ),
     Route("GET", "tickets-file", "/api/v1/tickets/{w.ticket.pk}/file", only(200), owner="seller"),
     Route(

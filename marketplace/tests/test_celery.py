@@ -20,6 +20,7 @@ def test_every_periodic_job_names_a_registered_task():
         "accounts.tasks.tokens_flush",
         "payments.tasks.payout_account_reminders",
         "marketplace.tasks.idempotency_keys_purge",
+        "tickets.tasks.ticket_transfers_expire",
     }
     assert scheduled <= set(app.tasks)
 

@@ -169,6 +169,7 @@ def static_root(tmp_path_factory):
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "marketplace.settings.production",
         "SECRET_KEY": "collect",
+        "JWT_SIGNING_KEY": "collect-only-it-never-signs-a-token",
         "ALLOWED_HOSTS": HOST,
         "DATABASE_URL": "sqlite:////tmp/collect.db",
         "REDIS_URL": "redis://collect",
@@ -199,7 +200,8 @@ def start_gunicorn(localstripe, tmp_path, static_root):
             "REDIS_URL": settings.REDIS_URL,
             "STRIPE_SECRET_KEY": settings.STRIPE_SECRET_KEY,
             "STRIPE_PUBLISHABLE_KEY": settings.STRIPE_PUBLISHABLE_KEY,
-            "STRIPE_WEBHOOK_SECRET": settings.STRIPE_WEBHOOK_SECRET,
+            # Production refuses the embedded run's published secret.
+            "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_urlsafe(24)}",
             "STRIPE_API_BASE": localstripe,
             "BARCODE_HMAC_KEY": secrets.token_urlsafe(32),
             "PRIVATE_STORAGE_ROOT": str(tmp_path / "private"),

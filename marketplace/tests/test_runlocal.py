@@ -86,3 +86,5 @@ def test_runlocal_serves_the_site_with_localstripe_delivering_webhooks(tmp_path,
 
     # Stopping the command stops localstripe too.
     assert wait_for(lambda: not localstripe_is_up(stripe_base), timeout=10)
+    # What it kept for the next `make run` on that port (not a port make run uses).
+    (ROOT / "var" / f"local-stripe-{stripe_port}.pickle").unlink(missing_ok=True)

@@ -9,12 +9,13 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import User
-from events.models import Event
+from events.models import Event, PriceTier
 from listings.models import Listing
 from listings.pricing import price_limits
 from marketplace.bench_seed import BUYER_PASSWORD
 from marketplace.storage import private_storage
 from tickets.barcodes import barcode_hash
+from tickets.evidence import evidence_read
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -266,3 +267,45 @@ def test_bench_buyers_are_verified_accounts_that_log_in_and_are_made_once():
 def test_negative_bench_sizes_are_refused(option):
     with pytest.raises(CommandError, match="must be 0 or more"):
         seed(option, "-1")
+
+
+def test_demo_ticket_pdfs_carry_their_barcode_as_a_real_qr_code():
+    seed()
+
+    # A few of them: each decode starts a process (tickets.evidence).
+    for ticket in Ticket.objects.filter(status=Ticket.Status.LISTED).order_by("pk")[:3]:
+        with private_storage().open(ticket.file.name) as fh:
+            content = fh.read()
+        evidence = evidence_read(content, kind="pdf")
+        assert barcode_hash(evidence.code) == ticket.barcode_hash
+        assert evidence.sha256 == ticket.file_sha256
+        assert ticket.verification == Ticket.Verification.VERIFIED
+
+
+def test_demo_events_have_price_tiers_and_their_tickets_take_them():
+    seed()
+
+    concert = Event.objects.get(metadata__demo_key="dub-lighthouse-keepers")
+    tiers = {tier.name: tier for tier in concert.price_tiers.all()}
+    assert set(tiers) == {"Standing", "Lower Tier 104", "Upper Tier 312"}
+    for ticket in concert.tickets.all():
+        tier = tiers[ticket.section]
+        assert (ticket.tier, ticket.face_value, ticket.original_fees) == (
+            tier,
+            tier.face_value,
+            tier.fees,
+        )
+    # The "other" events keep typed face values: the path staff review compares.
+    untiered = Event.objects.filter(metadata__has_key="demo_key", category="other")
+    assert untiered.exists()
+    assert not PriceTier.objects.filter(event__in=untiered).exists()
+
+
+def test_one_demo_upload_waits_in_the_staff_review_queue():
+    seed()
+
+    waiting = Ticket.objects.get(verification=Ticket.Verification.PENDING_REVIEW)
+    assert waiting.owner.email == "seller@encore.test"
+    assert waiting.review_reasons == [Ticket.REVIEW_NO_BARCODE_IN_FILE]
+    with private_storage().open(waiting.file.name) as fh:
+        assert evidence_read(fh.read(), kind="pdf").code is None

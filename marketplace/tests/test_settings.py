@@ -77,7 +77,7 @@ names = [
     "SECURE_HSTS_PRELOAD", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY",
     "SESSION_COOKIE_NAME", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_HTTPONLY", "CSRF_COOKIE_NAME",
     "SECURE_REFERRER_POLICY", "SECURE_CROSS_ORIGIN_OPENER_POLICY", "X_FRAME_OPTIONS",
-    "SECURE_CONTENT_TYPE_NOSNIFF", "RATELIMIT_ADMIN", "ADMIN_URL",
+    "SECURE_CONTENT_TYPE_NOSNIFF", "ADMIN_URL",
 ]
 values = {name: getattr(s, name) for name in names}
 values["csp"] = build_policy(update=stripe_csp_sources())
@@ -109,7 +109,6 @@ def test_production_sends_the_security_headers_and_secure_cookies():
         "SECURE_CROSS_ORIGIN_OPENER_POLICY": "same-origin",
         "X_FRAME_OPTIONS": "DENY",
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
-        "RATELIMIT_ADMIN": "5/15m",
         "ADMIN_URL": "admin/",
         "permissions": "camera=(), microphone=(), geolocation=(), usb=()",
     }
@@ -141,3 +140,40 @@ def test_private_files_have_no_url():
 
     with pytest.raises(ValueError):
         private_storage().url("tickets/1/abc.pdf")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("JWT_SIGNING_KEY", "short-key", "JWT_SIGNING_KEY must be at least 32 bytes"),
+        ("JWT_SIGNING_KEY", "x" * 31, "JWT_SIGNING_KEY must be at least 32 bytes"),
+        (
+            "SECRET_KEY",
+            "a-secret-key-of-31-bytes-long..",
+            "JWT_SIGNING_KEY must be at least 32 bytes",
+        ),
+        (
+            "STRIPE_WEBHOOK_SECRET",
+            "whsec_encore_localstripe",
+            "STRIPE_WEBHOOK_SECRET is the published development secret",
+        ),
+        (
+            "STRIPE_CONNECT_WEBHOOK_SECRET",
+            "whsec_encore_localstripe",
+            "STRIPE_CONNECT_WEBHOOK_SECRET is the published development secret",
+        ),
+    ],
+)
+def test_production_refuses_a_weak_or_published_secret(variable, value, message):
+    result = manage("check", "--deploy", env={**PRODUCTION_ENV, variable: value})
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_takes_a_jwt_key_of_32_bytes():
+    env = {**PRODUCTION_ENV, "JWT_SIGNING_KEY": secrets.token_urlsafe(32)}
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr

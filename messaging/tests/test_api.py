@@ -120,7 +120,7 @@ def test_send_masks_contact_details_and_notifies_the_other_party(
     assert CONTACT_HIDDEN in data["body"] and PAYMENT_HIDDEN in data["body"]
     assert (data["transaction_id"], data["sender"]["id"], data["mine"]) == (
         txn.pk,
-        txn.buyer_id,
+        txn.buyer.public_id,
         True,
     )
     assert data["read_at"] is None

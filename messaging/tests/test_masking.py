@@ -99,3 +99,72 @@ def test_contact_details_and_payment_links_are_masked(text, expected):
 )
 def test_ordinary_ticket_talk_is_left_alone(text):
     assert mask_contact_details(text) == text
+
+
+# --- Disguises: Unicode tricks, spelled-out numbers, social handles -------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # zero-width and other invisible format characters between the parts
+        ("jo\u200b@\u200bgmail.com", CONTACT_HIDDEN),
+        ("087\u200b123\u200b4567", CONTACT_HIDDEN),
+        ("0\u200d8\u200d7\u20601\u20602\u20603\u20604\u20605\u20606\u20607", CONTACT_HIDDEN),
+        ("jo@gm\u00adail.com", CONTACT_HIDDEN),  # a soft hyphen
+        # fullwidth and other compatibility forms
+        ("ｊｏ＠ｇｍａｉｌ．ｃｏｍ", CONTACT_HIDDEN),
+        ("call ０８７ １２３ ４５６７", f"call {CONTACT_HIDDEN}"),
+        ("jo﹫gmail.com", CONTACT_HIDDEN),  # the small commercial at
+        # spelled-out phone numbers
+        ("zero eight seven one two three four five six seven", CONTACT_HIDDEN),
+        (
+            "text me on zero eight seven, one two three, four five six seven!",
+            f"text me on {CONTACT_HIDDEN}!",
+        ),
+        ("Oh eight seven 123 four five six seven", CONTACT_HIDDEN),
+        ("ZERO-EIGHT-SEVEN-ONE-TWO-THREE-FOUR-FIVE-SIX-SEVEN", CONTACT_HIDDEN),
+        ("plus three five three eight seven one two three four five six", CONTACT_HIDDEN),
+        ("double oh eight seven one two three four five six seven", CONTACT_HIDDEN),
+        # social handles and chat apps
+        ("find me @jodoe99", f"find me {CONTACT_HIDDEN}"),
+        ("insta: jodoe99", CONTACT_HIDDEN),
+        ("my ig is jo.doe", f"my {CONTACT_HIDDEN}"),
+        ("snap me: jodoe", CONTACT_HIDDEN),
+        ("add me on snap jo_doe99", f"add me on {CONTACT_HIDDEN}"),
+        ("add me on snapchat: jo_doe", f"add me on {CONTACT_HIDDEN}"),
+        ("instagram.com/jodoe", CONTACT_HIDDEN),
+        ("https://www.instagram.com/jodoe/", CONTACT_HIDDEN),
+        ("tiktok.com/@jodoe", CONTACT_HIDDEN),
+        ("facebook.com/jo.doe", CONTACT_HIDDEN),
+        ("fb.me/jodoe", CONTACT_HIDDEN),
+        ("discord.gg/abc123", CONTACT_HIDDEN),
+        ("x.com/jodoe", CONTACT_HIDDEN),
+        ("telegram: @jodoe", CONTACT_HIDDEN),
+        ("whatsapp.com/channel/abc", CONTACT_HIDDEN),
+        ("wa.me/353871234567", CONTACT_HIDDEN),
+        ("t.me/jodoe", CONTACT_HIDDEN),
+    ],
+)
+def test_disguised_contact_details_are_masked(text, expected):
+    assert mask_contact_details(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Row one, seat two, three of us",
+        "I have two tickets, one for me and one for you",
+        "Gates open at seven, show at eight",
+        "See you @ the gate",
+        "It's a snap to find: gate 3",
+        "The insta story of the band was great",
+        "Doors at 19:30, ＃ 3 on the list",
+        "Café crème, naïve, Zoë and Ørjan",
+        "Two for one: one hundred and ten euro for two",
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467 see you there \u2764\ufe0f",
+        "Add me on insta later, I'll post a story",
+    ],
+)
+def test_ordinary_talk_with_numbers_in_words_and_at_signs_is_left_alone(text):
+    assert mask_contact_details(text) == text

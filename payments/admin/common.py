@@ -1,10 +1,11 @@
 """What the payments admins share: the actor's address and the refund confirmation."""
 
 from marketplace.admin import confirm_then
+from marketplace.client_ip import client_ip
 
 
 def request_ip(request):
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request)
 
 
 REFUND_EXPLANATION = (

@@ -325,7 +325,10 @@ def test_detail_is_shown_to_the_buyer_the_seller_and_staff(api_as, reserved, who
 
     assert data["id"] == reserved.pk
     assert data["role"] == ("" if who == "staff" else who)
-    assert (data["buyer"]["id"], data["seller"]["id"]) == (reserved.buyer_id, reserved.seller_id)
+    assert (data["buyer"]["id"], data["seller"]["id"]) == (
+        reserved.buyer.public_id,
+        reserved.seller.public_id,
+    )
     # Trading partners see a name and badges, never each other's contact details.
     assert "email" not in data["buyer"] and "email" not in data["seller"]
 

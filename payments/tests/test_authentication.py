@@ -16,6 +16,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from conftest import wait_for
 from marketplace.errors import PaymentFailed, TicketNotAvailable
 from marketplace.models import AuditLog
@@ -411,7 +412,7 @@ def test_api_a_buyer_who_finds_the_ticket_taken_gets_409_without_a_call_to_strip
     api_as, buyer, listing, settings, db_snapshot
 ):
     # In a rush only buyers who may still win ask Stripe about their card.
-    other = type(buyer).objects.create_user("rival@example.com", "a-long-pass-phrase-2")
+    other = UserFactory()
     _reserved(other, listing)
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # a call to Stripe would answer 503
     before = db_snapshot()

@@ -11,6 +11,7 @@ import requests
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.tests.factories import UserFactory
 from conftest import run_in_threads
 from marketplace.idempotency import idempotency_keys_purge
 from marketplace.models import IdempotencyKey
@@ -71,7 +72,7 @@ def test_the_same_key_with_another_request_answers_422_and_changes_nothing(
 
 
 def test_keys_are_each_accounts_own(api_as, buyer, listing):
-    other = type(buyer).objects.create_user("other@example.com", "a-long-pass-phrase-1")
+    other = UserFactory()
     body = {"listing_id": listing.pk}
 
     mine = _post(api_as(buyer), PURCHASE, body, "shared-key")

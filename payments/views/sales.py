@@ -40,8 +40,8 @@ THREAD_LIMIT = 100
 
 
 def _party_name(user, fallback: str) -> str:
-    # The name only: an email address is contact details (ARCHITECTURE.md, masking).
-    return (user.name or "").strip() or fallback
+    # The name only, and never one that is contact details (ARCHITECTURE.md, masking).
+    return user.public_name_or(fallback)
 
 
 def _sender_label(message, *, txn: Transaction, viewer) -> str:

@@ -11,6 +11,8 @@
 
   var url = form.getAttribute("data-price-range-url");
   var faceInput = form.querySelector("input[name='face_value']");
+  // An event with price tiers: the face value is the chosen tier's.
+  var tierSelect = form.querySelector("select[name='tier']");
   var fixedFace = form.getAttribute("data-face-value");
   var priceInput = form.querySelector("input[name='price']");
   var region = form.querySelector("[data-price-range]");
@@ -33,8 +35,16 @@
     payoutText.classList.toggle("price-range-off", Boolean(off));
   }
 
+  function faceValue() {
+    if (tierSelect) {
+      var option = tierSelect.options[tierSelect.selectedIndex];
+      return (option && option.getAttribute("data-face-value")) || "";
+    }
+    return faceInput ? amount(faceInput) : fixedFace || "";
+  }
+
   function update() {
-    var face = faceInput ? amount(faceInput) : fixedFace || "";
+    var face = faceValue();
     var price = amount(priceInput);
     var params = new URLSearchParams({ face_value: face });
     if (price) params.set("price", price);
@@ -42,7 +52,13 @@
     if (query === lastQuery) return;
     lastQuery = query;
     if (!face || !(Number(face) > 0)) {
-      show("Enter the face value to see the allowed price range.", payoutText.textContent, false);
+      show(
+        tierSelect
+          ? "Choose the price tier to see the allowed price range."
+          : "Enter the face value to see the allowed price range.",
+        payoutText.textContent,
+        false
+      );
       return;
     }
     if (controller) controller.abort();
@@ -73,12 +89,12 @@
     timer = window.setTimeout(update, DELAY_MS);
   }
 
-  [faceInput, priceInput].forEach(function (input) {
+  [faceInput, tierSelect, priceInput].forEach(function (input) {
     if (!input) return;
     input.addEventListener("input", schedule);
     input.addEventListener("change", update);
   });
-  if (amount(priceInput) || (faceInput && amount(faceInput))) update();
+  if (amount(priceInput) || faceValue()) update();
 
   // After a refused submit, take the keyboard to the list of errors.
   var summary = document.querySelector("[data-error-summary]");

@@ -103,9 +103,11 @@ def place_clean(name: str, value) -> str:
 
 
 def barcode_clean(value) -> str:
+    """The typed barcode, normalised (tickets.barcodes); "" when none was typed:
+    the barcode is read from the file, and a typed one is only compared with it."""
     code = barcode_normalize(value) if isinstance(value, str) else ""
     if not code:
-        raise invalid("barcode", "REQUIRED", "Enter the ticket's barcode.")
+        return ""
     if not BARCODE_MIN_LENGTH <= len(code) <= BARCODE_MAX_LENGTH:
         raise invalid(
             "barcode",
@@ -117,6 +119,60 @@ def barcode_clean(value) -> str:
     if not code.isprintable():
         raise invalid("barcode", "INVALID_CHARACTERS", "The barcode contains invalid characters.")
     return code
+
+
+def barcode_check_typed_only(code: str) -> str:
+    """A typed barcode that no file confirms (the file has no readable code).
+
+    It must be given, and written in ASCII: printed barcodes are letters A-Z,
+    digits and punctuation, and outside ASCII look-alike letters ("Đ" for "D",
+    Cyrillic "А" for "A") would pass for a new barcode.
+    """
+    if not code:
+        raise invalid(
+            "barcode",
+            "REQUIRED",
+            "Encore could not read a barcode in this file: type the barcode printed on the "
+            "ticket (Encore's staff then check the ticket before it can be sold).",
+        )
+    if not code.isascii():
+        raise invalid(
+            "barcode",
+            "INVALID_CHARACTERS",
+            "Type the barcode as printed, with the letters A to Z and digits.",
+        )
+    return code
+
+
+def price_clean(*, event: Event, tier_id, face_value):
+    """(tier, face value, original fees) of an upload.
+
+    An event with price tiers takes a tier (`tier_id`): the face value and fees
+    are the tier's; a typed face value must agree with it. An event without
+    tiers takes a typed face value (and no fees).
+    """
+    tiers = list(event.price_tiers.all())
+    if not tiers:
+        if tier_id not in (None, ""):
+            raise invalid("tier_id", "INVALID_CHOICE", "This event has no price tiers.")
+        return None, face_value_clean(face_value), Decimal("0.00")
+    tier = next((t for t in tiers if str(t.pk) == str(tier_id).strip()), None)
+    if tier_id in (None, "") or tier is None:
+        raise invalid(
+            "tier_id",
+            "REQUIRED" if tier_id in (None, "") else "INVALID_CHOICE",
+            "Choose the ticket's price tier from the organizer's list.",
+            allowed=[t.pk for t in tiers],
+        )
+    if face_value not in (None, "") and face_value_clean(face_value) != tier.face_value:
+        raise invalid(
+            "face_value",
+            "FACE_VALUE_NOT_TIER",
+            f"The face value of {tier.name} is {money_str(tier.face_value)}: leave the face "
+            "value empty, it comes from the tier.",
+            tier_face_value=money_str(tier.face_value),
+        )
+    return tier, tier.face_value, tier.fees
 
 
 def file_check(file) -> str:

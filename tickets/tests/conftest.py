@@ -10,13 +10,16 @@ from accounts.tests.factories import UserFactory
 from events.tests.factories import EventFactory
 from marketplace.models import AuditLog
 from tickets.models import Ticket
-from tickets.tests.factories import PDF_BYTES
+from tickets.tests.files import ticket_jpeg, ticket_pdf, ticket_png
 
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40 + b"\xff\xd9"
+# The barcode the ticket tests upload, and its ticket in each kind of file.
+BARCODE = "ENC-2026-0000-7781"
+QR_PDF_BYTES = ticket_pdf(BARCODE)
+PNG_BYTES = ticket_png(BARCODE)
+JPEG_BYTES = ticket_jpeg(BARCODE)
 
 
-def upload(content: bytes = PDF_BYTES, name: str = "ticket.pdf", content_type=None):
+def upload(content: bytes = QR_PDF_BYTES, name: str = "ticket.pdf", content_type=None):
     """A file as a browser or the API sends it; the name and type are the client's claim."""
     return SimpleUploadedFile(name, content, content_type=content_type or "application/pdf")
 

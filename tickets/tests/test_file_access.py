@@ -14,7 +14,7 @@ from marketplace.errors import NotFound
 from tickets.models import Ticket
 from tickets.selectors import ticket_get_for_owner, ticket_list_for_owner
 from tickets.services import ticket_file_open, ticket_transfer, ticket_upload
-from tickets.tests.conftest import PNG_BYTES, upload
+from tickets.tests.conftest import BARCODE, PNG_BYTES, upload
 from tickets.tests.factories import PDF_BYTES, TicketFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tickets.tests.urls")]
@@ -34,7 +34,7 @@ def download(client, user, ticket):
 
 
 def test_owner_downloads_the_file_as_a_private_attachment(client):
-    ticket = TicketFactory()
+    ticket = TicketFactory(file_content=PDF_BYTES)
 
     response = download(client, ticket.owner, ticket)
 
@@ -56,7 +56,7 @@ def test_content_type_is_the_one_found_at_upload(client):
         owner=owner,
         event=EventFactory(),
         face_value="30.00",
-        barcode="PNG-TICKET-0001",
+        barcode=BARCODE,  # the code in PNG_BYTES
         file=upload(PNG_BYTES, "ticket.pdf", content_type="application/pdf"),
     )
 
@@ -93,9 +93,15 @@ def test_anonymous_visitor_is_sent_to_log_in(client):
 
 
 def test_former_owner_gets_404_after_a_transfer(client):
+    from tickets.services import ticket_transfer_claim
+    from tickets.tests.test_transfer import code_emailed_to
+
     ticket = TicketFactory()
     former, friend = ticket.owner, UserFactory()
     ticket_transfer(owner=former, ticket=ticket, recipient_email=friend.email)
+    # Until the friend accepts it, the ticket (and its file) stays the sender's.
+    assert download(client, friend, ticket).status_code == 404
+    ticket_transfer_claim(user=friend, code=code_emailed_to(friend.email))
 
     assert download(client, former, ticket).status_code == 404
     response = download(client, friend, ticket)
@@ -148,7 +154,7 @@ def test_file_open_reads_the_database_not_the_object_passed_in():
 
 
 def test_file_open_gives_the_file_its_type_and_a_name():
-    ticket = TicketFactory()
+    ticket = TicketFactory(file_content=PDF_BYTES)
 
     handle, content_type, filename = ticket_file_open(user=ticket.owner, ticket=ticket)
 

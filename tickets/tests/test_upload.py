@@ -18,7 +18,14 @@ from tickets.barcodes import barcode_hash
 from tickets.models import Ticket
 from tickets.services import ticket_upload
 from tickets.services import upload as services
-from tickets.tests.conftest import JPEG_BYTES, PNG_BYTES, counts, stored_files, upload
+from tickets.tests.conftest import (
+    JPEG_BYTES,
+    PNG_BYTES,
+    QR_PDF_BYTES,
+    counts,
+    stored_files,
+    upload,
+)
 from tickets.tests.factories import PDF_BYTES, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +56,7 @@ def do_upload(owner, event, **overrides):
 @pytest.mark.parametrize(
     ("content", "client_name", "extension"),
     [
-        (PDF_BYTES, "my ticket.pdf", "pdf"),
+        (QR_PDF_BYTES, "my ticket.pdf", "pdf"),
         (PNG_BYTES, "scan.png", "png"),
         (JPEG_BYTES, "photo.jpeg", "jpg"),
         # The type comes from the bytes: a PNG named .pdf is stored as the PNG it is.
@@ -103,13 +110,22 @@ def test_upload_writes_its_audit_row(seller, event):
     assert entry.ip_address == "203.0.113.9"
     assert entry.changes == {
         "event_id": event.pk,
+        "tier_id": None,
         "face_value": "49.50",
+        "original_fees": "0.00",
         "ticket_type": "seated",
         "section": "B",
         "row": "7",
         "seat": "14",
         "barcode_last4": "7781",
+        # The evidence: where the barcode came from, the file's hash, the verdict.
+        "barcode_source": "file",
+        "symbology": "QR Code",
+        "file_sha256": ticket.file_sha256,
         "status": {"from": None, "to": "available"},
+        "verification": "verified",
+        "review_reasons": [],
+        "face_value_reference": {"median": None, "review_above": "250.00"},
     }
 
 
@@ -295,9 +311,10 @@ def test_owner_who_may_not_trade_is_refused(event, unchanged, account):
         ({"row": "R" * 21}, "row", "TOO_LONG"),
         ({"seat": "9" * 21}, "seat", "TOO_LONG"),
         ({"seat": 14}, "seat", "INVALID"),
-        ({"barcode": ""}, "barcode", "REQUIRED"),
-        ({"barcode": " - -  "}, "barcode", "REQUIRED"),
-        ({"barcode": None}, "barcode", "REQUIRED"),
+        # A barcode is needed only when the file has none Encore can read.
+        ({"barcode": "", "file": upload(PDF_BYTES)}, "barcode", "REQUIRED"),
+        ({"barcode": " - -  ", "file": upload(PDF_BYTES)}, "barcode", "REQUIRED"),
+        ({"barcode": None, "file": upload(PDF_BYTES)}, "barcode", "REQUIRED"),
         ({"barcode": "ab1"}, "barcode", "INVALID_LENGTH"),
         ({"barcode": "X" * 129}, "barcode", "INVALID_LENGTH"),
         ({"barcode": "ABC\x00DEF"}, "barcode", "INVALID_CHARACTERS"),
@@ -378,17 +395,19 @@ def test_duplicate_audit_row_is_committed_though_the_upload_is_refused(private_d
 
 
 def test_duplicate_caught_by_the_database_guard_is_refused(seller, event, monkeypatch, private_dir):
-    # given a pre-check that misses the existing ticket once (as when two uploads race)
+    # given pre-checks that miss the existing ticket (as when two uploads race)
     existing = TicketFactory(event=event, barcode=BARCODE)
     files_before = stored_files(private_dir)
-    real_lookup = services._active_ticket_with_barcode
+    real_lookup = services._active_ticket_with
     calls = []
 
     def lookup_missing_first(**kwargs):
+        # The upload's checks: the file's (twice) and the barcode's (twice) miss;
+        # the lookup after the database refused the row finds the ticket.
         calls.append(kwargs)
-        return None if len(calls) == 1 else real_lookup(**kwargs)
+        return None if len(calls) <= 4 else real_lookup(**kwargs)
 
-    monkeypatch.setattr(services, "_active_ticket_with_barcode", lookup_missing_first)
+    monkeypatch.setattr(services, "_active_ticket_with", lookup_missing_first)
     tickets_before, audit_before = counts()
 
     # when

@@ -1,14 +1,15 @@
-"""One barcode, one ticket (ARCHITECTURE.md, rule 4) when uploads of it race.
+"""One barcode, one ticket (ARCHITECTURE.md, rule 4) when uploads of it race; and
+one file, one ticket.
 
 Real parallel connections: each thread is its own PostgreSQL session, the
 uploads start together at a barrier. The service's pre-check is a plain
-SELECT; the tests widen the gap between that SELECT and the INSERT a little,
-so that every attempt passes the check before any commits, and the result
-does not depend on thread scheduling. The first test shows the race is real
+SELECT; the tests hold every attempt between that SELECT and its INSERT until
+all have passed the check (a barrier), so that the result does not depend on
+thread scheduling. The first test shows the race is real
 without the partial unique index; the next ones that the index settles it.
 """
 
-import time
+import threading
 from collections import Counter
 
 import pytest
@@ -21,20 +22,40 @@ from marketplace.errors import DuplicateTicket
 from marketplace.models import AuditLog
 from tickets.models import Ticket
 from tickets.services import upload as services
-from tickets.tests.conftest import stored_files, upload
+from tickets.tests.conftest import stored_files
+from tickets.tests.files import pdf_upload
 
 ATTEMPTS = 8
 BARCODE = "RACE-0000-0000-4242"
 
 
-def race(*, event, owners) -> tuple[Counter, float]:
-    """Upload BARCODE for `event` once per owner, all at once; count the outcomes."""
+def race(*, event, owners, same_file=False) -> tuple[Counter, float]:
+    """Upload BARCODE for `event` once per owner, all at once; count the outcomes.
+
+    Each owner's file carries BARCODE as a QR code and is a file of its own (its
+    own bytes), so that the barcode guard decides; with `same_file`, every owner
+    sends the very same file without a code, typing a barcode of their own, so
+    that the file guard decides.
+    """
+    if same_file:
+        content = pdf_upload(None).read()
+        uploads = [
+            {"barcode": f"RACE-TYPED-{i:04d}", "file": pdf_upload(None)} for i in range(len(owners))
+        ]
+        for item in uploads:
+            assert item["file"].read() == content
+            item["file"].seek(0)
+    else:
+        uploads = [
+            {"barcode": "", "file": pdf_upload(BARCODE, lines=[f"Copy {i}"])}
+            for i in range(len(owners))
+        ]
     results, elapsed = run_in_threads(
         [
-            lambda owner=owner: services.ticket_upload(
-                owner=owner, event=event, face_value="40.00", barcode=BARCODE, file=upload()
+            lambda owner=owner, item=item: services.ticket_upload(
+                owner=owner, event=event, face_value="40.00", **item
             )
-            for owner in owners
+            for owner, item in zip(owners, uploads, strict=True)
         ]
     )
 
@@ -57,15 +78,19 @@ def report(label: str, outcomes: Counter, elapsed: float) -> None:
 
 @pytest.fixture
 def widened_check(monkeypatch):
-    """Hold each upload for 50 ms between its duplicate SELECT and its INSERT."""
-    lookup = services._active_ticket_with_barcode
+    """Hold each upload between its duplicate SELECTs and its INSERT until every
+    upload has made them: a barrier after the last SELECT, in the transaction.
+    (Reading each file takes its own time, so a fixed pause would not do.)"""
+    lookup = services._active_ticket_with
+    barrier = threading.Barrier(ATTEMPTS, timeout=60)
 
-    def slow_lookup(**kwargs):
+    def held_lookup(**kwargs):
         found = lookup(**kwargs)
-        time.sleep(0.05)
+        if "barcode_hash" in kwargs and connection.in_atomic_block:
+            barrier.wait()
         return found
 
-    monkeypatch.setattr(services, "_active_ticket_with_barcode", slow_lookup)
+    monkeypatch.setattr(services, "_active_ticket_with", held_lookup)
 
 
 @pytest.fixture
@@ -117,5 +142,23 @@ def test_racing_uploads_of_one_barcode_make_exactly_one_ticket(request, window, 
     assert stored_files(private_dir) == [private_dir / ticket.file.name]
     assert AuditLog.objects.filter(action="ticket.uploaded").count() == 1
     refused = AuditLog.objects.filter(action="ticket.duplicate_barcode_refused")
+    assert refused.count() == ATTEMPTS - 1
+    assert {entry.changes["existing_ticket_id"] for entry in refused} == {ticket.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_uploads_of_one_file_make_exactly_one_ticket(widened_check, private_dir):
+    # given one file (no code in it) sent by everyone, each typing another barcode
+    event, owners = EventFactory(), UserFactory.create_batch(ATTEMPTS)
+
+    # when
+    outcomes, elapsed = race(event=event, owners=owners, same_file=True)
+
+    # then the file guard lets one through; the others are duplicates, audited
+    report("one file, guarded", outcomes, elapsed)
+    assert outcomes == Counter(ticket=1, duplicate=ATTEMPTS - 1)
+    (ticket,) = Ticket.objects.filter(event=event)
+    assert stored_files(private_dir) == [private_dir / ticket.file.name]
+    refused = AuditLog.objects.filter(action="ticket.duplicate_file_refused")
     assert refused.count() == ATTEMPTS - 1
     assert {entry.changes["existing_ticket_id"] for entry in refused} == {ticket.pk}

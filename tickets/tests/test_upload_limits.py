@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from tickets.models import Ticket
-from tickets.tests.conftest import JPEG_BYTES, PNG_BYTES, stored_files, upload
+from tickets.tests.conftest import JPEG_BYTES, PNG_BYTES, QR_PDF_BYTES, stored_files, upload
 from tickets.tests.factories import PDF_BYTES
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def sell_url(event) -> str:
 def sell_form(**overrides):
     form = {
         "file": upload(),
-        "barcode": "ENC-LIMIT-0001",
+        "barcode": "",  # read from the file
         "face_value": "50.00",
         "ticket_type": "general_admission",
         "price": "55.00",
@@ -43,7 +43,7 @@ def api_form(event, **overrides):
     form = {
         "event_id": event.pk,
         "face_value": "50.00",
-        "barcode": "ENC-LIMIT-0001",
+        "barcode": "",  # read from the file
         "ticket_type": "general_admission",
         "file": upload(),
     }
@@ -106,7 +106,7 @@ def test_the_api_refuses_a_file_that_only_claims_to_be_a_ticket(
 
 
 @pytest.mark.parametrize(
-    ("content", "extension"), [(PDF_BYTES, "pdf"), (PNG_BYTES, "png"), (JPEG_BYTES, "jpg")]
+    ("content", "extension"), [(QR_PDF_BYTES, "pdf"), (PNG_BYTES, "png"), (JPEG_BYTES, "jpg")]
 )
 def test_a_real_ticket_is_stored_by_its_type_whatever_its_name(
     page, seller, event, content, extension
@@ -181,7 +181,7 @@ def test_the_default_body_limit_leaves_room_for_a_full_size_ticket(settings):
 
 
 def test_a_full_size_ticket_passes_every_limit(page, seller, event, settings):
-    content = PDF_BYTES + b"0" * (settings.TICKET_FILE_MAX_BYTES - len(PDF_BYTES))
+    content = QR_PDF_BYTES + b"0" * (settings.TICKET_FILE_MAX_BYTES - len(QR_PDF_BYTES))
 
     response = page.post(sell_url(event), sell_form(file=upload(content)))
 

@@ -13,6 +13,7 @@ buyer accounts, for `make bench` (marketplace/bench_seed.py).
 """
 
 import datetime
+import hashlib
 import random
 from collections import Counter
 from decimal import Decimal
@@ -24,10 +25,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from events.models import Event
+from events.models import Event, PriceTier
 from listings.models import Listing
 from marketplace import demo_data
 from marketplace.bench_seed import BenchSeeder, listing_price
+from marketplace.demo_mfa import DEMO_STAFF_EMAIL, DEMO_STAFF_TOTP_SECRET, demo_staff_totp_ensure
 from tickets.barcodes import barcode_hash, barcode_last4
 from tickets.models import Ticket
 
@@ -75,9 +77,12 @@ class Command(BaseCommand):
         # before the failure stay behind in private storage, unreferenced).
         with transaction.atomic():
             users = self.seed_accounts()
+            # The admin wants staff with two-step login: the documented app secret.
+            demo_staff_totp_ensure(users[DEMO_STAFF_EMAIL])
             sellers = [users[email] for email in demo_data.SELLER_EMAILS]
             organizer = users[demo_data.ORGANIZER_EMAIL]
             events = self.seed_events(organizer)
+            self.seed_tiers(events)
             self.seed_tickets(events, users, sellers)
             bench = BenchSeeder(organizer=organizer, sellers=sellers)
             bench.events(scale, tickets_per_event)
@@ -98,6 +103,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Bench tickets and listings: {self.created['bench tickets']} created"
             )
+        self.stdout.write(
+            f"Staff two-step login: authenticator app secret {DEMO_STAFF_TOTP_SECRET}, "
+            f"or the current code from `python manage.py totp_code {DEMO_STAFF_EMAIL}`"
+        )
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     # --- accounts -------------------------------------------------------------
@@ -183,6 +192,29 @@ class Command(BaseCommand):
             currency=venue.currency,
         )
 
+    # --- price tiers ----------------------------------------------------------
+
+    def seed_tiers(self, events) -> None:
+        """The organizer's price list of each published event (none for the
+        UNTIERED_CATEGORIES): an event that has tiers already keeps them."""
+        tiered = {
+            event_id
+            for event_id in PriceTier.objects.filter(
+                event__in=[event for _, event in events]
+            ).values_list("event_id", flat=True)
+        }
+        for spec, event in events:
+            if event.pk in tiered or spec.category in demo_data.UNTIERED_CATEGORIES:
+                continue
+            for _, section, share in demo_data.TIERS[spec.category]:
+                face_value = demo_data.tier_face_value(Decimal(spec.base_face), share)
+                PriceTier.objects.create(
+                    event=event,
+                    name=section,
+                    face_value=face_value,
+                    fees=demo_data.tier_fees(face_value),
+                )
+
     # --- tickets and listings -------------------------------------------------
 
     def seed_tickets(self, events, users, sellers) -> None:
@@ -192,16 +224,21 @@ class Command(BaseCommand):
             )
         )
         demo_seller = users[demo_data.DEMO_SELLER_EMAIL]
+        tiers = {}
+        for tier in PriceTier.objects.filter(event__in=[event for _, event in events]):
+            tiers[(tier.event_id, tier.name)] = tier
         for index, (spec, event) in enumerate(events):
             for n in range(spec.listed):
                 owner = sellers[(index + n) % len(sellers)]
-                self.seed_ticket(spec, event, n, owner, known, listed=True)
+                self.seed_ticket(spec, event, n, owner, known, tiers, listed=True)
             for n in range(spec.unlisted):
-                self.seed_ticket(spec, event, n, demo_seller, known, listed=False)
+                self.seed_ticket(spec, event, n, demo_seller, known, tiers, listed=False)
+            if spec.key == demo_data.REVIEW_EVENT_KEY:
+                self.seed_ticket_in_review(spec, event, demo_seller, known)
         listings = Listing.objects.filter(ticket__event__in=[event for _, event in events])
         self.existing["listings"] = listings.count() - self.created["listings"]
 
-    def seed_ticket(self, spec, event: Event, n: int, owner: User, known, *, listed: bool):
+    def seed_ticket(self, spec, event: Event, n: int, owner: User, known, tiers, *, listed: bool):
         barcode = demo_data.demo_barcode(spec.key, n, listed=listed)
         digest = barcode_hash(barcode)
         if (event.pk, digest) in known:
@@ -211,33 +248,27 @@ class Command(BaseCommand):
             n % len(demo_data.TIERS[spec.category])
         ]
         row, seat = demo_data.seat_for(ticket_type, n)
+        tier = tiers.get((event.pk, section))
         ticket = Ticket(
             event=event,
             owner=owner,
+            tier=tier,
             ticket_type=ticket_type,
             section=section,
             row=row,
             seat=seat,
             face_value=demo_data.tier_face_value(Decimal(spec.base_face), share),
+            original_fees=tier.fees if tier else Decimal("0.00"),
             barcode_hash=digest,
             barcode_last4=barcode_last4(barcode),
             status=Ticket.Status.LISTED if listed else Ticket.Status.AVAILABLE,
+            # Seeded as the upload service leaves a ticket whose PDF carries its
+            # barcode (the QR code drawn below) and whose face value is a tier's
+            # or in line with the event's: verified, ready to list.
+            barcode_source=Ticket.BarcodeSource.FILE,
+            verification=Ticket.Verification.VERIFIED,
         )
-        place = ", ".join(p for p in (section, row and f"Row {row}", seat and f"Seat {seat}") if p)
-        pdf = demo_data.ticket_pdf(
-            [
-                event.name,
-                f"{event.venue_name}, {event.city}",
-                f"{event.event_date:%A %d %B %Y}"
-                + (f", {event.event_time:%H:%M}" if event.event_time else ""),
-                place,
-                f"Face value {event.currency} {ticket.face_value}",
-                f"Barcode {barcode}",
-            ]
-        )
-        # upload_to needs event_id and barcode_hash, both set above.
-        ticket.file.save("ticket.pdf", ContentFile(pdf), save=False)
-        ticket.save()
+        self.save_with_pdf(ticket, barcode, code=barcode)
         self.created["tickets"] += 1
         if listed:
             # Seeded by the barcode: a ticket gets the same price whichever run makes it.
@@ -251,3 +282,55 @@ class Command(BaseCommand):
                 expires_at=event.starts_at,
             )
             self.created["listings"] += 1
+
+    def seed_ticket_in_review(self, spec, event: Event, owner: User, known) -> None:
+        """The demo seller's upload in the review queue: its PDF has no readable
+        barcode, so the typed one waits for staff (Admin, Tickets to review)."""
+        barcode = demo_data.review_barcode(spec.key)
+        digest = barcode_hash(barcode)
+        if (event.pk, digest) in known:
+            self.existing["tickets"] += 1
+            return
+        ticket = Ticket(
+            event=event,
+            owner=owner,
+            ticket_type=Ticket.Type.GENERAL_ADMISSION,
+            face_value=Decimal(spec.base_face),
+            barcode_hash=digest,
+            barcode_last4=barcode_last4(barcode),
+            barcode_source=Ticket.BarcodeSource.TYPED,
+            status=Ticket.Status.AVAILABLE,
+            verification=Ticket.Verification.PENDING_REVIEW,
+            review_reasons=[Ticket.REVIEW_NO_BARCODE_IN_FILE],
+        )
+        self.save_with_pdf(ticket, barcode, code=None)
+        self.created["tickets"] += 1
+
+    def save_with_pdf(self, ticket: Ticket, barcode: str, *, code: str | None) -> None:
+        """Save `ticket` with a PDF of it (the QR code of `code` when given) and its hash."""
+        event = ticket.event
+        place = ", ".join(
+            p
+            for p in (
+                ticket.section,
+                ticket.row and f"Row {ticket.row}",
+                ticket.seat and f"Seat {ticket.seat}",
+            )
+            if p
+        )
+        pdf = demo_data.ticket_pdf(
+            [
+                event.name,
+                f"{event.venue_name}, {event.city}",
+                f"{event.event_date:%A %d %B %Y}"
+                + (f", {event.event_time:%H:%M}" if event.event_time else ""),
+                place,
+                f"Face value {event.currency} {ticket.face_value}",
+                f"Barcode {barcode}",
+            ],
+            code=code,
+        )
+        ticket.file_sha256 = hashlib.sha256(pdf).hexdigest()
+        # upload_to needs event_id and barcode_hash, both set before.
+        ticket.file.save("ticket.pdf", ContentFile(pdf), save=False)
+        ticket.save()

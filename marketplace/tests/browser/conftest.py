@@ -84,6 +84,17 @@ class Site:
         page.wait_for_load_state()
         return page
 
+    def log_in_with_code(self, user, password="correct-horse-battery"):
+        """The login of an account with two-step login (staff: the factories'
+        authenticator app): the password, then the app's current code."""
+        from accounts.tests.factories import totp_code
+
+        page = self.log_in(user.email, password)
+        page.get_by_label("Code").fill(totp_code(user.totp_secret))
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state()
+        return page
+
 
 # What a screen reader or a keyboard user needs from every page of the site.
 ACCESSIBILITY_PROBLEMS = """() => {

@@ -42,7 +42,9 @@ def test_a_new_fan_signs_up_confirms_the_emailed_link_and_is_verified(site):
 
 def test_staff_settle_a_dispute_for_the_buyer_in_the_admin(site):
     listing = _on_sale()
-    buyer = listing.seller.__class__.objects.create_user("bea@example.com", "x-pass-phrase-77")
+    buyer = listing.seller.__class__.objects.create_user(
+        "bea@example.com", "x-pass-phrase-77", email_verified=True
+    )
     txn = transaction_purchase(buyer=buyer, listing_id=listing.pk).transaction
     transaction_pay(buyer=buyer, transaction_id=txn.pk, payment_method_id=CARD_OK)
     dispute = dispute_open(
@@ -53,10 +55,7 @@ def test_staff_settle_a_dispute_for_the_buyer_in_the_admin(site):
     )
     staff = StaffFactory(email="staff@example.com")
 
-    page = site.go("/admin/login/")
-    page.get_by_label(re.compile("Email", re.I)).fill(staff.email)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
+    site.log_in_with_code(staff)
     page = site.go("/admin/payments/dispute/")
     shoot(page, "admin-disputes")
     page.get_by_role("checkbox", name=re.compile("Select this object", re.I)).first.check()

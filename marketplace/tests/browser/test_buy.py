@@ -22,7 +22,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _on_sale(price="55.00"):
     seller = UserFactory(email="seller@example.com", name="Sam Seller")
     event = EventFactory(name="Fontaines D.C. at 3Arena", category="concert")
-    ticket = TicketFactory(event=event, owner=seller, status="listed", face_value=Decimal("50.00"))
+    ticket = TicketFactory(
+        event=event,
+        owner=seller,
+        status="listed",
+        face_value=Decimal("50.00"),
+        file_content=PDF_BYTES,
+    )
     return ListingFactory(ticket=ticket, seller=seller, price=Decimal(price))
 
 

@@ -2,8 +2,6 @@
 under it (any refusal is a console error, which fails the `site` fixture),
 and a script slipped into a page is refused."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
@@ -31,10 +29,8 @@ def test_the_admin_works_under_the_policy(site):
     fan = UserFactory(email="fan@example.com")
     user_set_status(actor=staff, user=fan, status=User.Status.SUSPENDED, reason="Chargebacks")
 
-    page = site.go("/admin/login/")
-    page.get_by_label(re.compile("Email", re.I)).fill(staff.email)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
+    site.log_in_with_code(staff)
+    page = site.go("/admin/")
     expect(page.get_by_role("heading", name="Marketplace moderation")).to_be_visible()
 
     # The audit log: a list without actions (its inline style moved to a file).

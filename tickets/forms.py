@@ -1,0 +1,14 @@
+"""Forms of the ticket pages: they check the input's shape; the rules of a
+transfer stay in tickets.services."""
+
+from django import forms
+
+
+class TransferForm(forms.Form):
+    recipient_email = forms.EmailField(
+        label="Their email address",
+        max_length=254,
+        help_text="We email them a link to claim the ticket. Someone new to Encore signs up "
+        "with this address first.",
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
