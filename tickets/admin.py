@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,6 +21,7 @@ from .services import (
     ticket_review_approve,
     ticket_review_reject,
 )
+from .views import ticket_file_response
 
 REVIEW_REASONS = {
     Ticket.REVIEW_NO_BARCODE_IN_FILE: "No barcode could be read in the file: compare the file "
@@ -286,14 +287,9 @@ class TicketInReviewAdmin(TicketAdmin):
         """The ticket's file, to staff reviewing it (each opening is audited)."""
         ticket = self._ticket(request, ticket_id)
         try:
-            handle, content_type, filename = ticket_file_open_for_review(
+            opened = ticket_file_open_for_review(
                 staff=request.user, ticket=ticket, ip_address=client_ip(request)
             )
         except NotFound as exc:
             raise Http404(exc.message) from exc
-        response = FileResponse(
-            handle, as_attachment=True, filename=filename, content_type=content_type
-        )
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return ticket_file_response(*opened)

@@ -52,22 +52,27 @@ def my_tickets(request):
     return render(request, "tickets/mine.html", {"page": page, "rows": rows})
 
 
+def ticket_file_response(handle, content_type: str, filename: str) -> FileResponse:
+    """A ticket's file as a download. A ticket is as good as cash: no shared
+    cache keeps it, no browser guesses its type."""
+    response = FileResponse(
+        handle, as_attachment=True, filename=filename, content_type=content_type
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @require_GET
 @login_required
 def ticket_file_download(request, ticket_id: int):
     """The ticket's file, to its current owner only; anyone else gets 404 (rule 10)."""
     try:
         ticket = ticket_get_for_owner(owner=request.user, ticket_id=ticket_id)
-        handle, content_type, filename = ticket_file_open(user=request.user, ticket=ticket)
+        opened = ticket_file_open(user=request.user, ticket=ticket)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    response = FileResponse(
-        handle, as_attachment=True, filename=filename, content_type=content_type
-    )
-    # A ticket is as good as cash: no shared cache keeps it, no browser guesses its type.
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return ticket_file_response(*opened)
 
 
 def _own_ticket(request, ticket_id: int) -> Ticket:
