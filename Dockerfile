@@ -2,18 +2,17 @@
 # Encore's image: gunicorn (the default command), and the same image runs the
 # Celery worker, celery beat and migrations (see docker-compose.yml).
 
-# --- builder: every dependency as a wheel -------------------------------------
+# --- builder: every locked release, as the wheel the lock names ---------------
 FROM python:3.11-slim AS builder
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-# Compilers for any dependency that ships no wheel for this platform; they stay
-# in this stage.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends build-essential \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml README.md ./
-RUN pip wheel --wheel-dir /wheels .
+# requirements.lock pins every release with the hashes of its files (README,
+# "Dependencies"): a file whose hash differs is refused. Every release in it
+# ships wheels for Linux on x86_64 and aarch64: nothing is compiled, and a
+# release that ships none stops the build here, by name.
+COPY requirements.lock ./
+RUN pip download --require-hashes --only-binary=:all: --dest /src/wheels --requirement requirements.lock
 
 # --- runtime: Python, the wheels installed, the code ---------------------------
 FROM python:3.11-slim
@@ -28,8 +27,9 @@ RUN groupadd --system --gid 10001 encore \
  && useradd --system --uid 10001 --gid encore --create-home --home-dir /home/encore encore
 
 # The wheels are mounted for the install only: no copy of them stays in a layer.
-RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
-    pip install --no-index --find-links /wheels encore
+# The same lock, the same hashes, and no index: only those files can install.
+RUN --mount=type=bind,from=builder,source=/src,target=/src \
+    pip install --no-index --find-links /src/wheels --require-hashes --requirement /src/requirements.lock
 
 WORKDIR /app
 COPY . .

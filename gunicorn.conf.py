@@ -46,11 +46,54 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1"
 
 # Logs go to stdout and stderr, where the container runtime collects them.
-accesslog = "-"
+# Django writes a JSON access line per request (marketplace/access.py, with
+# its request id); GUNICORN_ACCESS_LOG="" turns gunicorn's own line off.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL") or "info"
 # Client (as the proxy saw it), peer, time, request, status, bytes, duration, referer, agent.
 access_log_format = '%({x-forwarded-for}i)s %(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
+
+# LOG_FORMAT=json (the production settings' default): gunicorn's own lines
+# (start, stop, a worker timing out) are JSON objects like Django's, with the
+# same fields (marketplace/logs.py); its access line, if kept, stays as above.
+if (os.environ.get("LOG_FORMAT") or "json") == "json":
+    logconfig_dict = {
+        "root": {"level": "WARNING", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {
+                "level": loglevel.upper(),
+                "handlers": ["error_console"],
+                "propagate": False,
+            },
+            "gunicorn.access": {
+                "level": "INFO",
+                "handlers": ["access_console"] if accesslog else [],
+                "propagate": False,
+            },
+        },
+        "handlers": {
+            "error_console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            },
+            "access_console": {
+                "class": "logging.StreamHandler",
+                "formatter": "access",
+                "stream": "ext://sys.stdout",
+            },
+        },
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": ["levelname", "name", "message"],
+                "rename_fields": {"levelname": "level", "name": "logger"},
+                "timestamp": "time",
+            },
+            "access": {"format": "%(message)s"},
+        },
+    }
 
 # The workers' heartbeat files in memory: a container's disk can stall them.
 SHM = "/dev/shm"  # noqa: S108 (a tmpfs, on purpose)
@@ -58,3 +101,57 @@ if os.path.isdir(SHM):
     worker_tmp_dir = SHM
 
 proc_name = "encore-web"
+
+# Prometheus metrics (marketplace/metrics.py): with PROMETHEUS_MULTIPROC_DIR
+# set, each worker process keeps its counts in files there and /metrics adds
+# them up. The folder is emptied when gunicorn starts: files of a previous
+# run would be counted again, and their processes are gone.
+METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+# Held shared by a scrape while it reads the files (marketplace/scrape.py),
+# exclusively while a dead worker's files are folded into the archive.
+METRICS_LOCK = "compaction.lock"
+
+
+def on_starting(server):
+    if METRICS_DIR:
+        os.makedirs(METRICS_DIR, exist_ok=True)
+        for name in os.listdir(METRICS_DIR):
+            if name.endswith(".db"):
+                os.remove(os.path.join(METRICS_DIR, name))
+
+
+def metrics_compact(pid: int) -> None:
+    """Fold a dead worker's counts into one archive file per kind, then remove
+    its files. Workers are replaced every GUNICORN_MAX_REQUESTS requests: kept
+    one file each, they would grow without end (a scrape reads them all) and
+    fill /dev/shm. The lock keeps a scrape from seeing a count twice or not
+    at all (which Prometheus would take for a counter reset)."""
+    import fcntl
+
+    from prometheus_client.mmap_dict import MmapedDict
+
+    with open(os.path.join(METRICS_DIR, METRICS_LOCK), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for kind in ("counter", "histogram"):
+            dead = os.path.join(METRICS_DIR, f"{kind}_{pid}.db")
+            if not os.path.exists(dead):
+                continue
+            archive = MmapedDict(os.path.join(METRICS_DIR, f"{kind}_archive.db"))
+            try:
+                for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(dead):
+                    archive.write_value(key, archive.read_value(key)[0] + value, timestamp)
+            finally:
+                archive.close()
+            os.remove(dead)
+
+
+def child_exit(server, worker):
+    if METRICS_DIR:
+        from prometheus_client import multiprocess
+
+        # A dead worker's counts stay (they were counted); its live gauges go.
+        multiprocess.mark_process_dead(worker.pid)
+        try:
+            metrics_compact(worker.pid)
+        except OSError:
+            server.log.exception("Could not fold the metrics of worker %s", worker.pid)

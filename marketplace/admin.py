@@ -121,7 +121,7 @@ class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
 class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "action", "entity_type", "entity_id", "actor", "ip_address")
     list_filter = ("action", "entity_type", "created_at")
-    search_fields = ("=entity_id", "action", "actor__email")
+    search_fields = ("=entity_id", "=request_id", "action", "actor__email")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     list_select_related = ("actor",)
@@ -129,7 +129,16 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     # No actions at all: above all, no "delete selected".
     actions = None
-    fields = ("created_at", "actor", "action", "entity_type", "entity_id", "changes", "ip_address")
+    fields = (
+        "created_at",
+        "actor",
+        "action",
+        "entity_type",
+        "entity_id",
+        "changes",
+        "ip_address",
+        "request_id",
+    )
     readonly_fields = fields
 
     def has_view_permission(self, request, obj=None):

@@ -3,13 +3,15 @@
 from django.db import transaction
 
 from .models import AuditLog
+from .request_id import request_id_get
 
 
 def audit_log_record(*, actor, action, entity, changes=None, ip_address=None) -> AuditLog:
     """Record one state change of `entity` by `actor` (None for the system).
 
     Must run inside the transaction of the change it records, so that the row
-    exists if and only if the change does.
+    exists if and only if the change does. The row carries the id of the
+    request, or of the task, it was written for (marketplace.request_id).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_log_record must run inside the change's transaction.")
@@ -20,6 +22,7 @@ def audit_log_record(*, actor, action, entity, changes=None, ip_address=None) ->
         entity_id=str(entity.pk),
         changes=changes or {},
         ip_address=ip_address,
+        request_id=request_id_get(),
     )
 
 

@@ -4,9 +4,15 @@ import logging
 import os
 import time
 
-from celery import Celery
+from celery import Celery, signals
 from django.conf import settings
 from kombu.exceptions import OperationalError
+
+from .request_id import (
+    task_postrun_unbind_request_id,
+    task_prerun_bind_request_id,
+    task_publish_add_request_id,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.base")
 
@@ -15,6 +21,11 @@ logger = logging.getLogger(__name__)
 app = Celery("encore")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# A task runs under the request id of whatever enqueued it (marketplace.request_id).
+signals.before_task_publish.connect(task_publish_add_request_id, weak=False)
+signals.task_prerun.connect(task_prerun_bind_request_id, weak=False)
+signals.task_postrun.connect(task_postrun_unbind_request_id, weak=False)
 
 
 # Broker URL -> until when publishing to it is skipped (in this process).

@@ -24,6 +24,15 @@ class AuditLog(models.Model):
     entity_id = models.CharField(max_length=64)
     changes = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        help_text=(
+            "The request (or the task it enqueued) that made the change, as in the logs "
+            "and the X-Request-ID header; empty for commands run by hand."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -32,6 +41,7 @@ class AuditLog(models.Model):
         indexes = [
             models.Index(fields=["entity_type", "entity_id"], name="audit_entity_idx"),
             models.Index(fields=["action", "created_at"], name="audit_action_idx"),
+            models.Index(fields=["request_id"], name="audit_request_idx"),
         ]
 
     def __str__(self):

@@ -3,12 +3,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from .health import health, live, ready
+from .scrape import metrics
 from .views import favicon
 
 urlpatterns = [
     path("health", health, name="health"),
     path("health/ready", ready, name="health-ready"),
     path("health/live", live, name="health-live"),
+    # Prometheus's scrape, behind METRICS_TOKEN (marketplace/scrape.py).
+    path("metrics", metrics, name="metrics"),
     path("favicon.ico", favicon),
     # The staff admin (marketplace.admin_site), at ADMIN_URL.
     path(settings.ADMIN_URL, admin.site.urls),

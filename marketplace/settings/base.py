@@ -15,6 +15,8 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from marketplace.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -67,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id, the access log line and the latency metric.
+    "marketplace.access.AccessMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Content-Security-Policy, Permissions-Policy, request body limit.
@@ -598,17 +602,33 @@ if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/") or ADMIN_URL.strip("
         "slash, not starting with one, and not the API's."
     )
 
-# --- Logging ----------------------------------------------------------------
+# --- Watching Encore: logs, request ids, Sentry, metrics -----------------------
+# (docs/operations.md, "Watching Encore")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # The stripe library logs every request at INFO.
-        "stripe": {"level": "WARNING"},
-    },
-}
+# Logs: "json" (one object per line with time, level, logger, message and
+# request_id, for a log pipeline; production's default) or "text" (one
+# readable line; the embedded run's default, while DEBUG is on).
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+# The request id of a request is taken from this header when the proxy sends
+# a short safe token (8 to 64 letters, digits, ".", "_" or "-"), else made
+# fresh; empty: always made here. It is returned as X-Request-ID and written
+# on every log line, audit row, Sentry event and Celery task of the request.
+REQUEST_ID_HEADER = env("REQUEST_ID_HEADER", default="X-Request-ID")
+# Celery's worker and beat log through LOGGING above (JSON or text, with the
+# request id of each task) rather than through a handler of their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Sentry (errors of the site, the API and the tasks), on only when a DSN is set.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="development")
+SENTRY_RELEASE = env("SENTRY_RELEASE", default="")
+# The share of requests and tasks traced for performance (0: errors only).
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if not 0.0 <= SENTRY_TRACES_SAMPLE_RATE <= 1.0:
+    raise ImproperlyConfigured("SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1.")
+
+# Prometheus's scrape of /metrics must bear `Authorization: Bearer <METRICS_TOKEN>`;
+# unset, /metrics answers 404.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")

@@ -7,9 +7,10 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEVELOPMENT_WEBHOOK_SECRET, env, redis_caches
+from .base import DEVELOPMENT_WEBHOOK_SECRET, LOG_LEVEL, env, logging_config, redis_caches
 
 JWT_SIGNING_KEY_MIN_BYTES = 32
+METRICS_TOKEN_MIN_LENGTH = 32
 
 
 def required(name):
@@ -74,8 +75,9 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # HTTPS everywhere, behind a proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-# /health, /health/ready and /health/live are probed over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^health(/ready|/live)?$"]
+# /health, /health/ready and /health/live are probed over plain HTTP, and
+# Prometheus scrapes each node's /metrics at its own address.
+SECURE_REDIRECT_EXEMPT = [r"^health(/ready|/live)?$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -98,3 +100,14 @@ CONTENT_SECURITY_POLICY = {
         "upgrade-insecure-requests": True,
     },
 }
+
+# Watching Encore (docs/operations.md): JSON log lines unless LOG_FORMAT=text.
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+# /metrics shows the site's traffic and sales: a guessable token would publish them.
+if METRICS_TOKEN and len(METRICS_TOKEN) < METRICS_TOKEN_MIN_LENGTH:  # noqa: F405
+    raise ImproperlyConfigured(
+        f"METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters (or unset): "
+        'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+    )

@@ -24,3 +24,6 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 # Static files come straight from static/ (no collectstatic before the tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Errors of the tests never reach a real Sentry, whatever .env says; a test
+# of Sentry itself points TEST_SENTRY_DSN at a receiver it starts.
+SENTRY_DSN = env("TEST_SENTRY_DSN", default="")

@@ -186,11 +186,12 @@ def static_root(tmp_path_factory):
 
 @pytest.fixture
 def start_gunicorn(localstripe, tmp_path, static_root):
-    """start_gunicorn(database_url) -> (process, env, log): gunicorn with the
-    config under the production settings, on a free port; stopped at the end."""
+    """start_gunicorn(database_url, **env) -> (process, env, log): gunicorn with
+    the config under the production settings, on a free port, its environment
+    plus `env`; stopped at the end."""
     started = []
 
-    def start(database_url):
+    def start(database_url, **extra_env):
         env = {
             "PATH": os.environ["PATH"],
             "DJANGO_SETTINGS_MODULE": "marketplace.settings.production",
@@ -208,6 +209,7 @@ def start_gunicorn(localstripe, tmp_path, static_root):
             "STATIC_ROOT": str(static_root),
             "GUNICORN_BIND": f"127.0.0.1:{free_port()}",
             "WEB_CONCURRENCY": "2",
+            **extra_env,
         }
         log = tmp_path / f"gunicorn-{len(started)}.log"
         process = start_process([str(BIN / "gunicorn"), "--config", "gunicorn.conf.py"], env, log)
@@ -292,6 +294,71 @@ def test_web_probes_fail_when_the_database_is_down(start_gunicorn):
         assert "503" in result.stderr, name
 
 
+def scrape_total(env, token, name, **labels) -> float:
+    """The value of one series in a scrape of gunicorn's /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    connection = HTTPConnection(*env["GUNICORN_BIND"].split(":"), timeout=10)
+    try:
+        connection.request(
+            "GET", "/metrics", headers={"Host": HOST, "Authorization": f"Bearer {token}"}
+        )
+        response = connection.getresponse()
+        body = response.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 200, body
+    for family in text_string_to_metric_families(body):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return 0.0
+
+
+@pytest.mark.django_db
+def test_gunicorn_logs_json_lines_and_its_workers_metrics_add_up(start_gunicorn, tmp_path):
+    # given a metrics folder holding a previous run's counts
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_999999.db").write_bytes(b"stale")
+    token = secrets.token_urlsafe(32)
+
+    # when gunicorn starts two workers, each replaced after 5 requests, with
+    # Django's access line only
+    process, env, log = start_gunicorn(
+        worker_database_url(),
+        GUNICORN_ACCESS_LOG="",
+        GUNICORN_MAX_REQUESTS="5",
+        GUNICORN_MAX_REQUESTS_JITTER="0",
+        METRICS_TOKEN=token,
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+    )
+
+    # then the stale counts are gone, and the requests of every worker, the
+    # replaced ones included, add up
+    assert not (metrics_dir / "counter_999999.db").exists()
+    series = ("encore_http_responses_total", {"view": "health-live", "status": "200"})
+    before = scrape_total(env, token, series[0], **series[1])
+    for _ in range(24):
+        assert get(env, "/health/live")[0] == 200
+    after = scrape_total(env, token, series[0], **series[1])
+    assert after - before == 24
+    # The replaced workers' files were folded into one archive per kind.
+    assert (metrics_dir / "counter_archive.db").exists()
+    per_process = [f for f in metrics_dir.glob("*_*.db") if not f.stem.endswith("archive")]
+    assert len(per_process) <= 2 * 2  # a counter and a histogram file per live worker
+    assert get(env, "/metrics")[0] == 401  # no token, no metrics
+    # ...and every line gunicorn and Django wrote is one JSON object
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    loggers = {line["logger"] for line in lines}
+    assert {"gunicorn.error", "marketplace.access"} <= loggers
+    access = [line for line in lines if line["logger"] == "marketplace.access"]
+    assert {line["path"] for line in access} >= {"/health/live", "/metrics"}
+    assert all(line["request_id"] and line["time"] for line in access)
+
+
 # --- Dockerfile ---------------------------------------------------------------
 
 
@@ -321,6 +388,17 @@ def test_the_dockerfile_collectstatic_line_works(tmp_path):
     hashed = manifest["css/site.css"]
     assert hashed != "css/site.css"
     assert (static_root / hashed).is_file() and (static_root / f"{hashed}.gz").is_file()
+
+
+def test_both_stages_install_the_lock_and_only_files_with_its_hashes():
+    builder, runtime = [i for i in dockerfile_instructions() if i[:4] == "RUN " and " pip " in i]
+
+    for stage in (builder, runtime):
+        assert "--require-hashes" in stage.split()
+        assert "requirements.lock" in stage
+    # The builder fetches wheels only; the runtime stage reaches no index.
+    assert "pip download" in builder and "--only-binary=:all:" in builder.split()
+    assert "pip install" in runtime and "--no-index" in runtime.split()
 
 
 # --- docker-compose.yml -------------------------------------------------------

@@ -90,8 +90,9 @@ def worker_database_url() -> str:
 @pytest.fixture
 def worker_processes(broker_url, tmp_path):
     """A function starting a real `celery worker` process on a queue of its
-    own, with the test database and the file email backend; every process it
-    started is killed at the end of the test."""
+    own, with the test database and the file email backend (keyword arguments
+    add to its environment); every process it started is killed at the end of
+    the test."""
     if connection.vendor != "postgresql":
         pytest.skip("A worker process needs a database server it can share.")
     queue = f"encore-test-{uuid.uuid4().hex[:12]}"
@@ -115,7 +116,7 @@ def worker_processes(broker_url, tmp_path):
     }
     started: list[subprocess.Popen] = []
 
-    def start(name: str) -> subprocess.Popen:
+    def start(name: str, **extra_env: str) -> subprocess.Popen:
         log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
         process = subprocess.Popen(  # noqa: S603 (our own command line)
             [
@@ -135,7 +136,7 @@ def worker_processes(broker_url, tmp_path):
                 f"{name}-{queue}@%h",
             ],
             cwd=BASE_DIR,
-            env=env,
+            env={**env, **extra_env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from marketplace import metrics
 from marketplace.audit import audit_log_record, audit_status_change
 from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
 from messaging.models import Notification
@@ -129,6 +130,7 @@ def sale_refunded(*, txn: Transaction, actor, action: str, changes: dict, ip_add
         payment_status=Transaction.PaymentStatus.REFUNDED,
         updated_at=now,
     )
+    metrics.payment_counted("refunded")
     ticket = txn.listing.ticket
     # The refunded ticket admits no one: its barcode may be uploaded again.
     Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.VOID, updated_at=now)

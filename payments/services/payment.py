@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from listings.models import Listing
+from marketplace import metrics
 from marketplace.audit import audit_log_record, audit_status_change
 from marketplace.celery import enqueue_on_commit
 from marketplace.money import money_str
@@ -185,6 +186,7 @@ def transaction_mark_paid(
             type=Notification.Type.PURCHASE,
             payload=payment_payload(txn, payout=money_str(txn.seller_payout)),
         )
+        metrics.payment_counted("succeeded")
     return True
 
 
@@ -225,6 +227,7 @@ def _refund_if_paid_too_late(transaction_id: int, payment_intent_id: str) -> Non
     txn.payment_status = Transaction.PaymentStatus.SUCCEEDED
     txn.payment_id = payment_intent_id
     txn.save(update_fields=["payment_status", "payment_id", "updated_at"])
+    metrics.payment_counted("succeeded_late")
     from payments.tasks import payment_refund_late
 
     enqueue_on_commit(
@@ -263,6 +266,8 @@ def transaction_release(
         )
         if moved != 1:
             return False
+        if payment_failed:
+            metrics.payment_counted("failed")
         txn = Transaction.objects.select_related("listing__ticket").get(pk=transaction_id)
         listing = txn.listing
         expired = listing.expires_at <= now
@@ -327,6 +332,7 @@ def transaction_authentication_required(*, transaction_id: int, actor=None) -> N
             payment_status=Transaction.PaymentStatus.REQUIRES_ACTION, updated_at=timezone.now()
         )
         if moved == 1:
+            metrics.payment_counted("requires_action")
             audit_log_record(
                 actor=actor,
                 action="transaction.authentication_required",
@@ -355,6 +361,7 @@ def transaction_authentication_failed(*, transaction_id: int, reason: str, actor
         ).update(payment_status=Transaction.PaymentStatus.PENDING, updated_at=timezone.now())
         if moved != 1:
             return False
+        metrics.payment_counted("authentication_failed")
         audit_log_record(
             actor=actor,
             action="transaction.authentication_failed",

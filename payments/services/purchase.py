@@ -19,6 +19,7 @@ from accounts.selectors import user_can_trade
 from events.selectors import event_is_on_sale
 from listings.models import Listing
 from listings.pricing import fee_breakdown
+from marketplace import metrics
 from marketplace.audit import audit_log_record, audit_status_change
 from marketplace.errors import (
     DomainError,
@@ -204,6 +205,7 @@ def _lapsed_reservation_release(*, listing_id: int) -> None:
         reservation_release_expired(transaction_id=lapsed)
 
 
+@metrics.purchase_counted
 def transaction_purchase(
     *,
     buyer: User,

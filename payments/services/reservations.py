@@ -7,6 +7,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from marketplace import metrics
 from marketplace.audit import audit_log_record
 from marketplace.errors import PaymentFailed, ServiceUnavailable
 from messaging.models import Notification
@@ -88,6 +89,7 @@ def transaction_refund_late_payment(*, transaction_id: int, payment_intent_id: s
         )
         txn.payment_status = Transaction.PaymentStatus.REFUNDED
         txn.save(update_fields=["payment_status", "updated_at"])
+        metrics.payment_counted("refunded")
         notification_create(
             user=txn.buyer,
             type=Notification.Type.REFUND,

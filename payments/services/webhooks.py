@@ -15,6 +15,7 @@ import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from marketplace import metrics
 from marketplace.errors import ValidationFailed
 from payments import gateway
 from payments.models import StripeEvent, Transaction
@@ -135,6 +136,7 @@ def _apply(event: dict) -> None:
         chargeback_close(dispute=obj)
 
 
+@metrics.webhook_counted
 def stripe_event_receive(*, payload: bytes, signature: str) -> bool:
     """Verify a webhook delivery and apply it once.
 
