@@ -1,4 +1,5 @@
-# Encore: `make run` serves the embedded site, `make test` runs the whole suite.
+# Encore: `make run` serves the embedded site, `make test` runs the whole suite,
+# `make test-fast` all but its system lane.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -14,8 +15,14 @@ PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 # `make test` talks to PostgreSQL and Redis on localhost; the env overrides both.
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/encore)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/1)
+# The tests run in PYTEST_WORKERS processes (pytest-xdist), each with its own
+# test database, Redis databases and private folder (marketplace/settings/test.py);
+# PYTEST_WORKERS=0 runs them in pytest's own process. PYTEST_ARGS adds options.
+PYTEST_WORKERS ?= 2
+PYTEST = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest \
+	$(if $(filter 0,$(PYTEST_WORKERS)),,--numprocesses=$(PYTEST_WORKERS))
 
-.PHONY: install lock audit run test lint format check migrate seed bench clean chromium wrk
+.PHONY: install lock audit run test test-fast lint format check migrate seed bench clean chromium wrk
 
 # The browser tests drive Debian's Chromium; apt-get it when it is missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -32,9 +39,9 @@ endef
 
 # `deps.py sync` fails when pyproject.toml asks for what the locks lack, and
 # uninstalls what the locks do not list.
-$(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK) $(BUILD_LOCK) scripts/deps.py
+$(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK) $(BUILD_LOCK) marketplace/devtools/deps.py
 	$(install-locks)
-	$(PY) scripts/deps.py sync
+	$(PY) marketplace/devtools/deps.py sync
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -77,11 +84,12 @@ seed: install
 # AUDIT_STRICT=1. AUDIT_IGNORE: the advisories judged not to apply to Encore,
 # by id, each with its reason in a comment here (none today).
 AUDIT_IGNORE ?=
-AUDIT = AUDIT_IGNORE="$(AUDIT_IGNORE)" $(PY) scripts/deps.py audit
+AUDIT = AUDIT_IGNORE="$(AUDIT_IGNORE)" $(PY) marketplace/devtools/deps.py audit
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(AUDIT)
 
 audit: install
@@ -101,8 +109,14 @@ chromium:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# The two lanes (README, "Tests"): `make test` (and CI) runs every test;
+# `make test-fast` leaves out the system lane (-m "not system": the tests that
+# start a browser, a server or worker process, or another program).
 test: lint check chromium
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+test-fast: install
+	$(PYTEST) -m "not system" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

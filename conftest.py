@@ -1,4 +1,9 @@
-"""Fixtures shared by every app's tests."""
+"""Fixtures shared by every app's tests, and the system lane's marker.
+
+The helpers the tests share (free_port, wait_for, run_in_threads, ...) are
+plain functions in marketplace/testing.py: import them from there, never
+from a conftest.
+"""
 
 import os
 import shutil
@@ -7,14 +12,80 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+# Its assertions explain themselves like a test's (imported below, after this).
+pytest.register_assert_rewrite("marketplace.testing")
+
+from marketplace.testing import BROWSER_VIEWPORT, free_port  # noqa: E402
+
 # Real Celery workers (in a thread or in processes) for the tests about tasks.
 pytest_plugins = ["marketplace.tests.workers"]
 
+ROOT = Path(__file__).resolve().parent
+
+# --- The system lane ---------------------------------------------------------------
+#
+# `make test` runs every test; `make test-fast` runs `-m "not system"`. A test
+# is "system" when it starts a browser, a server or worker process, or another
+# program. The lane is drawn here, in one place: whole folders and modules by
+# path (a conftest's `pytestmark` would not reach a folder's modules), and any
+# test, wherever it is, that uses a fixture starting such a process (so a new
+# test asking for one joins the lane by itself). A test that starts a process
+# in an otherwise quick module carries `@pytest.mark.system` where it is written.
+SYSTEM_PATHS = tuple(
+    ROOT / path
+    for path in (
+        "marketplace/tests/browser",  # Playwright driving Chromium
+        "marketplace/tests/faults",  # gunicorn and Celery processes with services broken
+        "marketplace/tests/test_deployment.py",  # gunicorn, celery, the Docker files
+        "marketplace/tests/test_runlocal.py",  # manage.py runlocal and its localstripe
+        "marketplace/tests/test_api_schemathesis.py",  # the API against its schema
+        "marketplace/tests/test_settings.py",  # manage.py check in a fresh interpreter
+        "marketplace/tests/test_layers.py",  # lint-imports on a copy of the tree
+        "marketplace/devtools/stripe_emulator/tests/test_standin_js.py",  # Playwright
+        "marketplace/devtools/stripe_emulator/tests/test_store.py",  # localstripe processes
+    )
+)
+SYSTEM_FIXTURES = {
+    "playwright",  # every Playwright test: page, browser, context, site...
+    "worker_processes",  # `celery worker` processes (marketplace/tests/workers.py)
+}
+
+
+def pytest_ignore_collect(collection_path, config):
+    """`make test-fast` (-m "not system") does not even import the system
+    lane's folders and modules (seconds of each worker's start: Playwright,
+    schemathesis's schema); any other selection collects them."""
+    if " ".join((config.option.markexpr or "").split()) == "not system":
+        return collection_path in SYSTEM_PATHS or None
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    # tryfirst: marked before pytest's own hook deselects by `-m`.
+    for item in items:
+        in_path = any(item.path.is_relative_to(path) for path in SYSTEM_PATHS)
+        if in_path or SYSTEM_FIXTURES.intersection(item.fixturenames):
+            item.add_marker(pytest.mark.system)
+
+
+# --- Browsers ------------------------------------------------------------------------
 
 # Every Playwright test (pytest-playwright) drives Debian's Chromium: nothing
 # is downloaded, and a missing Chromium fails the test rather than skips it.
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-BROWSER_VIEWPORT = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="session")
+def playwright(playwright):
+    """pytest-playwright's, and Django told to expect it: Playwright's sync API
+    leaves an asyncio event loop running in the main thread until the end of
+    the run, so Django takes every later ORM call there (this and every later
+    test's factories, fixtures and assertions) for one made from async code
+    and refuses it (SynchronousOnlyOperation). Set here, whatever tests are
+    selected, as soon as Playwright starts."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    return playwright
 
 
 @pytest.fixture(scope="session")
@@ -51,18 +122,10 @@ def _private_files_dir():
     shutil.rmtree(settings.PRIVATE_STORAGE_ROOT, ignore_errors=True)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session", autouse=True)
 def localstripe():
     """A real localstripe on a free port for the whole run; every Stripe call goes there."""
-    from marketplace.localstripe import localstripe_start
+    from marketplace.devtools.localstripe import localstripe_start
 
     port = free_port()
     process = localstripe_start(port=port, from_scratch=True)
@@ -93,48 +156,6 @@ def db_snapshot():
         }
 
     return snapshot
-
-
-def run_in_threads(calls, *, timeout: float = 60.0):
-    """Run each zero-argument callable in its own thread, all released at once by
-    a barrier, each on its own database connection. Returns (results, seconds):
-    per call, its return value or the exception it raised, in order."""
-    import threading
-    import time
-
-    from django.db import connection
-
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=timeout)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 (the test inspects it)
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    return results, time.perf_counter() - started
-
-
-def wait_for(condition, *, timeout: float = 20.0, what: str = "the condition") -> None:
-    """Poll `condition` until it is true; fail the test after `timeout` seconds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")
 
 
 @pytest.fixture

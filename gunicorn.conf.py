@@ -56,7 +56,7 @@ access_log_format = '%({x-forwarded-for}i)s %(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)
 
 # LOG_FORMAT=json (the production settings' default): gunicorn's own lines
 # (start, stop, a worker timing out) are JSON objects like Django's, with the
-# same fields (marketplace/logs.py); its access line, if kept, stays as above.
+# same fields (marketplace/core/logs.py); its access line, if kept, stays as above.
 if (os.environ.get("LOG_FORMAT") or "json") == "json":
     logconfig_dict = {
         "root": {"level": "WARNING", "handlers": []},
@@ -102,7 +102,7 @@ if os.path.isdir(SHM):
 
 proc_name = "encore-web"
 
-# Prometheus metrics (marketplace/metrics.py): with PROMETHEUS_MULTIPROC_DIR
+# Prometheus metrics (marketplace/core/metrics.py): with PROMETHEUS_MULTIPROC_DIR
 # set, each worker process keeps its counts in files there and /metrics adds
 # them up. The folder is emptied when gunicorn starts: files of a previous
 # run would be counted again, and their processes are gone.

@@ -1,6 +1,6 @@
 """How django-allauth fits Encore: its email goes through our outbox (sent by
 Celery, retried, never lost), a confirmed address earns the account its
-"email verified" badge, the client's address comes from marketplace.client_ip
+"email verified" badge, the client's address comes from marketplace.core.client_ip
 (the trusted proxy's header), failed logins lock out the failing address but
 only slow the account down (accounts.login_limits), and a new password, a new
 login address or a logout everywhere ends the account's other sessions, on
@@ -13,8 +13,8 @@ from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from marketplace.client_ip import client_ip, client_ip_or_unknown
-from marketplace.errors import RateLimitExceeded
+from marketplace.core.client_ip import client_ip, client_ip_or_unknown
+from marketplace.core.errors import RateLimitExceeded
 
 from .login_limits import login_cooldown_check, login_failure_record, login_success_record
 from .services import (
@@ -81,7 +81,7 @@ class AccountAdapter(DefaultAccountAdapter):
         try:
             login_cooldown_check(email=credentials.get("email", ""), ip_address=client_ip(request))
         except RateLimitExceeded as exc:
-            # The page answers 429 with Retry-After (marketplace.api.throttling's
+            # The page answers 429 with Retry-After (marketplace.core.api.throttling's
             # middleware reads this), the form showing why.
             request.encore_retry_after = exc.retry_after
             raise forms.ValidationError(exc.message, code=LOGIN_COOLDOWN) from exc

@@ -10,8 +10,8 @@ from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.db import models
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from marketplace.admin import ActionNoteForm, AuditedAdminMixin, confirm_then
-from marketplace.api.base import client_ip
+from marketplace.core.admin import ActionNoteForm, AuditedAdminMixin, confirm_then
+from marketplace.core.client_ip import client_ip
 
 from . import services
 from .models import User

@@ -5,10 +5,11 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from marketplace.api.base import IsStaff, UrlOutputField, client_ip, valid
-from marketplace.api.envelope import ok, paginated
-from marketplace.api.schema import api_doc
-from marketplace.api.throttling import LoginRateThrottle, RegisterRateThrottle
+from marketplace.core.api.base import IsStaff, UrlOutputField, valid
+from marketplace.core.api.envelope import ok, paginated
+from marketplace.core.api.schema import api_doc
+from marketplace.core.api.throttling import LoginRateThrottle, RegisterRateThrottle
+from marketplace.core.client_ip import client_ip
 
 from .models import User
 from .selectors import user_get_public, user_has_second_factor, user_list

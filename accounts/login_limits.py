@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from marketplace.errors import RateLimitExceeded
+from marketplace.core.errors import RateLimitExceeded
 
 # How many addresses an account remembers as its owner's.
 KNOWN_ADDRESSES_KEPT = 10

@@ -8,7 +8,7 @@ from django.contrib.sessions.models import Session
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from marketplace.errors import NotFound
+from marketplace.core.errors import NotFound
 
 from .models import ApiSession, User
 

@@ -10,9 +10,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from marketplace.audit import audit_log_record
-from marketplace.errors import PermissionDenied, ValidationFailed
-from marketplace.json_values import MESSAGES, json_value_problem
+from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.errors import PermissionDenied, ValidationFailed
+from marketplace.core.json_values import MESSAGES, json_value_problem
 
 from .models import ApiSession, User
 from .selectors import BLOCKED_STATUSES
@@ -57,7 +57,7 @@ def user_set_status(*, actor: User, user: User, status: str, reason: str = "", i
             User.objects.filter(pk=user.pk).update(status=status, updated_at=timezone.now())
             audit_log_record(
                 actor=actor,
-                action="user.status_changed",
+                action=AuditAction.USER_STATUS_CHANGED,
                 entity=user,
                 changes={"status": {"from": previous, "to": status}, "reason": reason},
                 ip_address=ip_address,
@@ -115,7 +115,7 @@ def user_sessions_revoke(
         )
         audit_log_record(
             actor=actor,
-            action="user.sessions_revoked",
+            action=AuditAction.USER_SESSIONS_REVOKED,
             entity=user,
             changes={
                 "reason": reason,
@@ -174,7 +174,7 @@ def user_email_changed(
     with transaction.atomic():
         audit_log_record(
             actor=user,
-            action="user.email_changed",
+            action=AuditAction.USER_EMAIL_CHANGED,
             entity=user,
             changes={"email": {"from": from_email, "to": to_email}},
             ip_address=ip_address,
@@ -294,7 +294,7 @@ def user_email_verify(*, token: str) -> User:
             User.objects.filter(pk=user.pk).update(email_verified=True, updated_at=timezone.now())
             audit_log_record(
                 actor=user,
-                action="user.email_verified",
+                action=AuditAction.USER_EMAIL_VERIFIED,
                 entity=user,
                 changes={"email_verified": {"from": False, "to": True}},
             )
@@ -375,7 +375,7 @@ def user_email_mark_verified(*, user: User, email: str) -> None:
         if marked:
             audit_log_record(
                 actor=user,
-                action="user.email_verified",
+                action=AuditAction.USER_EMAIL_VERIFIED,
                 entity=user,
                 changes={"email_verified": {"from": False, "to": True}, "via": "site"},
             )
@@ -386,7 +386,7 @@ def user_registered_record(*, user: User, via: str, ip_address=None) -> None:
     with transaction.atomic():
         audit_log_record(
             actor=user,
-            action="user.registered",
+            action=AuditAction.USER_REGISTERED,
             entity=user,
             changes={"status": {"from": None, "to": user.status}, "via": via},
             ip_address=ip_address,

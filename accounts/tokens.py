@@ -24,8 +24,8 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from marketplace.api.auth import SESSION_CLAIM, VERSION_CLAIM, user_may_authenticate
-from marketplace.errors import EmailNotVerified, InvalidCredentials, TokenExpired, Unauthorized
+from accounts.authentication import SESSION_CLAIM, VERSION_CLAIM, user_may_authenticate
+from marketplace.core.errors import EmailNotVerified, InvalidCredentials, TokenExpired, Unauthorized
 
 from .login_limits import login_cooldown_check, login_failure_record, login_success_record
 from .models import ApiSession, User

@@ -6,8 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from marketplace.errors import DomainError
-from marketplace.forms import form_error_from
+from marketplace.core.errors import DomainError
+from marketplace.core.forms import form_error_from
 
 from .forms import ProfileForm
 from .selectors import user_can_trade, user_security_overview

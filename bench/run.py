@@ -46,8 +46,9 @@ def fill(env: dict) -> dict:
     server.database_recreate()
     server.redis_flush()
     migrate = server.manage(env, "migrate", "--noinput")
+    # The seeder is a development tool: production's settings do not load it.
     seed = server.manage(
-        env,
+        {**env, "DJANGO_SETTINGS_MODULE": "marketplace.settings.base"},
         "seed_demo",
         "--scale",
         str(EVENTS),
@@ -176,7 +177,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from marketplace.localstripe import localstripe_start
+    from marketplace.devtools.localstripe import localstripe_start
 
     stripe = localstripe_start(port=stripe_port, from_scratch=True)
     try:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
-from marketplace.admin import AuditedAdminMixin
+from marketplace.core.admin import AuditedAdminMixin
 
 from .models import Event, PriceTier
 

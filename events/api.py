@@ -7,38 +7,24 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.views import APIView
 
-from marketplace.api.base import (
+from marketplace.core.api.base import (
     LocalTimeField,
     PartyOutput,
     UrlOutputField,
-    client_ip,
     id_field,
     money_field,
     valid,
 )
-from marketplace.api.envelope import ok, paginated
-from marketplace.api.schema import api_doc
+from marketplace.core.api.envelope import ok, paginated
+from marketplace.core.api.schema import api_doc
+from marketplace.core.client_ip import client_ip
 
 from .models import Event
 from .selectors import event_get_visible, event_search
+from .serializers import EventSummaryOutput
 from .services import TIERS_MAX, event_create, event_update
 
 TAGS = ["events"]
-
-
-class EventSummaryOutput(serializers.Serializer):
-    """The event as shown beside a ticket, a listing or a purchase."""
-
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    event_date = serializers.DateField()
-    event_time = LocalTimeField(allow_null=True)
-    venue_name = serializers.CharField()
-    city = serializers.CharField()
-    country = serializers.CharField()
-    category = serializers.ChoiceField(choices=Event.Category.choices)
-    status = serializers.ChoiceField(choices=Event.Status.choices)
-    currency = serializers.CharField()
 
 
 class PriceTierOutput(serializers.Serializer):

@@ -7,9 +7,9 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import user_can_trade
 from listings.models import Listing
-from marketplace.errors import NotFound
-from marketplace.ids import as_id
-from marketplace.ranges import date_range_check
+from marketplace.core.errors import NotFound
+from marketplace.core.ids import as_id
+from marketplace.core.ranges import date_range_check
 
 from .models import Event
 

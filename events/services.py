@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from accounts.selectors import user_can_organize, user_can_trade
 from listings.models import Listing
-from marketplace.audit import audit_log_record
-from marketplace.errors import PermissionDenied, ValidationFailed
-from marketplace.json_values import MESSAGES, json_value_problem
-from marketplace.money import CENT, money_str, to_decimal
+from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.errors import PermissionDenied, ValidationFailed
+from marketplace.core.json_values import MESSAGES, json_value_problem
+from marketplace.core.money import CENT, money_str, to_decimal
 
 from .cache import upcoming_events_invalidate
 from .models import TIER_AMOUNT_MAX, Event, PriceTier
@@ -228,7 +228,7 @@ def event_create(
         event = Event.objects.create(organizer=organizer, **fields)
         audit_log_record(
             actor=organizer,
-            action="event.created",
+            action=AuditAction.EVENT_CREATED,
             entity=event,
             changes={
                 "organizer_id": organizer.pk,
@@ -324,7 +324,7 @@ def event_update(
             locked.save(update_fields=[*changed, "updated_at"])
             audit_log_record(
                 actor=actor,
-                action="event.updated",
+                action=AuditAction.EVENT_UPDATED,
                 entity=locked,
                 changes=audit_changes,
                 ip_address=ip_address,
@@ -516,7 +516,7 @@ def _tiers_apply(*, actor, event: Event, tiers: list[dict], ip_address) -> None:
     if before != after:
         audit_log_record(
             actor=actor,
-            action="event.tiers_changed",
+            action=AuditAction.EVENT_TIERS_CHANGED,
             entity=event,
             changes={"tiers": {"from": before, "to": after}},
             ip_address=ip_address,

@@ -1,6 +1,8 @@
-"""The catalogue (home, events list, event and listing pages, how Encore protects
-you) and the organizers' pages. Each view validates its input with a form, makes
-one selector or service call, and renders."""
+"""The catalogue (home, events list, event page, how Encore protects you) and the
+organizers' pages. Each view validates its input with a form, makes one selector
+or service call, and renders; a domain error it has nothing particular to say
+about (NotFound: 404, PermissionDenied: 403) is answered by
+marketplace.page_errors. A listing's page is listings.views.listing_detail."""
 
 from functools import partial
 
@@ -8,18 +10,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import user_can_organize
-from listings.pricing import fee_breakdown, percent, price_limits
-from listings.selectors import listing_get_visible, listing_list_for_event
-from marketplace.api.base import client_ip
-from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.forms import form_error_from
-from marketplace.money import to_decimal
-from marketplace.pagination import BoundedPaginator
+from listings.pricing import fee_breakdown, fee_breakdown_for_listing, price_limits
+from listings.selectors import listing_list_for_event
+from marketplace.core.client_ip import client_ip
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.forms import form_error_from
+from marketplace.core.money import to_decimal
+from marketplace.core.pagination import BoundedPaginator
 
 from .cache import UPCOMING_CACHE_SECONDS, event_list_upcoming_cached, upcoming_version
 from .forms import EventFilterForm, EventForm, tier_formset
@@ -80,21 +81,8 @@ def event_list(request):
     )
 
 
-def _breakdown(listing, event):
-    return fee_breakdown(
-        price=listing.price,
-        face_value=listing.ticket.face_value,
-        category=event.category,
-        country=event.country,
-        currency=event.currency,
-    )
-
-
 def event_detail(request, event_id: int):
-    try:
-        event = event_get_visible(user=request.user, event_id=event_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    event = event_get_visible(user=request.user, event_id=event_id)
     # The event's listing_count (read with the event) is the list's length.
     listings = BoundedPaginator(
         listing_list_for_event(event=event), LISTINGS_PER_EVENT_PAGE, count=event.listing_count
@@ -105,42 +93,12 @@ def event_detail(request, event_id: int):
         "events/detail.html",
         {
             "event": event,
-            "rows": [(listing, _breakdown(listing, event)) for listing in page],
+            "rows": [(listing, fee_breakdown_for_listing(listing)) for listing in page],
             "page": page,
             "on_sale": event_is_on_sale(event=event),
             "can_edit": event_can_edit(user=request.user, event=event),
         },
     )
-
-
-def listing_detail(request, listing_id: int):
-    try:
-        listing = listing_get_visible(user=request.user, listing_id=listing_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    event = listing.ticket.event
-    user = request.user
-    breakdown = _breakdown(listing, event)
-    return render(
-        request,
-        "events/listing.html",
-        {
-            "listing": listing,
-            "ticket": listing.ticket,
-            "event": event,
-            "breakdown": breakdown,
-            "is_seller": user.is_authenticated and listing.seller_id == user.pk,
-            "buyable": listing.status == listing.Status.ACTIVE and event_is_on_sale(event=event),
-            "fee_percent": _percent_text(breakdown.platform_fee_rate),
-            "reservation_minutes": settings.RESERVATION_MINUTES,
-            "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
-        },
-    )
-
-
-def _percent_text(rate) -> str:
-    """A rate as an exact percentage without trailing zeros: 0.08 -> "8", 0.075 -> "7.5"."""
-    return f"{(to_decimal(rate) * 100).normalize():f}"
 
 
 # An example face value for the caps table of "How Encore protects you".
@@ -149,22 +107,19 @@ EXAMPLE_FACE_VALUE = 50
 
 def how_it_works(request):
     labels = dict(Event.Category.choices)
-    caps = []
-    for category in settings.PRICE_MARKUP_CAPS:
-        limits = price_limits(face_value=EXAMPLE_FACE_VALUE, category=category)
-        caps.append(
-            {
-                "category": labels.get(category, category.title()),
-                "markup_percent": percent(limits.markup_cap),
-                "limits": limits,
-            }
-        )
+    caps = [
+        {
+            "category": labels.get(category, category.title()),
+            "limits": price_limits(face_value=EXAMPLE_FACE_VALUE, category=category),
+        }
+        for category in settings.PRICE_MARKUP_CAPS
+    ]
     country_caps = [
         {
             "country": country,
             # "*" is the country's rule for every category.
             "rules": [
-                (labels.get(category, "Every other category"), percent(to_decimal(rate)))
+                (labels.get(category, "Every other category"), to_decimal(rate))
                 for category, rate in overrides.items()
             ],
         }
@@ -177,8 +132,8 @@ def how_it_works(request):
             "caps": caps,
             "country_caps": country_caps,
             "example_face_value": EXAMPLE_FACE_VALUE,
-            "floor_percent": _percent_text(settings.PRICE_FLOOR_RATE),
-            "fee_percent": _percent_text(settings.PLATFORM_FEE_RATE),
+            "floor_rate": settings.PRICE_FLOOR_RATE,
+            "fee_rate": settings.PLATFORM_FEE_RATE,
             "example_fee": fee_breakdown(
                 price=EXAMPLE_FACE_VALUE,
                 face_value=EXAMPLE_FACE_VALUE,
@@ -251,8 +206,6 @@ def event_new(request):
             )
         except ValidationFailed as exc:
             _tier_error(form, tiers_form, rows, exc)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
         else:
             messages.success(request, f"{event.name} was created as {event.get_status_display()}.")
             return redirect("events:manage")
@@ -266,10 +219,7 @@ def event_new(request):
 def event_edit(request, event_id: int):
     # As the API does: someone else's draft does not exist (404), someone else's
     # published event exists but is not theirs to change (403).
-    try:
-        event = event_get_visible(user=request.user, event_id=event_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    event = event_get_visible(user=request.user, event_id=event_id)
     if not event_can_edit(user=request.user, event=event):
         raise DjangoPermissionDenied("You can only edit your own events.")
     form = EventForm(request.POST or None, event=event, initial=EventForm.initial_for(event))
@@ -285,8 +235,6 @@ def event_edit(request, event_id: int):
             )
         except ValidationFailed as exc:
             _tier_error(form, tiers_form, rows, exc)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
         else:
             messages.success(request, f"{event.name} was saved.")
             return redirect("events:manage")

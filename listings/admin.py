@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from marketplace.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, confirm_then, money
-from marketplace.api.base import client_ip
+from marketplace.core.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, confirm_then, money
+from marketplace.core.client_ip import client_ip
 
 from .models import Listing
 from .moderation import listing_take_off_sale

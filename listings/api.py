@@ -5,17 +5,18 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.views import APIView
 
-from events.api import EventSummaryOutput
 from events.models import Event
-from marketplace.api.base import PartyOutput, client_ip, id_field, money_field, valid
-from marketplace.api.envelope import ok, paginated
-from marketplace.api.schema import api_doc
-from tickets.models import Ticket
+from events.serializers import EventSummaryOutput
+from marketplace.core.api.base import PartyOutput, id_field, money_field, valid
+from marketplace.core.api.envelope import ok, paginated
+from marketplace.core.api.schema import api_doc
+from marketplace.core.client_ip import client_ip
 from tickets.selectors import ticket_get_for_owner
 
 from .models import Listing
-from .pricing import fee_breakdown
+from .pricing import fee_breakdown_for_listing
 from .selectors import listing_get_visible, listing_search
+from .serializers import ListedTicketOutput
 from .services import listing_cancel, listing_create, listing_update_price
 
 TAGS = ["listings"]
@@ -38,14 +39,6 @@ class FeeBreakdownOutput(serializers.Serializer):
     buyer_total = money_field(help_text="All-in: the listed price is the price paid.")
 
 
-class ListedTicketOutput(serializers.Serializer):
-    ticket_type = serializers.ChoiceField(choices=Ticket.Type.choices)
-    section = serializers.CharField()
-    row = serializers.CharField()
-    seat = serializers.CharField()
-    face_value = money_field()
-
-
 class ListingOutput(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Listing.Status.choices)
@@ -59,15 +52,7 @@ class ListingOutput(serializers.Serializer):
     fee_breakdown = serializers.SerializerMethodField()
 
     def get_fee_breakdown(self, listing) -> FeeBreakdownOutput:
-        event = listing.ticket.event
-        breakdown = fee_breakdown(
-            price=listing.price,
-            face_value=listing.ticket.face_value,
-            category=event.category,
-            country=event.country,
-            currency=event.currency,
-        )
-        return FeeBreakdownOutput(breakdown).data
+        return FeeBreakdownOutput(fee_breakdown_for_listing(listing)).data
 
 
 class ListingCreateInput(serializers.Serializer):

@@ -2,8 +2,8 @@
 
 from django.db import transaction
 
-from marketplace.audit import audit_log_record
-from marketplace.errors import PermissionDenied
+from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.errors import PermissionDenied
 from messaging.models import Notification
 from messaging.services import notification_create
 
@@ -27,7 +27,7 @@ def listing_take_off_sale(*, staff, listing: Listing, note: str = "", ip_address
         if note:
             audit_log_record(
                 actor=staff,
-                action="listing.moderated",
+                action=AuditAction.LISTING_MODERATED,
                 entity=listing,
                 changes={"note": note},
                 ip_address=ip_address,

@@ -7,19 +7,20 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from events.models import Event
-from marketplace.errors import NotFound, ValidationFailed
-from marketplace.ids import as_id
-from marketplace.money import to_decimal
-from marketplace.ranges import date_range_check, price_range_check
+from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.core.ids import as_id
+from marketplace.core.money import to_decimal
+from marketplace.core.ranges import date_range_check, price_range_check
 
 from .models import Listing
 
 
 def listing_list_for_event(*, event) -> QuerySet[Listing]:
-    """An event's tickets on sale, cheapest first."""
+    """An event's tickets on sale, cheapest first, with their ticket, event (for the
+    fee breakdown) and seller."""
     return (
         Listing.objects.filter(ticket__event=event, status=Listing.Status.ACTIVE)
-        .select_related("ticket", "seller")
+        .select_related("ticket__event", "seller")
         .order_by("price", "id")
     )
 

@@ -1,53 +1,73 @@
-"""Listing a ticket, changing its price, cancelling it, and expiring it.
+"""Listing a ticket, changing its price, cancelling it, and expiring it; and the
+sell page's use case, uploading a ticket and listing it (ticket_upload_and_list).
 
 Each service is one database transaction that either completes or changes
-nothing, checks the price caps on every price it accepts (ARCHITECTURE.md,
-rule 1), and writes the audit trail of what it changed (rule 9).
+nothing (ticket_upload_and_list is two, and says what each leaves), checks the
+price caps on every price it accepts (ARCHITECTURE.md, rule 1), and writes the
+audit trail of what it changed (rule 9).
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.selectors import user_can_trade
-from events.selectors import event_is_on_sale
-from marketplace.audit import audit_log_record, audit_status_change
-from marketplace.errors import NotFound, PermissionDenied, TicketNotAvailable, ValidationFailed
-from marketplace.money import money_str
+from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
+from marketplace.core.errors import (
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    TicketNotAvailable,
+    ValidationFailed,
+)
+from marketplace.core.money import money_str
 from messaging.models import Notification
 from messaging.services import notification_create
 from tickets.models import Ticket
+from tickets.selectors import (
+    EVENT_NOT_ON_SALE,
+    LISTABLE_STATUSES,
+    TICKET_IN_REVIEW,
+    TICKET_NOT_IN_HAND,
+    TICKET_REJECTED,
+    ticket_unlistable_reason,
+    ticket_unverified_reason,
+)
+from tickets.services import ticket_upload
 
 from .models import Listing
 from .pricing import price_validate
 
-# A ticket can be put on sale from these states (a transferred ticket is held
-# by its recipient like any other); not while listed, reserved, in escrow or void.
-LISTABLE_TICKET_STATUSES = Ticket.IN_HAND_STATUSES
 
-
-def ticket_check_verified(*, ticket: Ticket) -> None:
-    """Only a ticket whose evidence is verified is priced: its face value is a tier's,
-    in line with the event's, or confirmed by staff, never only typed (rule 1).
-    Raises TicketNotAvailable (reason TICKET_IN_REVIEW or TICKET_REJECTED)."""
-    if ticket.verification == Ticket.Verification.VERIFIED:
+def _refuse(reason: str | None) -> None:
+    """Raise the domain error of a reason tickets.selectors gives for a ticket that
+    cannot be listed (None: nothing to refuse)."""
+    if reason is None:
         return
-    if ticket.verification == Ticket.Verification.REJECTED:
+    if reason == EVENT_NOT_ON_SALE:
+        raise ValidationFailed(
+            "Tickets for this event cannot be sold: it is not on sale or has already started.",
+            details={"field": "ticket", "reason": EVENT_NOT_ON_SALE},
+        )
+    if reason == TICKET_REJECTED:
         raise TicketNotAvailable(
             "Encore's staff could not verify this ticket: it cannot be sold on Encore.",
-            details={"field": "ticket", "reason": "TICKET_REJECTED"},
+            details={"field": "ticket", "reason": TICKET_REJECTED},
         )
-    raise TicketNotAvailable(
-        "This ticket is waiting for a check by Encore's staff: you can sell it once it is "
-        "approved.",
-        details={"field": "ticket", "reason": "TICKET_IN_REVIEW"},
-    )
+    if reason == TICKET_IN_REVIEW:
+        raise TicketNotAvailable(
+            "This ticket is waiting for a check by Encore's staff: you can sell it once it is "
+            "approved.",
+            details={"field": "ticket", "reason": TICKET_IN_REVIEW},
+        )
+    raise TicketNotAvailable("This ticket is already listed, sold or no longer valid.")
 
 
 def _price_for(*, ticket: Ticket, price):
     # The cap is computed from the verified face value only (rule 1).
-    ticket_check_verified(ticket=ticket)
+    _refuse(ticket_unverified_reason(ticket=ticket))
     event = ticket.event
     return price_validate(
         price=price, face_value=ticket.face_value, category=event.category, country=event.country
@@ -63,6 +83,7 @@ def listing_create(
     trade), ValidationFailed (price outside the caps, event not on sale, bad
     expiry) or TicketNotAvailable (already listed, reserved, in escrow or void;
     or its evidence is not verified: TICKET_IN_REVIEW, TICKET_REJECTED).
+    Whether a ticket can be listed is tickets.selectors.ticket_listable's rule.
     """
     if ticket.owner_id != seller.pk:
         raise NotFound("Ticket not found.")
@@ -70,11 +91,11 @@ def listing_create(
         raise PermissionDenied("Your account cannot sell tickets at the moment.")
     event = ticket.event
     now = timezone.now()
-    if not event_is_on_sale(event=event, now=now):
-        raise ValidationFailed(
-            "Tickets for this event cannot be sold: it is not on sale or has already started.",
-            details={"field": "ticket", "reason": "EVENT_NOT_ON_SALE"},
-        )
+    reason = ticket_unlistable_reason(ticket=ticket, now=now)
+    # The ticket's status is checked by the claim below, on the row rather than on
+    # this copy of it (which may be older than a cancelled listing).
+    if reason != TICKET_NOT_IN_HAND:
+        _refuse(reason)
     price = _price_for(ticket=ticket, price=price)
     expires_at = expires_at or event.starts_at
     if not now < expires_at <= event.starts_at:
@@ -89,11 +110,11 @@ def listing_create(
         claimed = Ticket.objects.filter(
             pk=ticket.pk,
             owner=seller,
-            status__in=LISTABLE_TICKET_STATUSES,
+            status__in=LISTABLE_STATUSES,
             verification=Ticket.Verification.VERIFIED,
         ).update(status=Ticket.Status.LISTED, updated_at=now)
         if claimed != 1:
-            raise TicketNotAvailable("This ticket is already listed, sold or no longer valid.")
+            _refuse(TICKET_NOT_IN_HAND)
         try:
             # The partial unique index (one open listing per ticket) backs the claim.
             with transaction.atomic():
@@ -104,7 +125,7 @@ def listing_create(
             raise TicketNotAvailable("This ticket is already listed.") from exc
         audit_log_record(
             actor=seller,
-            action="listing.created",
+            action=AuditAction.LISTING_CREATED,
             entity=listing,
             changes={
                 "ticket_id": ticket.pk,
@@ -115,7 +136,7 @@ def listing_create(
         )
         audit_status_change(
             actor=seller,
-            action="ticket.listed",
+            action=AuditAction.TICKET_LISTED,
             entity=ticket,
             old=ticket.status,
             new=Ticket.Status.LISTED,
@@ -123,6 +144,49 @@ def listing_create(
         )
     ticket.status = Ticket.Status.LISTED
     return listing
+
+
+@dataclass(frozen=True)
+class TicketSale:
+    """What ticket_upload_and_list did. The ticket is uploaded in every case; `listing`
+    is None when it is not on sale, and then `refusal` says why (None: the ticket
+    waits for a check by Encore's staff)."""
+
+    ticket: Ticket
+    listing: Listing | None = None
+    refusal: DomainError | None = None
+
+    @property
+    def in_review(self) -> bool:
+        return self.listing is None and self.refusal is None
+
+
+def ticket_upload_and_list(*, seller, event, price, ip_address=None, **upload) -> TicketSale:
+    """Upload `seller`'s ticket for `event` (`upload`: ticket_upload's file, face_value
+    or tier_id, barcode, ticket_type, section, row, seat) and put it on sale at `price`:
+    the sell page's one form.
+
+    Two steps, each its own transaction (ticket_upload must be the outermost one):
+
+    - The upload is refused: its error is raised (PermissionDenied, ValidationFailed,
+      DuplicateTicket, as ticket_upload) and nothing is stored.
+    - The ticket is uploaded but waits for staff (a file without a readable barcode,
+      a face value far above the event's): it is kept and not listed; the result has
+      neither listing nor refusal. The seller lists it once it is approved.
+    - The ticket is uploaded and the listing is refused (a price outside the caps, the
+      account or the event changed meanwhile): the ticket is kept, available, and the
+      refusal is returned, not raised. As on TicketSwap, the seller then fixes the
+      price of the ticket already uploaded; uploading the same file again would be
+      refused as a duplicate.
+    """
+    ticket = ticket_upload(owner=seller, event=event, ip_address=ip_address, **upload)
+    if ticket_unverified_reason(ticket=ticket):
+        return TicketSale(ticket=ticket)
+    try:
+        listing = listing_create(seller=seller, ticket=ticket, price=price, ip_address=ip_address)
+    except DomainError as exc:
+        return TicketSale(ticket=ticket, refusal=exc)
+    return TicketSale(ticket=ticket, listing=listing)
 
 
 def _listing_of_seller(*, seller, listing: Listing) -> Listing:
@@ -150,7 +214,7 @@ def listing_update_price(*, seller, listing: Listing, price, ip_address=None) ->
             raise TicketNotAvailable("This listing can no longer be changed.")
         audit_log_record(
             actor=seller,
-            action="listing.price_changed",
+            action=AuditAction.LISTING_PRICE_CHANGED,
             entity=listing,
             changes={"price": {"from": money_str(old_price), "to": money_str(price)}},
             ip_address=ip_address,
@@ -184,7 +248,7 @@ def _listing_close(*, listing: Listing, status: str, actor, action: str, ip_addr
     )
     audit_status_change(
         actor=actor,
-        action="ticket.unlisted",
+        action=AuditAction.TICKET_UNLISTED,
         entity=listing.ticket,
         old=Ticket.Status.LISTED,
         new=Ticket.Status.AVAILABLE,
@@ -206,7 +270,7 @@ def listing_cancel(*, actor, listing: Listing, ip_address=None) -> Listing:
             listing=listing,
             status=Listing.Status.CANCELLED,
             actor=actor,
-            action="listing.cancelled",
+            action=AuditAction.LISTING_CANCELLED,
             ip_address=ip_address,
         ):
             raise TicketNotAvailable("This listing is reserved, sold or already closed.")
@@ -228,7 +292,10 @@ def listing_expire(*, listing_id: int) -> bool:
         return False
     with transaction.atomic():
         if not _listing_close(
-            listing=listing, status=Listing.Status.EXPIRED, actor=None, action="listing.expired"
+            listing=listing,
+            status=Listing.Status.EXPIRED,
+            actor=None,
+            action=AuditAction.LISTING_EXPIRED,
         ):
             return False
         notification_create(

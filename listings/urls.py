@@ -5,6 +5,7 @@ from . import views
 app_name = "listings"
 
 urlpatterns = [
+    path("listings/<id:listing_id>/", views.listing_detail, name="detail"),
     path("sell/", views.sell, name="sell"),
     path("sell/<id:event_id>/", views.sell_event, name="sell-event"),
     path("sell/<id:event_id>/price-range/", views.price_range, name="price-range"),

@@ -2,7 +2,7 @@
 latency in the metrics.
 
 The id comes from the proxy's REQUEST_ID_HEADER when it sends a safe token
-(marketplace.request_id), else it is made here; it is returned in the
+(marketplace.core.request_id), else it is made here; it is returned in the
 response's X-Request-ID header and bound for the whole request, so every log
 line, audit row, Sentry event and Celery task of the request carries it.
 """
@@ -12,8 +12,8 @@ import time
 
 from django.conf import settings
 
-from . import metrics
-from .request_id import request_id_accept, request_id_bound, sentry_tag_request_id
+from marketplace.core import metrics
+from marketplace.core.request_id import request_id_accept, request_id_bound, sentry_tag_request_id
 
 logger = logging.getLogger("marketplace.access")
 

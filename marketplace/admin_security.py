@@ -12,7 +12,7 @@ from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.contrib import admin
 
-from .admin import AuditedAdminMixin
+from marketplace.core.admin import AuditedAdminMixin
 
 
 class _ViewAndDeleteOnly:

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 
+from listings.pricing import percent_text
+
 
 def site(request):
     user = getattr(request, "user", None)
@@ -12,5 +14,5 @@ def site(request):
         unread = notification_unread_count(user=user)
     return {
         "unread_notifications": unread,
-        "platform_fee_percent": f"{(settings.PLATFORM_FEE_RATE * 100).normalize():f}",
+        "platform_fee_percent": percent_text(settings.PLATFORM_FEE_RATE),
     }

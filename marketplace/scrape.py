@@ -1,6 +1,6 @@
 """GET /metrics: Prometheus's scrape, behind METRICS_TOKEN.
 
-What the code counted (marketplace.metrics: requests, purchases, payments,
+What the code counted (marketplace.core.metrics: requests, purchases, payments,
 webhooks), from this process or, with PROMETHEUS_MULTIPROC_DIR, from every
 process of this web node; plus what is read at scrape time, because it is
 state rather than events: the email outbox, failed payouts, reservations the

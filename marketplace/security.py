@@ -18,7 +18,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from marketplace.api.envelope import error_body
+from marketplace.core.api.envelope import error_body
 
 STRIPE_JS_ORIGIN = "https://js.stripe.com"
 # Stripe's published needs for Stripe.js and Elements (docs.stripe.com,

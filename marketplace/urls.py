@@ -15,7 +15,7 @@ urlpatterns = [
     path("favicon.ico", favicon),
     # The staff admin (marketplace.admin_site), at ADMIN_URL.
     path(settings.ADMIN_URL, admin.site.urls),
-    path("api/", include("marketplace.api.urls")),
+    path("api/", include("marketplace.api_urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("payments.urls")),
@@ -26,8 +26,8 @@ urlpatterns = [
 ]
 
 # Under /api/ errors answer in the envelope; elsewhere, the site's pages.
-handler404 = "marketplace.api.views.page_not_found"
-handler500 = "marketplace.api.views.server_error"
+handler404 = "marketplace.error_views.page_not_found"
+handler500 = "marketplace.error_views.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.text import Truncator
 
-from marketplace.admin import LargeTableAdminMixin, ReadOnlyAdminMixin
+from marketplace.core.admin import LargeTableAdminMixin, ReadOnlyAdminMixin
 
 from .models import Email, Message, Notification
 

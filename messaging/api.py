@@ -5,9 +5,10 @@ from django.urls import path
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from marketplace.api.base import client_ip, id_field, valid
-from marketplace.api.envelope import ok, paginated
-from marketplace.api.schema import api_doc
+from marketplace.core.api.base import id_field, valid
+from marketplace.core.api.envelope import ok, paginated
+from marketplace.core.api.schema import api_doc
+from marketplace.core.client_ip import client_ip
 from payments.selectors import transaction_get_for_party
 
 from .selectors import message_get_for_party, message_thread

@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from marketplace.errors import NotFound
+from marketplace.core.errors import NotFound
 from payments.models import Transaction
 from payments.selectors import transaction_get_for_party
 

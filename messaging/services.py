@@ -1,6 +1,6 @@
 """Writes of the messaging app: notifications (with their email), messages
 between buyer and seller, and read receipts. Each service is one database
-transaction and raises the domain errors of marketplace/errors.py."""
+transaction and raises the domain errors of marketplace/core/errors.py."""
 
 import re
 
@@ -10,9 +10,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.selectors import email_preferences, user_can_trade
-from marketplace.audit import audit_log_record
-from marketplace.celery import enqueue_on_commit
-from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.core.queue import enqueue_on_commit
 from payments.models import Dispute, Transaction
 
 from .masking import mask_contact_details
@@ -143,7 +143,7 @@ def message_send(*, sender, transaction: Transaction, body: str, ip_address=None
         if masked != text:
             audit_log_record(
                 actor=sender,
-                action="message.contact_masked",
+                action=AuditAction.MESSAGE_CONTACT_MASKED,
                 entity=message,
                 changes={"transaction_id": txn.pk},
                 ip_address=ip_address,

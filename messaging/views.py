@@ -1,58 +1,21 @@
-"""The message thread's form and the notifications page.
-
-The thread itself is shown on the transaction page (payments.views.sales), which
-this module re-renders with the refused form when a message is not sent.
-"""
+"""The notifications page. A transaction's thread and its form are on the
+transaction page (payments.views.sales and payments.views.messages)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from marketplace.api.base import client_ip
-from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.forms import form_error_from
-from marketplace.ids import as_id
-from marketplace.pagination import BoundedPaginator
-from payments.selectors import transaction_get_for_party
-from payments.views.sales import render_transaction_page
+from marketplace.core.ids import as_id
+from marketplace.core.pagination import BoundedPaginator
 
-from .forms import MessageForm
 from .models import Notification
 from .selectors import notification_list
-from .services import message_send, notifications_mark_all_read
+from .services import notifications_mark_all_read
 
 PER_PAGE = 20
-
-
-@require_POST
-@login_required
-def send(request, transaction_id: int):
-    """The buyer or the seller writes to the other party of a transaction."""
-    try:
-        txn = transaction_get_for_party(user=request.user, transaction_id=transaction_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    form = MessageForm(request.POST)
-    if form.is_valid():
-        try:
-            message_send(
-                sender=request.user,
-                transaction=txn,
-                body=form.cleaned_data["body"],
-                ip_address=client_ip(request),
-            )
-        except NotFound as exc:  # staff read threads; they do not write in them
-            raise Http404(exc.message) from exc
-        except (ValidationFailed, PermissionDenied) as exc:
-            form_error_from(form, exc)
-        else:
-            messages.success(request, "Message sent.")
-            return redirect(reverse("payments:transaction", args=[txn.pk]) + "#messages")
-    return render_transaction_page(request, txn, message_form=form)
 
 
 def _notification_text(notification: Notification) -> str:

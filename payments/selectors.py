@@ -1,11 +1,13 @@
 """Reads of transactions and payouts that the pages and the API share (ARCHITECTURE.md, rule 10)."""
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
 
-from marketplace.errors import NotFound, PermissionDenied
+from marketplace.core.errors import NotFound, PermissionDenied
 
 from .models import Payout, PayoutAccount, Transaction
 
@@ -50,6 +52,114 @@ def transaction_get_for_buyer(*, user, transaction_id: int) -> Transaction:
     if transaction.buyer_id != user.pk:
         raise PermissionDenied("Only the buyer can do this.", details={"reason": "NOT_THE_BUYER"})
     return transaction
+
+
+# --- what a user may do on a transaction (ARCHITECTURE.md, "Layout") ---------------
+
+# A paid purchase, settled or not: the ticket is the buyer's to download.
+TICKET_HELD_STATUSES = (
+    Transaction.Status.PAID,
+    Transaction.Status.COMPLETED,
+    Transaction.Status.DISPUTED,
+)
+
+
+@dataclass(frozen=True)
+class TransactionAction:
+    """Whether the viewer may do one thing now and, when the clock ends it
+    (the reservation, the dispute window), until when; None otherwise."""
+
+    allowed: bool
+    until: datetime.datetime | None = None
+
+
+NOT_ALLOWED = TransactionAction(False)
+
+
+@dataclass(frozen=True)
+class TransactionActions:
+    pay: TransactionAction  # the buyer pays the reservation
+    cancel: TransactionAction  # the buyer gives the reservation up
+    confirm: TransactionAction  # the buyer confirms receipt: the seller is paid
+    dispute: TransactionAction  # the buyer reports a problem
+    message: TransactionAction  # the buyer or the seller writes in the thread
+    download_ticket: TransactionAction  # the buyer downloads the ticket's file
+
+
+@dataclass(frozen=True)
+class TransactionDeadlines:
+    """The moments that still change the transaction; None once they no longer can."""
+
+    reservation_ends_at: datetime.datetime | None  # awaiting payment: the ticket goes back on sale
+    dispute_window_closes_at: datetime.datetime | None  # awaiting payment or paid
+    auto_confirm_at: datetime.datetime | None  # paid: the sale completes by itself
+
+
+@dataclass(frozen=True)
+class TransactionView:
+    role: str  # buyer, seller or staff
+    actions: TransactionActions
+    deadlines: TransactionDeadlines
+
+
+def transaction_view_for(*, user, transaction: Transaction, now=None) -> TransactionView:
+    """What `user` may do on `transaction` now, and until when: the one answer
+    the transaction page, the checkout and the API show. The services still
+    decide (a click after the answer was shown may be refused); this says
+    what they accept at `now`. No query on a transaction loaded as
+    transaction_get_for_party loads it.
+
+    Raises NotFound for anyone but its buyer, its seller and staff.
+    """
+    # Imported here: the services import this module (transaction_get_for_buyer).
+    from payments.services.disputes import dispute_window_closes_at
+    from payments.services.escrow import auto_confirm_due_at
+
+    txn = transaction
+    if user.pk == txn.buyer_id:
+        role = "buyer"
+    elif user.pk == txn.seller_id:
+        role = "seller"
+    elif user.is_staff:
+        role = "staff"
+    else:
+        raise NotFound("Transaction not found.")
+    now = now or timezone.now()
+    pending = txn.status == Transaction.Status.PENDING_PAYMENT
+    paid = txn.status == Transaction.Status.PAID
+    deadlines = TransactionDeadlines(
+        reservation_ends_at=txn.reserved_until if pending else None,
+        dispute_window_closes_at=dispute_window_closes_at(txn) if pending or paid else None,
+        auto_confirm_at=auto_confirm_due_at(txn) if paid else None,
+    )
+    buyer = role == "buyer"
+    # The reservation ends at reserved_until exactly (transaction_pay refuses from then on).
+    reserved = pending and (txn.reserved_until is None or now < txn.reserved_until)
+    # Open up to and including the closing moment, as dispute_open decides.
+    disputable = paid and now <= deadlines.dispute_window_closes_at
+    held = txn.status in TICKET_HELD_STATUSES
+    reservation = TransactionAction(True, txn.reserved_until) if buyer and reserved else NOT_ALLOWED
+    return TransactionView(
+        role=role,
+        actions=TransactionActions(
+            pay=reservation,
+            cancel=reservation,
+            confirm=TransactionAction(buyer and paid),
+            dispute=(
+                TransactionAction(True, deadlines.dispute_window_closes_at)
+                if buyer and disputable
+                else NOT_ALLOWED
+            ),
+            # Staff read threads; they do not write in them (messaging.services.message_send).
+            message=TransactionAction(
+                role != "staff" and txn.status != Transaction.Status.CANCELLED
+            ),
+            download_ticket=TransactionAction(
+                buyer and held and txn.listing.ticket.owner_id == user.pk
+            ),
+        ),
+        deadlines=deadlines,
+    )
 
 
 def payout_list_for_seller(*, seller) -> QuerySet[Payout]:

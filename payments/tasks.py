@@ -6,7 +6,7 @@ moves through a conditional UPDATE or a row lock in its service.
 
 from celery import shared_task
 
-from marketplace.errors import ServiceUnavailable
+from marketplace.core.errors import ServiceUnavailable
 
 from . import services
 

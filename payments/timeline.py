@@ -13,7 +13,8 @@ from django.conf import settings
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
-from marketplace.models import AuditLog
+from marketplace.core.audit import AuditAction
+from marketplace.core.models import AuditLog
 
 from .models import Dispute, Transaction
 from .services.escrow import auto_confirm_due_at
@@ -26,11 +27,11 @@ CANCEL_REASONS = {
     "service_unavailable": "The payment service was unavailable; nothing was charged.",
 }
 COMPLETED_BY = {
-    "transaction.confirmed": "The buyer confirmed they have the ticket.",
-    "transaction.auto_confirmed": (
+    AuditAction.TRANSACTION_CONFIRMED: "The buyer confirmed they have the ticket.",
+    AuditAction.TRANSACTION_AUTO_CONFIRMED: (
         "Completed automatically after the event: no problem was reported."
     ),
-    "transaction.released_by_staff": "Encore staff released the payment to the seller.",
+    AuditAction.TRANSACTION_RELEASED_BY_STAFF: "Encore staff released the payment to the seller.",
 }
 
 
@@ -70,7 +71,7 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
         )
     ]
     if status == Transaction.Status.CANCELLED:
-        row = audit.get("transaction.cancelled")
+        row = audit.get(AuditAction.TRANSACTION_CANCELLED)
         reason = (row.changes or {}).get("reason", "") if row else ""
         steps.append(
             TimelineStep(
@@ -81,8 +82,8 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
                 CANCEL_REASONS.get(reason, "The purchase was cancelled; nothing was charged."),
             )
         )
-        if "transaction.late_payment_refunded" in audit:
-            late = audit["transaction.late_payment_refunded"]
+        if AuditAction.TRANSACTION_LATE_PAYMENT_REFUNDED in audit:
+            late = audit[AuditAction.TRANSACTION_LATE_PAYMENT_REFUNDED]
             steps.append(
                 TimelineStep(
                     "refunded",
@@ -129,7 +130,7 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
                 )
             )
     if status == Transaction.Status.COMPLETED:
-        action = next((a for a in COMPLETED_BY if a in audit), "transaction.confirmed")
+        action = next((a for a in COMPLETED_BY if a in audit), AuditAction.TRANSACTION_CONFIRMED)
         steps.append(
             TimelineStep(
                 "completed",
@@ -140,7 +141,7 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
             )
         )
     elif status == Transaction.Status.REFUNDED:
-        row = audit.get("transaction.refunded")
+        row = audit.get(AuditAction.TRANSACTION_REFUNDED)
         steps.append(
             TimelineStep(
                 "refunded",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import checkout, payouts, sales, webhook
+from .views import checkout, messages, payouts, sales, webhook
 
 app_name = "payments"
 
@@ -23,6 +23,11 @@ urlpatterns = [
     path("my/transactions/<id:transaction_id>/", sales.transaction_detail, name="transaction"),
     path("my/transactions/<id:transaction_id>/confirm/", sales.confirm, name="confirm"),
     path("my/transactions/<id:transaction_id>/dispute/", sales.dispute, name="dispute"),
+    path(
+        "my/transactions/<id:transaction_id>/messages/",
+        messages.message_send_page,
+        name="message-send",
+    ),
     # The seller's money.
     path("my/payouts/", payouts.my_payouts, name="payouts"),
     path(

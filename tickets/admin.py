@@ -9,9 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from marketplace.admin import AuditedAdminMixin, LargeTableAdminMixin, confirm_then, money
-from marketplace.api.base import client_ip
-from marketplace.errors import DomainError, NotFound
+from marketplace.core.admin import AuditedAdminMixin, LargeTableAdminMixin, confirm_then, money
+from marketplace.core.client_ip import client_ip
+from marketplace.core.errors import DomainError, NotFound
 
 from .barcodes import barcode_hash
 from .models import Ticket, TicketInReview
@@ -216,11 +216,11 @@ class TicketInReviewAdmin(TicketAdmin):
         view = self.admin_site.admin_view
         return [
             path(
-                "<int:ticket_id>/review/",
+                "<id:ticket_id>/review/",
                 view(self.review_view),
                 name="tickets_ticketinreview_review",
             ),
-            path("<int:ticket_id>/file/", view(self.file_view), name="tickets_ticketinreview_file"),
+            path("<id:ticket_id>/file/", view(self.file_view), name="tickets_ticketinreview_file"),
             *super().get_urls(),
         ]
 

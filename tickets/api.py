@@ -9,12 +9,13 @@ from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.views import APIView
 
-from events.api import EventSummaryOutput
 from events.selectors import event_get_visible
-from marketplace.api.base import client_ip, id_field, money_field, valid
-from marketplace.api.envelope import ok, paginated
-from marketplace.api.schema import ERROR_DESCRIPTIONS, ErrorEnvelope, api_doc
-from marketplace.errors import RequestTooLarge
+from events.serializers import EventSummaryOutput
+from marketplace.core.api.base import id_field, money_field, valid
+from marketplace.core.api.envelope import ok, paginated
+from marketplace.core.api.schema import ERROR_DESCRIPTIONS, ErrorEnvelope, api_doc
+from marketplace.core.client_ip import client_ip
+from marketplace.core.errors import RequestTooLarge
 
 from .models import Ticket
 from .selectors import ticket_get_for_owner, ticket_list_for_owner

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from marketplace.errors import ValidationFailed
+from marketplace.core.errors import ValidationFailed
 
 from .barcodes import barcode_normalize
 

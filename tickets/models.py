@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from marketplace.storage import private_storage
+from marketplace.core.storage import private_storage
 
 
 def ticket_file_path(ticket, filename):

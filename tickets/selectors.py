@@ -4,8 +4,9 @@ from decimal import Decimal
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from marketplace.errors import NotFound
-from marketplace.money import quantize_money
+from events.selectors import event_is_on_sale
+from marketplace.core.errors import NotFound
+from marketplace.core.money import quantize_money
 
 from .models import Ticket, TicketTransfer
 
@@ -53,6 +54,50 @@ def ticket_face_value_median(*, event, exclude_owner=None) -> Decimal | None:
     ]
     values = list(middle)
     return quantize_money(sum(values) / len(values))
+
+
+# A ticket can be put on sale from these states (a transferred ticket is held
+# by its recipient like any other); not while listed, reserved, in escrow,
+# offered to someone, or void.
+LISTABLE_STATUSES = Ticket.IN_HAND_STATUSES
+
+# Why a ticket cannot be put on sale (ticket_unlistable_reason).
+EVENT_NOT_ON_SALE = "EVENT_NOT_ON_SALE"
+TICKET_REJECTED = "TICKET_REJECTED"
+TICKET_IN_REVIEW = "TICKET_IN_REVIEW"
+TICKET_NOT_IN_HAND = "TICKET_NOT_IN_HAND"
+
+
+def ticket_unverified_reason(*, ticket: Ticket) -> str | None:
+    """Why `ticket` cannot be priced: TICKET_REJECTED or TICKET_IN_REVIEW; None when
+    its evidence is verified (its face value is a tier's, in line with the event's,
+    or confirmed by staff: never only typed, ARCHITECTURE.md rule 1)."""
+    if ticket.verification == Ticket.Verification.VERIFIED:
+        return None
+    if ticket.verification == Ticket.Verification.REJECTED:
+        return TICKET_REJECTED
+    return TICKET_IN_REVIEW
+
+
+def ticket_unlistable_reason(*, ticket: Ticket, now=None) -> str | None:
+    """Why `ticket` cannot be put on sale now, the weightiest reason first:
+    EVENT_NOT_ON_SALE (draft, cancelled or started), TICKET_REJECTED,
+    TICKET_IN_REVIEW, TICKET_NOT_IN_HAND (listed, reserved, sold, offered to
+    someone or void). None when it can. Reads no row beyond the ticket's event."""
+    if not event_is_on_sale(event=ticket.event, now=now):
+        return EVENT_NOT_ON_SALE
+    unverified = ticket_unverified_reason(ticket=ticket)
+    if unverified:
+        return unverified
+    if ticket.status not in LISTABLE_STATUSES:
+        return TICKET_NOT_IN_HAND
+    return None
+
+
+def ticket_listable(*, ticket: Ticket, now=None) -> bool:
+    """Whether `ticket` can be put on sale now (the pages' "List for sale" and the
+    listing services' checks: one rule)."""
+    return ticket_unlistable_reason(ticket=ticket, now=now) is None
 
 
 # Why an upload waits for staff, in the seller's words (Ticket.review_reasons).

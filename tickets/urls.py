@@ -6,10 +6,10 @@ app_name = "tickets"
 
 urlpatterns = [
     path("", views.my_tickets, name="mine"),
-    path("<int:ticket_id>/file/", views.ticket_file_download, name="file"),
-    path("<int:ticket_id>/transfer/", views.ticket_transfer_page, name="transfer"),
+    path("<id:ticket_id>/file/", views.ticket_file_download, name="file"),
+    path("<id:ticket_id>/transfer/", views.ticket_transfer_page, name="transfer"),
     path(
-        "<int:ticket_id>/transfer/cancel/",
+        "<id:ticket_id>/transfer/cancel/",
         views.ticket_transfer_cancel_page,
         name="transfer-cancel",
     ),

@@ -1,22 +1,30 @@
+"""My tickets, a ticket's file, and giving a ticket to someone. A domain error a
+view has nothing particular to say about (NotFound: 404) is answered by
+marketplace.page_errors; what a view does say (a form error, a message on My
+tickets) it says itself."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events.selectors import event_is_on_sale
-from listings.services import LISTABLE_TICKET_STATUSES
-from marketplace.client_ip import client_ip
-from marketplace.errors import DomainError, NotFound
-from marketplace.forms import form_error_from
-from marketplace.pagination import BoundedPaginator
+from marketplace.core.client_ip import client_ip
+from marketplace.core.errors import DomainError, NotFound
+from marketplace.core.forms import form_error_from
+from marketplace.core.pagination import BoundedPaginator
 
 from .forms import TransferForm
 from .models import Ticket
-from .selectors import ticket_get_for_owner, ticket_list_for_owner, ticket_review_reasons_text
+from .selectors import (
+    ticket_get_for_owner,
+    ticket_list_for_owner,
+    ticket_listable,
+    ticket_review_reasons_text,
+)
 from .services import (
     ticket_file_open,
     ticket_transfer,
@@ -40,9 +48,7 @@ def my_tickets(request):
     rows = [
         {
             "ticket": ticket,
-            "can_list": ticket.status in LISTABLE_TICKET_STATUSES
-            and ticket.verification == Ticket.Verification.VERIFIED
-            and event_is_on_sale(event=ticket.event, now=now),
+            "can_list": ticket_listable(ticket=ticket, now=now),
             "can_download": ticket.status != Ticket.Status.VOID,
             "can_transfer": ticket.status in TRANSFERABLE_STATUSES and ticket.event.starts_at > now,
             "review_reasons": ticket_review_reasons_text(ticket=ticket),
@@ -66,20 +72,10 @@ def ticket_file_response(handle, content_type: str, filename: str) -> FileRespon
 @require_GET
 @login_required
 def ticket_file_download(request, ticket_id: int):
-    """The ticket's file, to its current owner only; anyone else gets 404 (rule 10)."""
-    try:
-        ticket = ticket_get_for_owner(owner=request.user, ticket_id=ticket_id)
-        opened = ticket_file_open(user=request.user, ticket=ticket)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    return ticket_file_response(*opened)
-
-
-def _own_ticket(request, ticket_id: int) -> Ticket:
-    try:
-        return ticket_get_for_owner(owner=request.user, ticket_id=ticket_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    """The ticket's file, to its current owner only; anyone else gets 404 (rule 10:
+    the NotFound of the selector or the service, answered by marketplace.page_errors)."""
+    ticket = ticket_get_for_owner(owner=request.user, ticket_id=ticket_id)
+    return ticket_file_response(*ticket_file_open(user=request.user, ticket=ticket))
 
 
 @login_required
@@ -87,7 +83,7 @@ def _own_ticket(request, ticket_id: int) -> Ticket:
 def ticket_transfer_page(request, ticket_id: int):
     """Give a ticket to someone by email address. The answer is the same
     whether or not the address has an Encore account."""
-    ticket = _own_ticket(request, ticket_id)
+    ticket = ticket_get_for_owner(owner=request.user, ticket_id=ticket_id)
     form = TransferForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -117,7 +113,7 @@ def ticket_transfer_page(request, ticket_id: int):
 @require_POST
 def ticket_transfer_cancel_page(request, ticket_id: int):
     """Take back a ticket offered to someone."""
-    ticket = _own_ticket(request, ticket_id)
+    ticket = ticket_get_for_owner(owner=request.user, ticket_id=ticket_id)
     try:
         ticket_transfer_cancel(owner=request.user, ticket=ticket, ip_address=client_ip(request))
     except NotFound:
@@ -131,10 +127,7 @@ def ticket_transfer_cancel_page(request, ticket_id: int):
 @require_http_methods(["GET", "POST"])
 def ticket_claim_page(request, code: str):
     """Accept a ticket someone sent to my address, from the emailed link."""
-    try:
-        offer = ticket_transfer_get_by_code(code=code)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    offer = ticket_transfer_get_by_code(code=code)
     error = None
     if request.method == "POST":
         try:

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import StaffFactory, UserFactory
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
 
 ADD_URL = reverse("admin:accounts_user_add")
 PASSWORD = "a-long-unusual-passphrase-42"

@@ -10,7 +10,7 @@ from accounts.models import User
 from accounts.tests.factories import StaffFactory, UserFactory
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
 from messaging.models import Email, Notification
 from tickets.models import Ticket
 

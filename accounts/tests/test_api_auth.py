@@ -5,6 +5,7 @@ Every answer is checked against the envelope (ARCHITECTURE.md, "API"):
 {success, data | error {code, message, details}, meta {timestamp}}.
 """
 
+import threading
 import time
 from datetime import timedelta
 
@@ -20,11 +21,11 @@ from accounts import tokens
 from accounts.models import User
 from accounts.services import user_set_status
 from accounts.tests.factories import StaffFactory, UserFactory, totp_code
-from conftest import run_in_threads
-from marketplace.errors import TokenExpired, Unauthorized
-from marketplace.models import AuditLog
-from marketplace.tests.envelope import error_of as assert_error
-from marketplace.tests.envelope import ok_data as assert_ok
+from marketplace.core.errors import TokenExpired, Unauthorized
+from marketplace.core.models import AuditLog
+from marketplace.testing import error_of as assert_error
+from marketplace.testing import ok_data as assert_ok
+from marketplace.testing import run_in_threads
 from messaging.models import Email
 
 pytestmark = pytest.mark.django_db
@@ -455,13 +456,20 @@ def test_refresh_refuses_bad_input_with_a_validation_error(api, body):
     assert error["details"]["field"] == "refresh"
 
 
-def _check_then_blacklist(token):
-    """The race the row lock prevents: check, pause, then blacklist."""
-    if BlacklistedToken.objects.filter(token__jti=token["jti"]).exists():
-        return False
-    time.sleep(0.3)
-    token.blacklist()
-    return True
+def _check_then_blacklist(both_checked: threading.Barrier):
+    """The race the row lock prevents: check, then blacklist. Both refreshes
+    check before either blacklists: each waits at the barrier `both_checked`
+    between the two."""
+
+    def spend(token):
+        spent = BlacklistedToken.objects.filter(token__jti=token["jti"]).exists()
+        both_checked.wait()
+        if spent:
+            return False
+        token.blacklist()
+        return True
+
+    return spend
 
 
 def _race_two_refreshes(user):
@@ -472,7 +480,7 @@ def _race_two_refreshes(user):
 
 @pytest.mark.django_db(transaction=True)
 def test_without_the_lock_two_racing_refreshes_both_get_a_pair(monkeypatch):
-    monkeypatch.setattr(tokens, "_spend", _check_then_blacklist)
+    monkeypatch.setattr(tokens, "_spend", _check_then_blacklist(threading.Barrier(2, timeout=30)))
 
     _, results = _race_two_refreshes(UserFactory())
 

@@ -14,7 +14,7 @@ from accounts.models import User
 from accounts.services import VERIFICATION_SALT, email_verification_token
 from accounts.tests.factories import OrganizerFactory, StaffFactory, UserFactory
 from accounts.tests.test_api_auth import NEW_PASSWORD, assert_error, assert_ok
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
 from messaging.models import Email
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from marketplace.tests.envelope import error_body, ok_body
+from marketplace.testing import error_body, ok_body
 from messaging.models import Email
 
 pytestmark = pytest.mark.django_db

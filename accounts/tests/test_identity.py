@@ -15,9 +15,9 @@ from accounts.selectors import user_can_trade
 from accounts.services import email_verification_token, user_set_status
 from accounts.tests.factories import StaffFactory, UserFactory
 from accounts.tests.test_api_auth import bearer
-from marketplace.errors import PermissionDenied
-from marketplace.models import AuditLog
-from marketplace.tests.envelope import error_of, ok_data
+from marketplace.core.errors import PermissionDenied
+from marketplace.core.models import AuditLog
+from marketplace.testing import error_of, ok_data
 from messaging.models import Email
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
-from marketplace.tests.envelope import error_of, ok_data
+from marketplace.testing import error_of, ok_data
 
 pytestmark = pytest.mark.django_db
 

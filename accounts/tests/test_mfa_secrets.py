@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from accounts.tests.factories import StaffFactory, UserFactory, recovery_codes, totp_code
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 

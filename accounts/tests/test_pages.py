@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
 from messaging.models import Email
 
 PASSWORD = "correct-horse-battery"

@@ -3,8 +3,8 @@ import pytest
 from accounts.selectors import user_can_trade
 from accounts.services import user_set_status
 from accounts.tests.factories import StaffFactory, UserFactory
-from marketplace.errors import PermissionDenied, ValidationFailed
-from marketplace.models import AuditLog
+from marketplace.core.errors import PermissionDenied, ValidationFailed
+from marketplace.core.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,5 @@
 """The partner API for events: /api/v1/events and /api/v1/events/<id>."""
 
-import datetime
 import json
 
 import pytest
@@ -13,9 +12,10 @@ from accounts.tests.factories import OrganizerFactory, StaffFactory, UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
 from listings.tests.factories import ListingFactory
-from marketplace.models import AuditLog
-from marketplace.tests.envelope import error_of as _error
-from marketplace.tests.envelope import ok_body as _ok
+from marketplace.core.models import AuditLog
+from marketplace.testing import error_of as _error
+from marketplace.testing import in_days
+from marketplace.testing import ok_body as _ok
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +24,6 @@ EVENTS = "/api/v1/events"
 
 def _detail(event_or_id):
     return f"{EVENTS}/{getattr(event_or_id, 'pk', event_or_id)}"
-
-
-def _in_days(days):
-    return timezone.localdate() + datetime.timedelta(days=days)
 
 
 def _ids(body):
@@ -41,7 +37,7 @@ def _event_body(**overrides):
     body = {
         "name": "Encore Summer Night",
         "description": "Three bands, one night.",
-        "event_date": _in_days(60).isoformat(),
+        "event_date": in_days(60).isoformat(),
         "event_time": "20:00",
         "location": "North Wall Quay",
         "venue_name": "3Arena",
@@ -80,12 +76,12 @@ def test_anyone_can_search_events_without_a_token(api):
 
 
 def test_the_catalogue_shows_only_published_upcoming_events_soonest_first(api):
-    later = EventFactory(event_date=_in_days(20))
-    sooner = EventFactory(event_date=_in_days(3))
-    today = EventFactory(event_date=_in_days(0))
+    later = EventFactory(event_date=in_days(20))
+    sooner = EventFactory(event_date=in_days(3))
+    today = EventFactory(event_date=in_days(0))
     for status in (Event.Status.DRAFT, Event.Status.CANCELLED, Event.Status.COMPLETED):
         EventFactory(status=status)
-    EventFactory(event_date=_in_days(-1))
+    EventFactory(event_date=in_days(-1))
 
     body = _ok(api.get(EVENTS))
 
@@ -120,11 +116,11 @@ def test_an_event_lists_its_number_of_tickets_on_sale_and_the_lowest_price(api):
 def test_each_filter_narrows_the_events(api, query, matching, other):
     def dated(fields):
         if "event_date" in fields:
-            return {**fields, "event_date": _in_days(fields["event_date"])}
+            return {**fields, "event_date": in_days(fields["event_date"])}
         return fields
 
     query = {
-        key: _in_days(int(value)).isoformat() if key.startswith("date_") else value
+        key: in_days(int(value)).isoformat() if key.startswith("date_") else value
         for key, value in query.items()
     }
     wanted = EventFactory(**dated(matching))
@@ -137,10 +133,10 @@ def test_each_filter_narrows_the_events(api, query, matching, other):
 
 
 def test_date_from_in_the_past_shows_past_events(api):
-    past = EventFactory(event_date=_in_days(-5))
-    upcoming = EventFactory(event_date=_in_days(5))
+    past = EventFactory(event_date=in_days(-5))
+    upcoming = EventFactory(event_date=in_days(5))
 
-    body = _ok(api.get(EVENTS, {"date_from": _in_days(-10).isoformat()}))
+    body = _ok(api.get(EVENTS, {"date_from": in_days(-10).isoformat()}))
 
     assert _ids(body) == [past.pk, upcoming.pk]
 
@@ -163,9 +159,7 @@ def test_filters_of_only_spaces_do_not_filter(api):
 
 def test_date_from_after_date_to_is_a_validation_error(api):
     error = _error(
-        api.get(
-            EVENTS, {"date_from": _in_days(10).isoformat(), "date_to": _in_days(5).isoformat()}
-        ),
+        api.get(EVENTS, {"date_from": in_days(10).isoformat(), "date_to": in_days(5).isoformat()}),
         400,
         "VALIDATION_ERROR",
     )
@@ -190,7 +184,7 @@ def test_a_bad_filter_is_a_validation_error(api, query, field):
 
 
 def test_pages_split_the_events_and_say_how_many_there_are(api):
-    events = [EventFactory(event_date=_in_days(day)) for day in range(1, 6)]
+    events = [EventFactory(event_date=in_days(day)) for day in range(1, 6)]
 
     first = _ok(api.get(EVENTS, {"limit": 2}))
     last = _ok(api.get(EVENTS, {"limit": 2, "page": 3}))
@@ -238,7 +232,7 @@ def test_a_bad_page_or_limit_is_a_validation_error(api, query):
 
 def _events_with_listings(count):
     for day in range(count):
-        event = EventFactory(event_date=_in_days(day + 1), organizer=OrganizerFactory())
+        event = EventFactory(event_date=in_days(day + 1), organizer=OrganizerFactory())
         ListingFactory(ticket__event=event)
 
 
@@ -489,7 +483,7 @@ def test_metadata_nested_ten_levels_is_stored(api_as):
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"event_date": _in_days(-1).isoformat()},
+        {"event_date": in_days(-1).isoformat()},
         {"event_date": timezone.localdate().isoformat(), "event_time": None},
     ],
     ids=["yesterday", "today-at-midnight"],
@@ -697,7 +691,7 @@ def test_an_update_with_nothing_new_writes_nothing(api_as, db_snapshot):
 @pytest.mark.parametrize(
     ("body", "field", "reason"),
     [
-        ({"event_date": _in_days(-1).isoformat()}, "event_date", "DATE_IN_PAST"),
+        ({"event_date": in_days(-1).isoformat()}, "event_date", "DATE_IN_PAST"),
         ({"latitude": "91"}, "latitude", None),
         ({"country": "IRL"}, "country", None),
         ({"name": ""}, "name", None),
@@ -735,7 +729,7 @@ def test_category_and_country_stay_while_tickets_are_on_sale(api_as, db_snapshot
 
 
 def test_publishing_a_draft_whose_date_has_passed_is_refused(api_as, db_snapshot):
-    event = EventFactory(status="draft", event_date=_in_days(-2))
+    event = EventFactory(status="draft", event_date=in_days(-2))
     before = db_snapshot()
 
     error = _error(

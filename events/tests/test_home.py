@@ -171,7 +171,7 @@ def test_a_refused_event_change_keeps_the_cached_list(
     client, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
     from events.services import event_update
-    from marketplace.errors import ValidationFailed
+    from marketplace.core.errors import ValidationFailed
 
     event = EventFactory(name="Steady")
     client.get("/")

@@ -4,14 +4,14 @@ import datetime
 import re
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import OrganizerFactory, StaffFactory, UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
 from listings.tests.factories import ListingFactory
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
+from marketplace.testing import in_days
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +23,11 @@ def _edit(event):
     return f"/organizer/events/{event.pk}/edit/"
 
 
-def _in_days(days):
-    return timezone.localdate() + datetime.timedelta(days=days)
-
-
 def _form(**overrides):
     data = {
         "name": "Lankum at Vicar Street",
         "description": "Two nights only.",
-        "event_date": _in_days(45).isoformat(),
+        "event_date": in_days(45).isoformat(),
         "event_time": "20:00",
         "venue_name": "Vicar Street",
         "location": "58-59 Thomas Street",
@@ -222,7 +218,7 @@ def test_a_date_in_the_past_is_refused_on_the_date_field_and_nothing_is_created(
     client.force_login(OrganizerFactory())
     before = db_snapshot()
 
-    response = client.post(NEW, _form(event_date=_in_days(-1).isoformat()))
+    response = client.post(NEW, _form(event_date=in_days(-1).isoformat()))
 
     assert response.status_code == 200
     assert "The event must start in the future." in _field_errors(
@@ -330,7 +326,7 @@ def test_moving_the_date_into_the_past_is_refused_on_the_date_field(client, db_s
     client.force_login(event.organizer)
     before = db_snapshot()
 
-    response = client.post(_edit(event), _edit_form(event, event_date=_in_days(-2).isoformat()))
+    response = client.post(_edit(event), _edit_form(event, event_date=in_days(-2).isoformat()))
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -465,7 +461,7 @@ def test_changing_the_category_while_tickets_are_on_sale_is_refused_on_the_field
 
 
 def test_publishing_a_draft_whose_date_has_passed_is_refused_on_the_date_field(client, db_snapshot):
-    event = EventFactory(status="draft", event_date=_in_days(-2))
+    event = EventFactory(status="draft", event_date=in_days(-2))
     client.force_login(event.organizer)
     before = db_snapshot()
 

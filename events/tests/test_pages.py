@@ -1,25 +1,22 @@
-"""The catalogue pages: events list, event page, listing page, how Encore protects you."""
+"""The catalogue pages: events list, event page, how Encore protects you (the listing
+page is listings'; listings/tests/test_listing_page.py)."""
 
 import datetime
 import re
 from decimal import Decimal
 
 import pytest
-from django.urls import reverse
-from django.utils import timezone
+from django.urls import Resolver404, resolve
 
 from accounts.tests.factories import StaffFactory, UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
+from marketplace.testing import in_days
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
-
-
-def _in_days(days):
-    return timezone.localdate() + datetime.timedelta(days=days)
 
 
 def _cards(html):
@@ -32,7 +29,7 @@ def _cards(html):
 def test_events_list_shows_upcoming_published_events_only(client):
     EventFactory(name="Public Gig")
     EventFactory(name="Hidden Draft", status=Event.Status.DRAFT)
-    EventFactory(name="Gone Gig", event_date=_in_days(-3))
+    EventFactory(name="Gone Gig", event_date=in_days(-3))
 
     response = client.get("/events/")
 
@@ -56,7 +53,7 @@ def test_events_list_filters_by_text_category_city_and_dates(client):
     EventFactory(name="Rock Night", category=Event.Category.CONCERT, city="Dublin")
     EventFactory(name="Cup Final", category=Event.Category.SPORTS, city="Dublin")
     EventFactory(name="Rock Opera", category=Event.Category.THEATER, city="Cork")
-    EventFactory(name="Rock Later", category=Event.Category.CONCERT, event_date=_in_days(90))
+    EventFactory(name="Rock Later", category=Event.Category.CONCERT, event_date=in_days(90))
 
     def names(**params):
         html = client.get("/events/", params).content.decode()
@@ -65,8 +62,8 @@ def test_events_list_filters_by_text_category_city_and_dates(client):
     assert names(q="rock") == {"Rock Night", "Rock Opera", "Rock Later"}
     assert names(category="sports") == {"Cup Final"}
     assert names(city="cork") == {"Rock Opera"}
-    assert names(q="rock", category="concert", date_to=_in_days(60).isoformat()) == {"Rock Night"}
-    assert names(date_from=_in_days(60).isoformat()) == {"Rock Later"}
+    assert names(q="rock", category="concert", date_to=in_days(60).isoformat()) == {"Rock Night"}
+    assert names(date_from=in_days(60).isoformat()) == {"Rock Later"}
 
 
 def test_events_list_keeps_the_filters_in_the_form(client):
@@ -120,7 +117,7 @@ def test_bad_filter_input_is_a_form_error_next_to_its_field(client, params, fiel
 
 def test_events_list_paginates_24_a_page_with_the_current_page_marked(client):
     for day in range(30):
-        EventFactory(name=f"Show {day:02d}", event_date=_in_days(day + 1))
+        EventFactory(name=f"Show {day:02d}", event_date=in_days(day + 1))
 
     first = client.get("/events/").content.decode()
     second = client.get("/events/", {"page": 2}).content.decode()
@@ -316,150 +313,6 @@ def test_event_page_queries_for_a_logged_in_user_do_not_grow_either(
     assert response.content.decode().count('href="/listings/') == listing_count
 
 
-# --- Listing page -----------------------------------------------------------------
-
-
-def _listing(**kwargs):
-    defaults = {
-        "ticket__event__name": "Hozier Live",
-        "ticket__event__category": Event.Category.CONCERT,
-        "ticket__face_value": Decimal("50.00"),
-        "ticket__section": "C",
-        "ticket__row": "3",
-        "ticket__seat": "9",
-        "ticket__owner__name": "Ciara Walsh",
-        "ticket__owner__phone_verified": True,
-        "price": Decimal("55.00"),
-    }
-    return ListingFactory(**{**defaults, **kwargs})
-
-
-def _breakdown_rows(html):
-    table = re.search(r'<table class="breakdown">(.*?)</table>', html, flags=re.S).group(1)
-    return {
-        re.sub(r"\s+", " ", th).strip(): re.sub(r"<[^>]+>", "", td).strip()
-        for th, td in re.findall(r"<th scope=\"row\">(.*?)</th><td>(.*?)</td>", table)
-    }
-
-
-def test_listing_page_shows_the_ticket_the_seller_and_the_full_fee_breakdown(client):
-    listing = _listing()
-
-    response = client.get(f"/listings/{listing.pk}/")
-
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "Hozier Live" in html
-    assert "Section C, Row 3, Seat 9" in html
-    assert "Seated" in html
-    assert "Ciara Walsh" in html
-    assert "Email verified" in html and "Phone verified" in html
-    assert _breakdown_rows(html) == {
-        "Face value": "50.00 EUR",
-        "Markup": "+10%",
-        "Cap for concert in IE": "+20%, at most 60.00 EUR",
-        "Ticket price": "55.00 EUR",
-        "Encore's fee (8%, included)": "4.40 EUR",
-        "The seller receives": "50.60 EUR",
-        "You pay (all-in)": "55.00 EUR",
-    }
-    assert "the price you see is the price you pay (fee included)" in html
-
-
-def test_the_cap_shown_follows_the_category(client):
-    listing = _listing(ticket__event__category=Event.Category.FESTIVAL, price=Decimal("64.00"))
-
-    rows = _breakdown_rows(client.get(f"/listings/{listing.pk}/").content.decode())
-
-    assert rows["Cap for festival in IE"] == "+30%, at most 65.00 EUR"
-    assert rows["Markup"] == "+28%"
-
-
-def test_a_logged_in_buyer_gets_a_buy_form_posting_to_the_purchase(client):
-    listing = _listing()
-    client.force_login(UserFactory())
-
-    html = client.get(f"/listings/{listing.pk}/").content.decode()
-
-    action = reverse("payments:buy", args=[listing.pk])
-    assert f'<form method="post" action="{action}"' in html
-    assert "csrfmiddlewaretoken" in html
-    assert '<button type="submit" class="button buy-button">Buy this ticket</button>' in html
-
-
-def test_the_seller_sees_that_the_listing_is_theirs_instead_of_a_buy_button(client):
-    listing = _listing()
-    client.force_login(listing.seller)
-
-    html = client.get(f"/listings/{listing.pk}/").content.decode()
-
-    assert "This is your listing" in html
-    assert "Buy this ticket" not in html
-
-
-def test_a_visitor_is_asked_to_log_in_to_buy_and_comes_back_after(client):
-    listing = _listing()
-
-    html = client.get(f"/listings/{listing.pk}/").content.decode()
-
-    login = reverse("account_login")
-    assert f'href="{login}?next=/listings/{listing.pk}/">Log in to buy</a>' in html
-    assert "Buy this ticket" not in html
-
-
-@pytest.mark.parametrize(
-    "status", [Listing.Status.PENDING, Listing.Status.SOLD, Listing.Status.CANCELLED]
-)
-def test_a_listing_not_on_sale_is_not_found_for_others(client, status):
-    listing = _listing(status=status)
-
-    assert client.get(f"/listings/{listing.pk}/").status_code == 404
-    client.force_login(UserFactory())
-    assert client.get(f"/listings/{listing.pk}/").status_code == 404
-
-
-def test_the_seller_still_sees_their_sold_listing_without_a_buy_button(client):
-    listing = _listing(status=Listing.Status.SOLD)
-    client.force_login(listing.seller)
-
-    response = client.get(f"/listings/{listing.pk}/")
-
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "This listing is <strong>sold</strong>" in html
-    assert "Buy this ticket" not in html
-
-
-def test_staff_see_a_cancelled_listing_but_cannot_buy_it(client):
-    listing = _listing(status=Listing.Status.CANCELLED)
-    client.force_login(StaffFactory())
-
-    html = client.get(f"/listings/{listing.pk}/").content.decode()
-
-    assert "not on sale any more" in html
-    assert "Buy this ticket" not in html
-
-
-def test_an_unknown_listing_is_not_found(client):
-    assert client.get("/listings/987654/").status_code == 404
-
-
-@pytest.mark.parametrize("logged_in", [False, True])
-def test_listing_page_runs_a_fixed_number_of_queries(
-    client, django_assert_max_num_queries, logged_in
-):
-    listing = _listing()
-    if logged_in:
-        client.force_login(UserFactory())
-
-    # The listing with its ticket, event and seller; plus the session, the user
-    # and the unread notifications for a logged-in visitor.
-    with django_assert_max_num_queries(4 if logged_in else 1):
-        response = client.get(f"/listings/{listing.pk}/")
-
-    assert response.status_code == 200
-
-
 # --- How Encore protects you ----------------------------------------------------------
 
 
@@ -512,3 +365,24 @@ def test_events_list_offers_to_clear_filters_only_when_filtering(client):
 
     assert "Clear filters" not in client.get("/events/", {"page": 2}).content.decode()
     assert "Clear filters" in client.get("/events/", {"city": "Dublin"}).content.decode()
+
+
+# --- Ids in the path -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/events/1234567890123456789/", "/organizer/events/1234567890123456789/edit/"]
+)
+def test_an_id_of_19_digits_finds_no_route_and_answers_404(client, path):
+    # 19 digits is more than any id has (marketplace.core.ids): the <id:> converter
+    # refuses it, so it never reaches the database as an overflowing bigint.
+    client.force_login(StaffFactory())
+
+    with pytest.raises(Resolver404):
+        resolve(path)
+    assert client.get(path).status_code == 404
+
+
+def test_an_id_of_18_digits_still_finds_the_route(client):
+    assert resolve("/events/999999999999999999/").kwargs == {"event_id": 999999999999999999}
+    assert client.get("/events/999999999999999999/").status_code == 404

@@ -3,7 +3,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import OrganizerFactory, StaffFactory, UserFactory
@@ -11,13 +10,10 @@ from events.selectors import event_can_edit, event_get_visible, event_list_upcom
 from events.tests.factories import EventFactory
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
-from marketplace.errors import NotFound
+from marketplace.core.errors import NotFound
+from marketplace.testing import in_days
 
 pytestmark = pytest.mark.django_db
-
-
-def _in_days(days):
-    return timezone.localdate() + datetime.timedelta(days=days)
 
 
 def _names(events):
@@ -28,9 +24,9 @@ def _names(events):
 
 
 def test_search_shows_only_published_events_from_today_on():
-    EventFactory(name="Today", event_date=_in_days(0))
-    EventFactory(name="Later", event_date=_in_days(10))
-    EventFactory(name="Yesterday", event_date=_in_days(-1))
+    EventFactory(name="Today", event_date=in_days(0))
+    EventFactory(name="Later", event_date=in_days(10))
+    EventFactory(name="Yesterday", event_date=in_days(-1))
     for status in ("draft", "cancelled", "completed"):
         EventFactory(name=status, status=status)
 
@@ -38,10 +34,10 @@ def test_search_shows_only_published_events_from_today_on():
 
 
 def test_search_orders_by_date_then_time_then_id():
-    late = EventFactory(name="Late", event_date=_in_days(5), event_time=datetime.time(21, 0))
-    early = EventFactory(name="Early", event_date=_in_days(5), event_time=datetime.time(18, 0))
-    twin = EventFactory(name="Twin", event_date=_in_days(5), event_time=datetime.time(18, 0))
-    first = EventFactory(name="First", event_date=_in_days(1), event_time=datetime.time(23, 0))
+    late = EventFactory(name="Late", event_date=in_days(5), event_time=datetime.time(21, 0))
+    early = EventFactory(name="Early", event_date=in_days(5), event_time=datetime.time(18, 0))
+    twin = EventFactory(name="Twin", event_date=in_days(5), event_time=datetime.time(18, 0))
+    first = EventFactory(name="First", event_date=in_days(1), event_time=datetime.time(23, 0))
 
     assert list(event_search()) == [first, early, twin, late]
 
@@ -92,22 +88,22 @@ def test_search_category_filters_exactly():
 
 
 def test_search_date_range_is_inclusive_and_date_from_can_reach_back():
-    EventFactory(name="Past", event_date=_in_days(-3))
-    EventFactory(name="Soon", event_date=_in_days(2))
-    EventFactory(name="Far", event_date=_in_days(40))
+    EventFactory(name="Past", event_date=in_days(-3))
+    EventFactory(name="Soon", event_date=in_days(2))
+    EventFactory(name="Far", event_date=in_days(40))
 
-    assert _names(event_search(date_to=_in_days(2))) == ["Soon"]
-    assert _names(event_search(date_from=_in_days(3))) == ["Far"]
-    assert _names(event_search(date_from=_in_days(-3), date_to=_in_days(2))) == ["Past", "Soon"]
+    assert _names(event_search(date_to=in_days(2))) == ["Soon"]
+    assert _names(event_search(date_from=in_days(3))) == ["Far"]
+    assert _names(event_search(date_from=in_days(-3), date_to=in_days(2))) == ["Past", "Soon"]
 
 
 def test_search_filters_combine():
-    EventFactory(name="Hit", category="sports", city="Cork", event_date=_in_days(3))
-    EventFactory(name="Wrong city", category="sports", city="Dublin", event_date=_in_days(3))
-    EventFactory(name="Wrong category", category="concert", city="Cork", event_date=_in_days(3))
-    EventFactory(name="Too late", category="sports", city="Cork", event_date=_in_days(30))
+    EventFactory(name="Hit", category="sports", city="Cork", event_date=in_days(3))
+    EventFactory(name="Wrong city", category="sports", city="Dublin", event_date=in_days(3))
+    EventFactory(name="Wrong category", category="concert", city="Cork", event_date=in_days(3))
+    EventFactory(name="Too late", category="sports", city="Cork", event_date=in_days(30))
 
-    found = event_search(category="sports", city="cork", country="ie", date_to=_in_days(10))
+    found = event_search(category="sports", city="cork", country="ie", date_to=in_days(10))
 
     assert _names(found) == ["Hit"]
 

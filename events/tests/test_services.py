@@ -12,21 +12,18 @@ from events.services import event_create, event_update
 from events.tests.factories import EventFactory
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
-from marketplace.errors import PermissionDenied, ValidationFailed
-from marketplace.models import AuditLog
+from marketplace.core.errors import PermissionDenied, ValidationFailed
+from marketplace.core.models import AuditLog
+from marketplace.testing import in_days
 
 pytestmark = pytest.mark.django_db
-
-
-def _in_days(days):
-    return timezone.localdate() + datetime.timedelta(days=days)
 
 
 def _create(organizer, **overrides):
     fields = {
         "organizer": organizer,
         "name": "Encore Live",
-        "event_date": _in_days(30),
+        "event_date": in_days(30),
         "venue_name": "3Arena",
         "city": "Dublin",
         "country": "IE",
@@ -64,7 +61,7 @@ def test_organizer_creates_a_draft_in_the_default_currency_and_it_is_audited(set
         "organizer_id": organizer.pk,
         "name": "Encore Live",
         "description": "",
-        "event_date": _in_days(30).isoformat(),
+        "event_date": in_days(30).isoformat(),
         "event_time": "19:30:00",
         "location": "",
         "venue_name": "3Arena",
@@ -162,14 +159,14 @@ def test_an_event_starting_in_the_past_is_refused(days, event_time, db_snapshot)
     before = db_snapshot()
 
     with pytest.raises(ValidationFailed) as exc:
-        _create(organizer, event_date=_in_days(days), event_time=event_time)
+        _create(organizer, event_date=in_days(days), event_time=event_time)
 
     assert exc.value.details == {"field": "event_date", "reason": "DATE_IN_PAST"}
     assert db_snapshot() == before
 
 
 def test_an_event_tomorrow_without_a_time_is_accepted():
-    assert _create(OrganizerFactory(), event_date=_in_days(1)).event_time is None
+    assert _create(OrganizerFactory(), event_date=in_days(1)).event_time is None
 
 
 @pytest.mark.parametrize(
@@ -204,7 +201,7 @@ def test_values_the_database_would_refuse_are_validation_errors(
 def test_the_organizer_updates_their_event_and_only_real_changes_are_audited():
     event = EventFactory(name="Old Name", city="Dublin", status="draft")
     old_date = event.event_date
-    new_date = _in_days(60)
+    new_date = in_days(60)
 
     updated = event_update(
         actor=event.organizer,
@@ -438,7 +435,7 @@ def test_moving_the_event_into_the_past_is_refused(fields, db_snapshot):
         event_update(
             actor=event.organizer,
             event=event,
-            **{**fields, "event_date": _in_days(fields["event_date"])},
+            **{**fields, "event_date": in_days(fields["event_date"])},
         )
 
     assert exc.value.details == {"field": "event_date", "reason": "DATE_IN_PAST"}
@@ -454,7 +451,7 @@ def test_clearing_the_time_of_a_future_event_is_accepted():
 
 
 def test_a_past_event_can_be_completed_without_touching_its_date():
-    yesterday = _in_days(-1)
+    yesterday = in_days(-1)
     event = EventFactory(status="published", event_date=yesterday)
 
     # The same date passed again is no change, so the past-date rule does not apply.

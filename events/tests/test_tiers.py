@@ -13,9 +13,9 @@ from accounts.tests.factories import OrganizerFactory, StaffFactory, UserFactory
 from events.models import Event, PriceTier
 from events.services import TIERS_MAX, event_create, event_tiers_set, event_update
 from events.tests.factories import EventFactory
-from marketplace.errors import PermissionDenied, ValidationFailed
-from marketplace.models import AuditLog
-from marketplace.tests.envelope import error_of, ok_data
+from marketplace.core.errors import PermissionDenied, ValidationFailed
+from marketplace.core.models import AuditLog
+from marketplace.testing import error_of, ok_data
 from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,6 +4,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from events.tests.factories import EventFactory
 from listings.models import Listing
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
@@ -21,3 +22,9 @@ class ListingFactory(factory.django.DjangoModelFactory):
     expires_at = factory.LazyAttribute(
         lambda o: max(o.ticket.event.starts_at, o.listed_at + datetime.timedelta(minutes=1))
     )
+
+
+def listing_of_new_event(*, price: str = "55.00", **event_fields) -> Listing:
+    """An active listing of a ticket (face value 50.00) for a new event made
+    with `event_fields`."""
+    return ListingFactory(ticket__event=EventFactory(**event_fields), price=Decimal(price))

@@ -14,10 +14,11 @@ from accounts.tests.factories import StaffFactory, UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
 from listings.models import Listing
-from listings.tests.factories import ListingFactory
-from marketplace.models import AuditLog
-from marketplace.tests.envelope import error_of as _error
-from marketplace.tests.envelope import ok_body as _ok
+from listings.tests.factories import ListingFactory, listing_of_new_event
+from marketplace.core.models import AuditLog
+from marketplace.testing import error_of as _error
+from marketplace.testing import in_days
+from marketplace.testing import ok_body as _ok
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
@@ -30,17 +31,8 @@ def _detail(listing_or_id):
     return f"{LISTINGS}/{getattr(listing_or_id, 'pk', listing_or_id)}"
 
 
-def _in_days(days):
-    return timezone.localdate() + datetime.timedelta(days=days)
-
-
 def _ids(body):
     return [row["id"] for row in body["data"]]
-
-
-def _listing(*, price="55.00", **event_fields):
-    """An active listing of a ticket (face value 50.00) for a new event."""
-    return ListingFactory(ticket__event=EventFactory(**event_fields), price=Decimal(price))
 
 
 def _ticket(owner, *, category="concert", face_value="50.00", **fields):
@@ -61,7 +53,7 @@ def _keys(value):
 
 
 def test_anyone_can_search_listings_without_a_token(api):
-    listing = _listing()
+    listing = listing_of_new_event()
 
     body = _ok(api.get(LISTINGS))
 
@@ -83,13 +75,13 @@ def test_anyone_can_search_listings_without_a_token(api):
 
 
 def test_search_shows_only_active_listings_of_published_upcoming_events(api):
-    shown = _listing()
+    shown = listing_of_new_event()
     event = EventFactory()
     for status in ("pending", "sold", "cancelled", "expired"):
         ListingFactory(ticket__event=event, status=status)
     for status in (Event.Status.DRAFT, Event.Status.CANCELLED, Event.Status.COMPLETED):
-        _listing(status=status)
-    _listing(event_date=_in_days(-1))
+        listing_of_new_event(status=status)
+    listing_of_new_event(event_date=in_days(-1))
     now = timezone.now()
     ListingFactory(  # past its expiry, not yet expired by the job: cannot be bought
         listed_at=now - datetime.timedelta(days=2), expires_at=now - datetime.timedelta(minutes=1)
@@ -116,11 +108,11 @@ def test_each_filter_narrows_the_listings(api, filter_name, value, matching, oth
     def make(fields):
         fields = dict(fields)
         if "event_date" in fields:
-            fields["event_date"] = _in_days(fields["event_date"])
-        return _listing(**fields)
+            fields["event_date"] = in_days(fields["event_date"])
+        return listing_of_new_event(**fields)
 
     if filter_name.startswith("date_"):
-        value = _in_days(value).isoformat()
+        value = in_days(value).isoformat()
     wanted = make(matching)
     make(other)
 
@@ -133,7 +125,7 @@ def test_each_filter_narrows_the_listings(api, filter_name, value, matching, oth
 def test_the_event_filter_keeps_that_events_listings(api):
     event = EventFactory()
     mine = [ListingFactory(ticket__event=event, price=price) for price in ("45.00", "55.00")]
-    _listing()
+    listing_of_new_event()
 
     body = _ok(api.get(LISTINGS, {"event_id": event.pk}))
 
@@ -141,7 +133,7 @@ def test_the_event_filter_keeps_that_events_listings(api):
 
 
 def test_empty_filters_do_not_filter(api):
-    listing = _listing()
+    listing = listing_of_new_event()
 
     query = {"event_id": "", "category": "", "city": "", "min_price": "", "date_to": ""}
     body = _ok(api.get(LISTINGS, query))
@@ -150,7 +142,7 @@ def test_empty_filters_do_not_filter(api):
 
 
 def test_a_city_of_only_spaces_does_not_filter(api):
-    listing = _listing(city="Cork")
+    listing = listing_of_new_event(city="Cork")
 
     body = _ok(api.get(LISTINGS, {"city": "   "}))
 
@@ -160,10 +152,10 @@ def test_a_city_of_only_spaces_does_not_filter(api):
 def _four_listings():
     """(cheap and late, dear and soon, cheap and soon, dear and late)."""
     return (
-        _listing(price="42.00", event_date=_in_days(20)),
-        _listing(price="58.00", event_date=_in_days(2)),
-        _listing(price="45.00", event_date=_in_days(5)),
-        _listing(price="51.00", event_date=_in_days(30)),
+        listing_of_new_event(price="42.00", event_date=in_days(20)),
+        listing_of_new_event(price="58.00", event_date=in_days(2)),
+        listing_of_new_event(price="45.00", event_date=in_days(5)),
+        listing_of_new_event(price="51.00", event_date=in_days(30)),
     )
 
 
@@ -201,11 +193,11 @@ def test_listings_are_ordered_as_asked(api, ordering, expected):
         ({"event_id": "1" * 20}, "event_id"),
         ({"category": "opera"}, "category"),
         ({"date_from": "soon"}, "date_from"),
-        ({"date_from": _in_days(10).isoformat(), "date_to": _in_days(5).isoformat()}, "date_to"),
+        ({"date_from": in_days(10).isoformat(), "date_to": in_days(5).isoformat()}, "date_to"),
     ],
 )
 def test_a_bad_filter_is_a_validation_error(api, query, field):
-    _listing()
+    listing_of_new_event()
 
     error = _error(api.get(LISTINGS, query), 400, "VALIDATION_ERROR")
 
@@ -220,7 +212,7 @@ def test_a_bad_page_or_limit_is_a_validation_error(api, query):
 
 
 def test_pages_split_the_listings(api):
-    listings = [_listing(price=f"{40 + n}.00") for n in range(5)]
+    listings = [listing_of_new_event(price=f"{40 + n}.00") for n in range(5)]
 
     body = _ok(api.get(LISTINGS, {"limit": 2, "page": 2}))
 
@@ -235,7 +227,7 @@ def test_pages_split_the_listings(api):
 
 
 def test_each_listing_carries_its_fee_breakdown(api):
-    _listing(price="55.00")
+    listing_of_new_event(price="55.00")
 
     row = _ok(api.get(LISTINGS))["data"][0]
 
@@ -267,7 +259,7 @@ def test_each_listing_carries_its_fee_breakdown(api):
 def test_the_platform_fee_is_8_percent_rounded_to_the_cent_and_the_payout_the_rest(
     api, price, fee, payout
 ):
-    listing = _listing(price=price)
+    listing = listing_of_new_event(price=price)
 
     breakdown = _ok(api.get(_detail(listing)))["data"]["fee_breakdown"]
 
@@ -278,7 +270,7 @@ def test_the_platform_fee_is_8_percent_rounded_to_the_cent_and_the_payout_the_re
 
 
 def test_no_barcode_file_or_seller_email_is_ever_shown(api, api_as):
-    listing = _listing()
+    listing = listing_of_new_event()
     ticket, seller = listing.ticket, listing.seller
 
     for client in (api, api_as(UserFactory()), api_as(seller)):
@@ -294,7 +286,7 @@ def test_no_barcode_file_or_seller_email_is_ever_shown(api, api_as):
 
 def _listings_on_sale(count):
     for day in range(count):
-        _listing(event_date=_in_days(day + 1))
+        listing_of_new_event(event_date=in_days(day + 1))
 
 
 def _queries_for_search(client):
@@ -319,7 +311,7 @@ def test_a_page_of_search_results_costs_the_same_queries_for_2_and_20_listings(a
 
 
 def test_anyone_can_read_an_active_listing(api, api_as):
-    listing = _listing()
+    listing = listing_of_new_event()
 
     for client in (api, api_as(UserFactory())):
         data = _ok(client.get(_detail(listing)))["data"]
@@ -346,7 +338,7 @@ def test_a_closed_listing_is_visible_to_its_seller_and_staff(api_as, status):
 
 @pytest.mark.parametrize("path", ["999999", "12345678901234567890", "abc"])
 def test_an_unknown_listing_is_not_found(api, path):
-    _listing()
+    listing_of_new_event()
 
     _error(api.get(f"{LISTINGS}/{path}"), 404, "NOT_FOUND")
 
@@ -527,7 +519,7 @@ def test_listing_an_unknown_ticket_is_not_found(api_as):
 
 
 def test_a_ticket_already_listed_cannot_be_listed_again(api_as, db_snapshot):
-    listing = _listing()
+    listing = listing_of_new_event()
     before = db_snapshot()
 
     response = api_as(listing.seller).post(
@@ -626,7 +618,7 @@ def test_a_face_value_in_the_body_does_not_raise_the_cap(api_as, db_snapshot):
 
 @pytest.mark.parametrize("method", ["put", "patch"])
 def test_the_seller_changes_the_price_within_the_caps(api_as, method):
-    listing = _listing(price="55.00")
+    listing = listing_of_new_event(price="55.00")
 
     response = getattr(api_as(listing.seller), method)(_detail(listing), {"price": "58.00"})
 
@@ -668,7 +660,7 @@ def test_the_seller_changes_the_price_within_the_caps(api_as, method):
 def test_a_new_price_outside_the_caps_is_refused_with_the_details(
     api_as, db_snapshot, method, price, details
 ):
-    listing = _listing(price="55.00")
+    listing = listing_of_new_event(price="55.00")
     before = db_snapshot()
 
     response = getattr(api_as(listing.seller), method)(_detail(listing), {"price": price})
@@ -679,7 +671,7 @@ def test_a_new_price_outside_the_caps_is_refused_with_the_details(
 
 @pytest.mark.parametrize("category", ["sports", "festival"])
 def test_a_new_price_is_checked_against_the_categorys_own_cap(api_as, category):
-    listing = _listing(price="55.00", category=category)
+    listing = listing_of_new_event(price="55.00", category=category)
     cap = CAPS[category]
     client = api_as(listing.seller)
 
@@ -692,7 +684,7 @@ def test_a_new_price_is_checked_against_the_categorys_own_cap(api_as, category):
 
 @pytest.mark.parametrize("price", ["abc", "-1.00", "55.001", None])
 def test_a_new_price_that_is_not_an_amount_is_refused(api_as, db_snapshot, price):
-    listing = _listing()
+    listing = listing_of_new_event()
     before = db_snapshot()
 
     response = api_as(listing.seller).put(
@@ -705,7 +697,7 @@ def test_a_new_price_that_is_not_an_amount_is_refused(api_as, db_snapshot, price
 
 @pytest.mark.parametrize("method", ["put", "patch"])
 def test_another_user_cannot_change_the_price(api_as, db_snapshot, method):
-    listing = _listing(price="55.00")
+    listing = listing_of_new_event(price="55.00")
     intruder = UserFactory()
     before = db_snapshot()
 
@@ -729,7 +721,7 @@ def test_the_price_of_a_reserved_listing_cannot_change(api_as, db_snapshot, meth
 
 
 def test_changing_the_price_needs_a_token(api, db_snapshot):
-    listing = _listing()
+    listing = listing_of_new_event()
     before = db_snapshot()
 
     _error(api.put(_detail(listing), {"price": "50.00"}), 401, "UNAUTHORIZED")
@@ -738,7 +730,7 @@ def test_changing_the_price_needs_a_token(api, db_snapshot):
 
 
 def test_only_the_price_changes_whatever_else_the_body_says(api_as):
-    listing = _listing(price="55.00")
+    listing = listing_of_new_event(price="55.00")
     other = UserFactory()
 
     response = api_as(listing.seller).patch(
@@ -761,7 +753,7 @@ def test_only_the_price_changes_whatever_else_the_body_says(api_as):
 
 
 def test_the_seller_takes_a_listing_off_sale_and_the_ticket_is_available_again(api_as):
-    listing = _listing()
+    listing = listing_of_new_event()
 
     data = _ok(api_as(listing.seller).delete(_detail(listing)))["data"]
 
@@ -776,7 +768,7 @@ def test_the_seller_takes_a_listing_off_sale_and_the_ticket_is_available_again(a
 
 
 def test_a_ticket_taken_off_sale_can_be_listed_again(api_as):
-    listing = _listing()
+    listing = listing_of_new_event()
     client = api_as(listing.seller)
     _ok(client.delete(_detail(listing)))
 
@@ -786,7 +778,7 @@ def test_a_ticket_taken_off_sale_can_be_listed_again(api_as):
 
 
 def test_staff_take_a_listing_off_sale(api_as):
-    listing = _listing()
+    listing = listing_of_new_event()
 
     data = _ok(api_as(StaffFactory()).delete(_detail(listing)))["data"]
 
@@ -796,7 +788,7 @@ def test_staff_take_a_listing_off_sale(api_as):
 
 
 def test_another_user_cannot_take_a_listing_off_sale(api_as, db_snapshot):
-    listing = _listing()
+    listing = listing_of_new_event()
     intruder = UserFactory()
     before = db_snapshot()
 
@@ -806,7 +798,7 @@ def test_another_user_cannot_take_a_listing_off_sale(api_as, db_snapshot):
 
 
 def test_taking_a_listing_off_sale_twice_is_a_conflict(api_as, db_snapshot):
-    listing = _listing()
+    listing = listing_of_new_event()
     client = api_as(listing.seller)
     _ok(client.delete(_detail(listing)))
     before = db_snapshot()
@@ -826,7 +818,7 @@ def test_a_reserved_listing_cannot_be_taken_off_sale(api_as, db_snapshot):
 
 
 def test_taking_a_listing_off_sale_needs_a_token(api, db_snapshot):
-    listing = _listing()
+    listing = listing_of_new_event()
     before = db_snapshot()
 
     _error(api.delete(_detail(listing)), 401, "UNAUTHORIZED")

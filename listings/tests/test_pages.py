@@ -16,7 +16,7 @@ from events.models import Event
 from events.tests.factories import EventFactory
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
 from tickets.models import Ticket
 from tickets.tests.factories import PDF_BYTES, TicketFactory
 from tickets.tests.files import ticket_pdf

@@ -1,16 +1,19 @@
 from decimal import Decimal
 
 import pytest
+from django.template import Context, Template
 
 from listings.pricing import (
     fee_breakdown,
     markup_cap_for,
+    percent_text,
     platform_fee_for,
     price_limits,
+    price_quote,
     price_validate,
     seller_payout_for,
 )
-from marketplace.errors import ValidationFailed
+from marketplace.core.errors import ValidationFailed
 
 D = Decimal
 
@@ -165,3 +168,92 @@ def test_fee_breakdown_below_face_value_shows_a_negative_markup():
     assert breakdown.markup_percent == D("-15.0")
     assert breakdown.currency == "EUR"
     assert breakdown.buyer_total == D("85.00")
+
+
+# --- the one percent formatter ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fraction", "text"),
+    [
+        (D("0.2"), "20"),
+        (D("0.20"), "20"),
+        (D("0.075"), "7.5"),
+        (D("0.0825"), "8.25"),
+        (D("0.8"), "80"),
+        (D("0"), "0"),
+        (D("-0.15"), "-15"),
+        (D("0.100"), "10"),
+        ("0.10", "10"),
+        (D("1") / D("3"), "33.33"),
+    ],
+)
+def test_percent_text_writes_a_fraction_as_the_site_shows_a_percentage(fraction, text):
+    assert percent_text(fraction) == text
+
+
+def test_the_percent_filter_is_percent_text():
+    html = Template("{% load pricing %}{{ rate|percent }}%").render(Context({"rate": D("0.075")}))
+
+    assert html == "7.5%"
+
+
+def test_the_breakdown_carries_its_percentages_as_rates_too():
+    breakdown = fee_breakdown(price="55.55", face_value="50.00", category="concert")
+
+    # The page writes the figure the API gives: 11.1, not 11.10.
+    assert breakdown.markup_percent == D("11.1")
+    assert percent_text(breakdown.markup_rate) == "11.1"
+    assert percent_text(breakdown.max_markup_rate) == "20"
+
+
+# --- the price quote of the sell pages --------------------------------------------------------
+
+
+class _Event:
+    category, country, currency = "concert", "IE", "EUR"
+
+
+@pytest.mark.parametrize(
+    ("price", "check", "payout_text"),
+    [
+        (None, None, "Enter your price to see what you will receive."),
+        ("60.01", "above_max", "Too high: at most 60.00 EUR for this ticket."),
+        ("39.99", "below_min", "Too low: at least 40.00 EUR for this ticket."),
+        ("55.00", "ok", "You receive 50.60 EUR after Encore's 8% fee."),
+    ],
+)
+def test_the_quote_says_the_range_and_where_the_price_stands(price, check, payout_text):
+    quote = price_quote(event=_Event(), face_value="50", price=price)
+
+    assert quote.range_text == "Allowed price: 40.00 to 60.00 EUR (face value + 20% at most)."
+    assert (quote.price_check, quote.payout_text) == (check, payout_text)
+    data = quote.as_dict()
+    assert (data["face_value"], data["max_markup_percent"], data["floor_percent"]) == (
+        "50.00",
+        "20",
+        "80",
+    )
+    assert data["price_check"] == check
+
+
+def test_the_quote_words_a_refused_price_with_the_limit_that_applies():
+    quote = price_quote(event=_Event(), face_value="50.00")
+
+    assert quote.refusal_text("PRICE_EXCEEDS_MAX_MARKUP") == (
+        "At most 60.00 EUR for this ticket (face value + 20%)."
+    )
+    assert quote.refusal_text("PRICE_BELOW_MINIMUM") == (
+        "At least 40.00 EUR for this ticket (80% of face value)."
+    )
+    assert quote.refusal_text("INVALID_AMOUNT") is None
+
+
+def test_a_refused_price_names_the_cap_with_the_one_formatter(settings):
+    settings.PRICE_MARKUP_CAPS = {**settings.PRICE_MARKUP_CAPS, "concert": D("0.125")}
+
+    with pytest.raises(ValidationFailed) as exc:
+        price_validate(price="60.00", face_value="50.00", category="concert")
+
+    # Not "12%": the cap is written as configured.
+    assert exc.value.message == "The price may be at most 56.25 (face value plus 12.5%)."

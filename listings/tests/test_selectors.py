@@ -6,7 +6,7 @@ from events.tests.factories import EventFactory
 from listings.models import Listing
 from listings.selectors import listing_get_active, listing_list_for_event
 from listings.tests.factories import ListingFactory
-from marketplace.errors import NotFound
+from marketplace.core.errors import NotFound
 from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from listings.services import (
     listings_expire_due,
 )
 from listings.tests.factories import ListingFactory
-from marketplace.errors import NotFound, PermissionDenied, TicketNotAvailable, ValidationFailed
-from marketplace.models import AuditLog
+from marketplace.core.errors import NotFound, PermissionDenied, TicketNotAvailable, ValidationFailed
+from marketplace.core.models import AuditLog
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 

@@ -15,7 +15,7 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from marketplace.logs import logging_config
+from marketplace.core.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -38,7 +38,7 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="embedded-run-only-not-for-production")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-CSRF_FAILURE_VIEW = "marketplace.api.views.csrf_failure"
+CSRF_FAILURE_VIEW = "marketplace.error_views.csrf_failure"
 
 INSTALLED_APPS = [
     # Django's admin, behind allauth's login and two-step login (marketplace/admin_site.py).
@@ -59,13 +59,17 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "csp",
-    "marketplace",
+    # The kernel (docs/architecture.md), under its first label "marketplace".
+    "marketplace.core",
     "accounts",
     "events",
     "tickets",
     "listings",
     "payments",
     "messaging",
+    # The demo data, the local Stripe and `runlocal`: production's settings
+    # take it out (docs/architecture.md, "Development tools").
+    "marketplace.devtools",
 ]
 
 MIDDLEWARE = [
@@ -82,7 +86,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "marketplace.api.throttling.RateLimitHeadersMiddleware",
+    "marketplace.core.api.throttling.RateLimitHeadersMiddleware",
+    # Last, nearest the views: the domain errors a page lets escape (404, 403,
+    # a flash message after a refused form post).
+    "marketplace.page_errors.PageErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -259,7 +266,7 @@ PRIVATE_STORAGE_ROOT = env.path("PRIVATE_STORAGE_ROOT", default=VAR_DIR / "priva
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
-        "BACKEND": "marketplace.storage.PrivateFileSystemStorage",
+        "BACKEND": "marketplace.core.storage.PrivateFileSystemStorage",
         "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None},
     },
     "staticfiles": {
@@ -341,7 +348,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600.0,
     },
     "purge-idempotency-keys": {
-        "task": "marketplace.tasks.idempotency_keys_purge",
+        "task": "marketplace.core.tasks.idempotency_keys_purge",
         "schedule": 3600.0,
     },
     "expire-ticket-transfers": {
@@ -449,13 +456,13 @@ RATELIMIT_USE_CACHE = "default"
 # The cache unreachable: let requests through rather than refuse everyone.
 RATELIMIT_FAIL_OPEN = True
 
-# --- Client addresses (marketplace/client_ip.py) -------------------------------
+# --- Client addresses (marketplace/core/client_ip.py) -------------------------------
 
 # Behind a load balancer or proxy: the header it writes the client's address
 # into ("X-Forwarded-For", "X-Real-IP"...) and how many proxies of ours append
 # to it (the client is that many places from the right). Unset, the socket's
 # address is the client's. Every reader of the address (audit trail, rate
-# limits, allauth, admin) goes through marketplace.client_ip. The older
+# limits, allauth, admin) goes through marketplace.core.client_ip. The older
 # RATELIMIT_IP_META_KEY variable, if set, still names the header.
 TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", default=env("RATELIMIT_IP_META_KEY", default=""))
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=1 if TRUSTED_PROXY_HEADER else 0)
@@ -464,24 +471,24 @@ if TRUSTED_PROXY_HEADER and TRUSTED_PROXY_HOPS < 1:
         "TRUSTED_PROXY_HOPS must be 1 or more when TRUSTED_PROXY_HEADER is set."
     )
 # django-ratelimit's "ip" key reads the same address.
-RATELIMIT_IP_META_KEY = "marketplace.client_ip.client_ip_or_unknown"
+RATELIMIT_IP_META_KEY = "marketplace.core.client_ip.client_ip_or_unknown"
 
 # --- Lists ------------------------------------------------------------------
 
 # Lists on the site and the API are paged through this many results at most;
-# filters narrow a search to the rest (marketplace/pagination.py).
+# filters narrow a search to the rest (marketplace/core/pagination.py).
 PAGINATION_MAX_RESULTS = env.int("PAGINATION_MAX_RESULTS", default=10_000)
 
 # --- Partner API (DRF, simplejwt, drf-spectacular) ----------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["marketplace.api.auth.EncoreJWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.EncoreJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["marketplace.api.throttling.ApiRateThrottle"],
-    "DEFAULT_PARSER_CLASSES": ["marketplace.api.parsers.SafeJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["marketplace.core.api.throttling.ApiRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["marketplace.core.api.parsers.SafeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "marketplace.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "marketplace.core.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -494,7 +501,7 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
-    "USER_AUTHENTICATION_RULE": "marketplace.api.auth.user_may_authenticate",
+    "USER_AUTHENTICATION_RULE": "accounts.authentication.user_may_authenticate",
 }
 # An API session (one login, its refresh tokens rotating) ends this many days
 # after the login, however often it is refreshed: then the partner logs in again.
@@ -502,7 +509,9 @@ JWT_SESSION_MAX_DAYS = env.int("JWT_SESSION_MAX_DAYS", default=30)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Encore partner API",
     # The partner's guide, shown at the top of /api/docs/.
-    "DESCRIPTION": Template((BASE_DIR / "marketplace" / "api" / "guide.md").read_text()).substitute(
+    "DESCRIPTION": Template(
+        (BASE_DIR / "marketplace" / "core" / "api" / "guide.md").read_text()
+    ).substitute(
         access_minutes=int(SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() // 60),
         max_results=f"{PAGINATION_MAX_RESULTS:,}",
         reservation_minutes=RESERVATION_MINUTES,
@@ -521,9 +530,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "marketplace.api.schema.add_common_responses",
+        "marketplace.core.api.schema.add_common_responses",
     ],
-    # Path ids (marketplace.api.base.IdConverter) are integers up to 18 digits.
+    # Path ids (marketplace.core.api.base.IdConverter) are integers up to 18 digits.
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999},
         # A user's public id (accounts.api.PublicIdConverter), never a row id.
@@ -531,6 +540,7 @@ SPECTACULAR_SETTINGS = {
     },
     "ENUM_NAME_OVERRIDES": {
         "UserStatusEnum": "accounts.models.User.Status",
+        "UserRoleEnum": "accounts.models.User.Role",
         "EventStatusEnum": "events.models.Event.Status",
         "NewEventStatusEnum": [("draft", "Draft"), ("published", "Published")],
         "TicketStatusEnum": "tickets.models.Ticket.Status",
@@ -538,6 +548,8 @@ SPECTACULAR_SETTINGS = {
         "TransactionStatusEnum": "payments.models.Transaction.Status",
         "PaymentStatusEnum": "payments.models.Transaction.PaymentStatus",
         "DisputeStatusEnum": "payments.models.Dispute.Status",
+        # The caller's side of a sale (TransactionOutput.role, payments.selectors).
+        "TransactionRoleEnum": ["buyer", "seller", "staff"],
     },
 }
 

@@ -13,6 +13,11 @@ JWT_SIGNING_KEY_MIN_BYTES = 32
 METRICS_TOKEN_MIN_LENGTH = 32
 
 
+# The development tools (the demo data, the local Stripe, runlocal) are never
+# loaded here: no command, task or model of theirs exists in production.
+INSTALLED_APPS = [app for app in INSTALLED_APPS if not app.startswith("marketplace.devtools")]  # noqa: F405
+
+
 def required(name):
     """The value of an environment variable that production cannot do without."""
     value = env(name, default="")

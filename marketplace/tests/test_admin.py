@@ -17,7 +17,7 @@ from events.models import Event
 from events.tests.factories import EventFactory
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
 from messaging.models import Email, Message, Notification
 from messaging.tests.factories import EmailFactory, MessageFactory, NotificationFactory
 from payments.models import Dispute, Payout, PayoutAccount, StripeEvent, Transaction

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.tests.factories import StaffFactory, UserFactory, recovery_codes, totp_code
+from marketplace.testing import is_in_the_admin
 from messaging.models import Email
 
 pytestmark = pytest.mark.django_db
@@ -30,10 +31,6 @@ def confirm_password(client, next_url, password=PASSWORD):
     """allauth asks for the password again before any change to two-step login."""
     response = client.post(f"{REAUTHENTICATE}?next={next_url}", {"password": password})
     assert (response.status_code, response["Location"]) == (302, next_url)
-
-
-def is_in_the_admin(client) -> bool:
-    return client.get("/admin/").status_code == 200
 
 
 # --- A staff account without a second factor ---------------------------------------

@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from accounts.tests.factories import UserFactory
 from events.tests.factories import EventFactory
-from marketplace.tests.envelope import error_body as _error
+from marketplace.testing import error_body as _error
 
 pytestmark = pytest.mark.django_db
 
@@ -235,7 +235,7 @@ def test_json_nested_too_deeply_is_refused_not_a_crash(api):
 def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_added(
     rf, settings, header, expected
 ):
-    from marketplace.api.base import client_ip
+    from marketplace.core.client_ip import client_ip
 
     settings.TRUSTED_PROXY_HEADER = "HTTP_X_FORWARDED_FOR"
     settings.TRUSTED_PROXY_HOPS = 1

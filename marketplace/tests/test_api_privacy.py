@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.tests.factories import OrganizerFactory, UserFactory
 from events.tests.factories import EventFactory
 from listings.tests.factories import ListingFactory
-from marketplace.tests.envelope import error_of, ok_data
+from marketplace.testing import error_of, ok_data
 from messaging.masking import CONTACT_HIDDEN
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from accounts.tests.factories import UserFactory
-from marketplace.audit import audit_log_record
-from marketplace.models import AuditLog
+from marketplace.core.audit import audit_log_record
+from marketplace.core.models import AuditLog
 from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +63,17 @@ def test_removing_a_users_account_keeps_their_audit_trail():
     entry.refresh_from_db()
     assert entry.actor is None
     assert entry.action == "user.suspended"
+
+
+def test_every_action_a_service_builds_from_a_value_is_named():
+    """Services that build an action from a status or a kind ("dispute.<status>",
+    "ticket.duplicate_<kind>_refused") only ever build a named one."""
+    from marketplace.core.audit import AuditAction
+    from payments.models import Dispute
+
+    settled = [s for s in Dispute.Status.values if s != Dispute.Status.OPEN]
+    built = [f"dispute.{status}" for status in settled] + [
+        f"ticket.duplicate_{kind}_refused" for kind in ("file", "barcode")
+    ]
+
+    assert all(AuditAction(action) for action in built)

@@ -2,7 +2,7 @@ import pytest
 from django.conf import settings
 
 from marketplace.celery import app
-from marketplace.periodic import run_due_jobs
+from marketplace.devtools.periodic import run_due_jobs
 
 
 def test_every_periodic_job_names_a_registered_task():
@@ -19,7 +19,7 @@ def test_every_periodic_job_names_a_registered_task():
         "messaging.tasks.emails_send_ready",
         "accounts.tasks.tokens_flush",
         "payments.tasks.payout_account_reminders",
-        "marketplace.tasks.idempotency_keys_purge",
+        "marketplace.core.tasks.idempotency_keys_purge",
         "tickets.tasks.ticket_transfers_expire",
     }
     assert scheduled <= set(app.tasks)

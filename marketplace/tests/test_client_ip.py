@@ -1,4 +1,4 @@
-"""The client's address comes from one place (marketplace.client_ip), which
+"""The client's address comes from one place (marketplace.core.client_ip), which
 trusts the proxy header named by TRUSTED_PROXY_HEADER as far as
 TRUSTED_PROXY_HOPS proxies of our own: the audit trail, the rate limits,
 allauth and the admin all read it."""
@@ -9,13 +9,13 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import StaffFactory
 from events.tests.factories import EventFactory
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
 
 PROXY = "10.0.0.2"
 
 
 def client_ip(request):
-    from marketplace.client_ip import client_ip
+    from marketplace.core.client_ip import client_ip
 
     return client_ip(request)
 

@@ -1,7 +1,7 @@
-"""The locks (scripts/deps.py): they agree with pyproject.toml, and the audit
+"""The locks (marketplace/devtools/deps.py): they agree with pyproject.toml, and the audit
 fails on a vulnerability but only says so when the database is out of reach."""
 
-from scripts import deps
+from marketplace.devtools import deps
 
 NETWORK_DOWN = (
     "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='index', port=443): "

@@ -24,7 +24,7 @@ import pytest
 import yaml
 from django.conf import settings
 
-from conftest import free_port, wait_for
+from marketplace.testing import free_port, wait_for
 from marketplace.tests.workers import worker_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -399,6 +399,77 @@ def test_both_stages_install_the_lock_and_only_files_with_its_hashes():
     # The builder fetches wheels only; the runtime stage reaches no index.
     assert "pip download" in builder and "--only-binary=:all:" in builder.split()
     assert "pip install" in runtime and "--no-index" in runtime.split()
+
+
+def image_files() -> list[Path]:
+    """The files `COPY . .` puts in the image: the tree less .dockerignore's
+    patterns (names, globs, "**/" for any folder), never what git ignores."""
+    import fnmatch
+
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    tracked = subprocess.run(  # noqa: S603 (git, listing the tree)
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+
+    def ignored(path: str) -> bool:
+        parts = path.split("/")
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        for pattern in patterns:
+            anywhere = pattern.removeprefix("**/")
+            for prefix in prefixes:
+                if fnmatch.fnmatchcase(prefix, pattern):
+                    return True
+                if pattern.startswith("**/") and fnmatch.fnmatchcase(
+                    prefix.split("/")[-1], anywhere
+                ):
+                    return True
+        return False
+
+    return [Path(path) for path in tracked if (ROOT / path).is_file() and not ignored(path)]
+
+
+def test_the_image_holds_no_development_tool_and_production_starts_without_them(tmp_path):
+    files = image_files()
+    for path in files:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes((ROOT / path).read_bytes())
+
+    names = {str(path) for path in files}
+    assert not any(name.startswith(("marketplace/devtools/", "bench/")) for name in names)
+    assert not any("/tests/" in name for name in names)
+    assert "marketplace/testing.py" not in names
+    assert {"manage.py", "requirements.lock", "marketplace/settings/production.py"} <= names
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "marketplace.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": HOST,
+        "DATABASE_URL": "postgres://encore@db.example.com:5432/encore",
+        "REDIS_URL": "redis://cache.example.com:6379/0",
+        "STRIPE_SECRET_KEY": "sk_live_from_the_vault",
+        "STRIPE_PUBLISHABLE_KEY": "pk_live_from_the_vault",
+        "STRIPE_WEBHOOK_SECRET": "whsec_from_the_vault",
+        "BARCODE_HMAC_KEY": secrets.token_urlsafe(32),
+    }
+
+    result = subprocess.run(  # noqa: S603 (our own interpreter)
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # --- docker-compose.yml -------------------------------------------------------

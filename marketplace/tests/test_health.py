@@ -1,7 +1,7 @@
 import pytest
 from django.db import connections
 
-from conftest import free_port
+from marketplace.testing import free_port
 
 
 def get_health(client):

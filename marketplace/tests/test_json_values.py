@@ -1,6 +1,6 @@
 import pytest
 
-from marketplace.json_values import json_value_problem
+from marketplace.core.json_values import json_value_problem
 
 
 def _nested(depth):

@@ -10,7 +10,7 @@ import redis
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import free_port
+from marketplace.testing import free_port
 from marketplace.tests.workers import celery_on_broker
 from messaging.models import Email
 from messaging.tasks import email_send

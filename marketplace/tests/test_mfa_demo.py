@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from accounts.tests.factories import totp_code
-from marketplace.demo_mfa import DEMO_STAFF_EMAIL, DEMO_STAFF_TOTP_SECRET
+from marketplace.devtools.demo_mfa import DEMO_STAFF_EMAIL, DEMO_STAFF_TOTP_SECRET
 
 pytestmark = pytest.mark.django_db
 

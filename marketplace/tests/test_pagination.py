@@ -8,8 +8,8 @@ from events.selectors import event_search
 from events.tests.factories import EventFactory
 from listings.selectors import listing_search
 from listings.tests.factories import ListingFactory
-from marketplace.pagination import BoundedPaginator, bounded_count
-from marketplace.tests.envelope import error_of
+from marketplace.core.pagination import BoundedPaginator, bounded_count
+from marketplace.testing import error_of
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 
 from events.selectors import event_search
 from listings.selectors import listing_search
-from marketplace.errors import ValidationFailed
+from marketplace.core.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

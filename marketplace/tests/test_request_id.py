@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from marketplace.logs import logging_config
-from marketplace.request_id import RequestIdFilter, request_id_bound
+from marketplace.core.logs import logging_config
+from marketplace.core.request_id import RequestIdFilter, request_id_bound
 
 
 def formatter_of(log_format: str) -> logging.Formatter:

@@ -10,8 +10,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from conftest import free_port
-from marketplace.localstripe import localstripe_is_up
+from marketplace.devtools.localstripe import localstripe_is_up
+from marketplace.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from conftest import free_port
 from listings.tests.factories import ListingFactory
+from marketplace.testing import free_port
 from payments.services import transaction_purchase
 
 pytestmark = pytest.mark.django_db

@@ -8,6 +8,7 @@ from django.test import Client
 
 from accounts.tests.factories import StaffFactory, UserFactory, totp_code
 from marketplace.admin_site import EncoreAdminSite
+from marketplace.testing import is_in_the_admin
 
 from .test_settings import manage
 
@@ -20,10 +21,6 @@ MFA_STEP = "/accounts/2fa/authenticate/"
 
 def site_login(client, email, password=PASSWORD):
     return client.post(f"{LOGIN}?next=/admin/", {"login": email, "password": password})
-
-
-def is_in_the_admin(client) -> bool:
-    return client.get("/admin/").status_code == 200
 
 
 def test_the_admin_is_encores_own_site_with_every_model_on_it():
@@ -122,6 +119,7 @@ def test_the_admin_login_sends_back_only_within_the_site(next_url):
     assert (response.status_code, response["Location"]) == (302, "/admin/")
 
 
+@pytest.mark.system  # manage.py in a fresh interpreter
 def test_the_admin_moves_to_admin_url():
     env = {"DJANGO_SETTINGS_MODULE": "marketplace.settings.base", "ADMIN_URL": "staff-7f3a/"}
     code = "from django.urls import reverse; print(reverse('admin:index'), reverse('admin:login'))"
@@ -132,6 +130,7 @@ def test_the_admin_moves_to_admin_url():
     assert result.stdout.split() == ["/staff-7f3a/", "/staff-7f3a/login/"]
 
 
+@pytest.mark.system  # manage.py in a fresh interpreter
 @pytest.mark.parametrize("bad", ["", "/", "/admin/", "admin", "api/"])
 def test_a_malformed_admin_url_stops_the_start(bad):
     env = {"DJANGO_SETTINGS_MODULE": "marketplace.settings.base", "ADMIN_URL": bad}

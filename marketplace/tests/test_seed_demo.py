@@ -12,8 +12,8 @@ from accounts.models import User
 from events.models import Event, PriceTier
 from listings.models import Listing
 from listings.pricing import price_limits
-from marketplace.bench_seed import BUYER_PASSWORD
-from marketplace.storage import private_storage
+from marketplace.core.storage import private_storage
+from marketplace.devtools.bench_seed import BUYER_PASSWORD
 from tickets.barcodes import barcode_hash
 from tickets.evidence import evidence_read
 from tickets.models import Ticket

@@ -92,6 +92,7 @@ def test_sentry_is_off_without_a_dsn():
     assert not sentry_sdk.get_client().is_active()
 
 
+@pytest.mark.system  # the site in a fresh interpreter, reporting to a receiver here
 def test_an_error_in_a_view_reaches_sentry_without_personal_data(sentry_receiver):
     port = sentry_receiver.server_address[1]
     env = {

@@ -136,7 +136,7 @@ def test_the_embedded_defaults_need_no_environment():
 
 
 def test_private_files_have_no_url():
-    from marketplace.storage import private_storage
+    from marketplace.core.storage import private_storage
 
     with pytest.raises(ValueError):
         private_storage().url("tickets/1/abc.pdf")
@@ -177,3 +177,39 @@ def test_production_takes_a_jwt_key_of_32_bytes():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+DEVTOOLS_PROBE = """
+import sys
+import django
+django.setup()
+from django.apps import apps
+from django.core.management import get_commands
+import marketplace.urls  # the whole site, as gunicorn loads it
+print(apps.is_installed("marketplace.devtools"))
+print(sorted(set(get_commands()) & {"runlocal", "seed_demo", "totp_code"}))
+print(sorted(name for name in sys.modules if name.startswith("marketplace.devtools")))
+"""
+
+
+def test_production_never_loads_the_development_tools():
+    clean = {"PATH": os.environ["PATH"], **PRODUCTION_ENV}
+    result = subprocess.run(  # noqa: S603 (our own interpreter)
+        [sys.executable, "-c", DEVTOOLS_PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == ["False", "[]", "[]"]
+
+
+def test_the_development_settings_have_the_development_tools():
+    result = manage(
+        "help", "seed_demo", env={"DJANGO_SETTINGS_MODULE": "marketplace.settings.base"}
+    )
+
+    assert result.returncode == 0, result.stderr

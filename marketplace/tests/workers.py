@@ -9,7 +9,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -19,18 +19,14 @@ from django.db import connection
 from marketplace.celery import app as celery_app
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-# The tests' broker: its own Redis database, apart from the cache (REDIS_URL).
-BROKER_DB = 4
 
 
 @pytest.fixture(scope="session")
 def broker_url() -> str:
-    """A Redis database of its own for the Celery broker of these tests."""
-    override = os.environ.get("TEST_CELERY_BROKER_URL")
-    if override:
-        return override
-    parts = urlsplit(settings.REDIS_URL or "redis://127.0.0.1:6379/1")
-    return urlunsplit(parts._replace(path=f"/{BROKER_DB}"))
+    """A Redis database of its own for the Celery broker of these tests
+    (TEST_CELERY_BROKER_URL, by default REDIS_URL's server at database 4; one
+    per pytest-xdist worker: marketplace/settings/test.py)."""
+    return settings.TEST_CELERY_BROKER_URL
 
 
 def _broker_client(url):
@@ -68,9 +64,14 @@ def in_thread_worker(broker_url):
     queue = celery_app.conf.task_default_queue
     # A queue left over by an interrupted run must not feed this worker.
     client.delete(queue)
+    # It consumes the default queue only: a queue an earlier test in this
+    # process published to by name stays in the app's list of queues, and
+    # consuming it too left this worker deaf (seen when test_metrics ran first).
     with (
         celery_on_broker(broker_url) as app,
-        start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=15) as worker,
+        start_worker(
+            app, pool="solo", queues=[queue], perform_ping_check=False, shutdown_timeout=15
+        ) as worker,
     ):
         yield worker
     client.delete(queue)

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from marketplace.models import AuditLog
-from marketplace.tests.envelope import error_of, ok_data
+from marketplace.core.models import AuditLog
+from marketplace.testing import error_of, ok_data
 from messaging.masking import CONTACT_HIDDEN, PAYMENT_HIDDEN
 from messaging.models import Message, Notification
 from messaging.tests.factories import MessageFactory

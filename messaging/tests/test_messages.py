@@ -1,8 +1,8 @@
 import pytest
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.models import AuditLog
+from marketplace.core.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.core.models import AuditLog
 from messaging.masking import CONTACT_HIDDEN, PAYMENT_HIDDEN
 from messaging.models import Email, Message, Notification
 from messaging.selectors import message_thread

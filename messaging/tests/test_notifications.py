@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from marketplace.errors import NotFound
+from marketplace.core.errors import NotFound
 from messaging.models import Email, Notification
 from messaging.selectors import notification_list, notification_unread_count
 from messaging.services import (

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def send(client, txn, body):
-    return client.post(reverse("messaging:send", args=[txn.pk]), {"body": body})
+    return client.post(reverse("payments:message-send", args=[txn.pk]), {"body": body})
 
 
 # --- Sending ---------------------------------------------------------------------
@@ -139,7 +139,7 @@ def test_sending_needs_a_login(client, txn):
 def test_sending_only_answers_post(client, txn):
     client.force_login(txn.buyer)
 
-    assert client.get(reverse("messaging:send", args=[txn.pk])).status_code == 405
+    assert client.get(reverse("payments:message-send", args=[txn.pk])).status_code == 405
 
 
 # --- Read receipts ---------------------------------------------------------------

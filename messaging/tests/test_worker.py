@@ -6,7 +6,7 @@ from django.core import mail
 from django.db import transaction
 
 from accounts.tests.factories import UserFactory
-from conftest import wait_for
+from marketplace.testing import wait_for
 from messaging import tasks
 from messaging.models import Email, Notification
 from messaging.services import notification_create

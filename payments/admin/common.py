@@ -1,7 +1,7 @@
 """What the payments admins share: the actor's address and the refund confirmation."""
 
-from marketplace.admin import confirm_then
-from marketplace.client_ip import client_ip
+from marketplace.core.admin import confirm_then
+from marketplace.core.client_ip import client_ip
 
 
 def request_ip(request):

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from marketplace.admin import AuditedAdminMixin, ReadOnlyAdminMixin, confirm_then, money
-from marketplace.models import AuditLog
+from marketplace.core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, confirm_then, money
+from marketplace.core.models import AuditLog
 from messaging.models import Message
 from payments import services
 from payments.models import Dispute, StripeEvent

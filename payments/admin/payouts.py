@@ -4,7 +4,7 @@ failed transfers. Money moves only through the payout services."""
 from django.contrib import admin
 from django.db.models import Q
 
-from marketplace.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, confirm_then, money
+from marketplace.core.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, confirm_then, money
 from payments import services
 from payments.models import Payout, PayoutAccount, Transaction
 

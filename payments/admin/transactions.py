@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from marketplace.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, money
+from marketplace.core.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, money
 from messaging.models import Message
 from payments import services
 from payments.models import Dispute, Payout, Transaction

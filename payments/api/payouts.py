@@ -4,9 +4,10 @@ from django.urls import path, reverse
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from marketplace.api.base import client_ip, money_field, valid
-from marketplace.api.envelope import ok, paginated
-from marketplace.api.schema import api_doc
+from marketplace.core.api.base import money_field, valid
+from marketplace.core.api.envelope import ok, paginated
+from marketplace.core.api.schema import api_doc
+from marketplace.core.client_ip import client_ip
 from payments.models import Payout
 from payments.selectors import payout_account_status, payout_list_for_seller
 from payments.services import payout_account_onboard

@@ -2,17 +2,24 @@
 
 from django.conf import settings
 from django.urls import path
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from events.api import EventSummaryOutput
-from listings.api import ListedTicketOutput
-from marketplace.api.base import PartyOutput, client_ip, id_field, money_field, valid
-from marketplace.api.envelope import ok, paginated
-from marketplace.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from marketplace.api.schema import api_doc
+from events.serializers import EventSummaryOutput
+from listings.serializers import ListedTicketOutput
+from marketplace.core.api.base import PartyOutput, id_field, money_field, valid
+from marketplace.core.api.envelope import ok, paginated
+from marketplace.core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from marketplace.core.api.schema import api_doc
+from marketplace.core.client_ip import client_ip
 from payments.models import BUYER_DISPUTE_REASONS, Dispute, Transaction
-from payments.selectors import transaction_get_for_party, transaction_list_for_user
+from payments.selectors import (
+    TransactionView,
+    transaction_get_for_party,
+    transaction_list_for_user,
+    transaction_view_for,
+)
 from payments.services import (
     dispute_open,
     transaction_confirm,
@@ -41,9 +48,88 @@ class DisputeOutput(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
 
 
+class TransactionActionOutput(serializers.Serializer):
+    allowed = serializers.BooleanField(help_text="Whether the caller may do it now.")
+    until = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "While allowed, the moment it stops being allowed when the clock ends it (the "
+            "reservation's end, the dispute window's close); null when it is not allowed or "
+            "has no deadline."
+        ),
+    )
+
+
+class TransactionActionsOutput(serializers.Serializer):
+    """What the caller may do on this transaction now, and until when: the same
+    answer as the transaction's page on the site."""
+
+    pay = TransactionActionOutput(
+        help_text=(
+            "POST /transactions/{id}/pay (or Stripe.js with the client_secret): the buyer, "
+            "while the reservation runs; until is its end (reserved_until)."
+        )
+    )
+    confirm = TransactionActionOutput(
+        help_text=(
+            "POST /transactions/{id}/confirm: the buyer of a paid purchase. No deadline of its "
+            "own: the sale completes by itself at deadlines.auto_confirm_at."
+        )
+    )
+    dispute = TransactionActionOutput(
+        help_text=(
+            "POST /transactions/{id}/dispute: the buyer of a paid purchase, up to "
+            "DISPUTE_WINDOW_HOURS after the event (until). Not allowed once disputed, "
+            "completed or refunded, nor after the window closed."
+        )
+    )
+    message = TransactionActionOutput(
+        help_text=(
+            "POST /messages: the buyer and the seller, unless the purchase was cancelled. "
+            "Staff read the thread; they do not write in it."
+        )
+    )
+    download_ticket = TransactionActionOutput(
+        help_text=(
+            "GET /tickets/{ticket_id}/file: the buyer, once paid, while the ticket is in "
+            "their account."
+        )
+    )
+
+
+class TransactionDeadlinesOutput(serializers.Serializer):
+    """The moments that still change the transaction; null once they no longer can."""
+
+    reservation_ends_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "Awaiting payment: the reservation ends and the ticket goes back on sale, "
+            "unless paid by then."
+        ),
+    )
+    dispute_window_closes_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "Awaiting payment or paid: the last moment the buyer may report a problem "
+            "(DISPUTE_WINDOW_HOURS after the event)."
+        ),
+    )
+    auto_confirm_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "Paid: the sale completes by itself and the seller is paid, if the buyer neither "
+            "confirms nor reports a problem before (AUTO_CONFIRM_HOURS after the event)."
+        ),
+    )
+
+
 class TransactionOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    role = serializers.SerializerMethodField(help_text="The caller's side of the sale.")
+    # One enum, TransactionRoleEnum (SPECTACULAR_SETTINGS' ENUM_NAME_OVERRIDES),
+    # on both components that show it (Transaction, Payment).
+    role = serializers.SerializerMethodField(
+        help_text="The caller's side of the sale: buyer, seller, or staff (who see any sale)."
+    )
     status = serializers.ChoiceField(choices=Transaction.Status.choices)
     payment_status = serializers.ChoiceField(choices=Transaction.PaymentStatus.choices)
     final_price = money_field(help_text="All-in: what the buyer pays.")
@@ -63,10 +149,32 @@ class TransactionOutput(serializers.Serializer):
     confirmed_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    actions = serializers.SerializerMethodField(
+        help_text="What the caller may do now (allowed) and until when (until)."
+    )
+    deadlines = serializers.SerializerMethodField(
+        help_text="When the reservation ends, the dispute window closes and the sale completes "
+        "by itself; null where that no longer applies."
+    )
 
+    def to_representation(self, txn):
+        # One answer per transaction for role, actions and deadlines (no query).
+        self._view: TransactionView = transaction_view_for(
+            user=self.context["request"].user, transaction=txn
+        )
+        return super().to_representation(txn)
+
+    @extend_schema_field({"type": "string", "enum": ["buyer", "seller", "staff"]})
     def get_role(self, txn) -> str:
-        user = self.context["request"].user
-        return "buyer" if txn.buyer_id == user.pk else "seller" if txn.seller_id == user.pk else ""
+        return self._view.role
+
+    @extend_schema_field(TransactionActionsOutput)
+    def get_actions(self, txn) -> dict:
+        return TransactionActionsOutput(self._view.actions).data
+
+    @extend_schema_field(TransactionDeadlinesOutput)
+    def get_deadlines(self, txn) -> dict:
+        return TransactionDeadlinesOutput(self._view.deadlines).data
 
 
 class PaymentOutput(TransactionOutput):

@@ -9,7 +9,7 @@ refused), VALIDATION_ERROR (an unknown payment method) and SERVICE_UNAVAILABLE
 (Stripe could not be reached or failed).
 """
 
-from marketplace.errors import PaymentFailed, ServiceUnavailable
+from marketplace.core.errors import PaymentFailed, ServiceUnavailable
 
 from .client import (
     from_minor_units,

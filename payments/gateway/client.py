@@ -7,8 +7,8 @@ from decimal import Decimal
 import stripe
 from django.conf import settings
 
-from marketplace.errors import PaymentFailed, ServiceUnavailable, ValidationFailed
-from marketplace.money import quantize_money
+from marketplace.core.errors import PaymentFailed, ServiceUnavailable, ValidationFailed
+from marketplace.core.money import quantize_money
 
 logger = logging.getLogger("payments.gateway")
 

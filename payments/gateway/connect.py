@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import stripe
 
-from marketplace.errors import PaymentFailed
+from marketplace.core.errors import PaymentFailed
 
 from .client import object_id, stripe_client, stripe_errors, to_minor_units
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import stripe
 
-from marketplace.errors import PaymentFailed, ValidationFailed
+from marketplace.core.errors import PaymentFailed, ValidationFailed
 
 from .client import object_id, stripe_client, stripe_errors, to_minor_units
 

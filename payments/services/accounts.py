@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import user_can_trade
-from marketplace.audit import audit_log_record
-from marketplace.errors import PermissionDenied, ValidationFailed
+from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.errors import PermissionDenied, ValidationFailed
 from payments import gateway
 from payments.models import PayoutAccount
 
@@ -76,7 +76,7 @@ def _account_open(*, user: User, country: str, ip_address) -> PayoutAccount:
         )
         audit_log_record(
             actor=user,
-            action="payout_account.created",
+            action=AuditAction.PAYOUT_ACCOUNT_CREATED,
             entity=account,
             changes={"stripe_account_id": info.id, "country": account.country},
             ip_address=ip_address,
@@ -140,7 +140,10 @@ def payout_account_apply(
         account.save()
         if changes:
             audit_log_record(
-                actor=None, action="payout_account.updated", entity=account, changes=changes
+                actor=None,
+                action=AuditAction.PAYOUT_ACCOUNT_UPDATED,
+                entity=account,
+                changes=changes,
             )
         if account.can_receive and not could_receive:
             from .payouts import payouts_release_waiting

@@ -16,8 +16,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.audit import audit_log_record, audit_status_change
-from marketplace.money import money_str
+from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
+from marketplace.core.money import money_str
 from messaging.models import Notification
 from payments import gateway
 from payments.models import Dispute, Payout, Transaction
@@ -58,7 +58,7 @@ def _payout_hold(txn: Transaction) -> bool:
         if moved:
             audit_status_change(
                 actor=None,
-                action="payout.frozen",
+                action=AuditAction.PAYOUT_FROZEN,
                 entity=payout,
                 old=payout.status,
                 new=Payout.Status.FROZEN,
@@ -95,7 +95,7 @@ def _chargeback_record(dispute: dict) -> tuple[Dispute | None, bool]:
     )
     audit_log_record(
         actor=None,
-        action="dispute.chargeback_opened",
+        action=AuditAction.DISPUTE_CHARGEBACK_OPENED,
         entity=chargeback,
         changes={"stripe_dispute_id": dispute["id"], "reason": reason},
     )
@@ -105,7 +105,7 @@ def _chargeback_record(dispute: dict) -> tuple[Dispute | None, bool]:
         )
         audit_status_change(
             actor=None,
-            action="transaction.charged_back",
+            action=AuditAction.TRANSACTION_CHARGED_BACK,
             entity=txn,
             old=txn.status,
             new=Transaction.Status.DISPUTED,
@@ -132,7 +132,7 @@ def _lost(chargeback: Dispute, txn: Transaction, now) -> None:
         sale_refunded(
             txn=txn,
             actor=None,
-            action="transaction.refunded_by_bank",
+            action=AuditAction.TRANSACTION_REFUNDED_BY_BANK,
             changes={"stripe_dispute_id": chargeback.stripe_dispute_id},
         )
     # A buyer's own report of the same sale is settled by the bank's decision.
@@ -163,7 +163,7 @@ def _won(chargeback: Dispute, txn: Transaction, now) -> None:
         )
         audit_status_change(
             actor=None,
-            action="transaction.chargeback_won",
+            action=AuditAction.TRANSACTION_CHARGEBACK_WON,
             entity=txn,
             old=Transaction.Status.DISPUTED,
             new=resume,
@@ -183,7 +183,11 @@ def _won(chargeback: Dispute, txn: Transaction, now) -> None:
         if payout.status == Payout.Status.FROZEN:
             Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.HELD, updated_at=now)
             audit_status_change(
-                actor=None, action="payout.unfrozen", entity=payout, old="frozen", new="held"
+                actor=None,
+                action=AuditAction.PAYOUT_UNFROZEN,
+                entity=payout,
+                old="frozen",
+                new="held",
             )
         return
     if payout.status == Payout.Status.REVERSED:
@@ -198,7 +202,7 @@ def _won(chargeback: Dispute, txn: Transaction, now) -> None:
     else:
         Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.HELD, updated_at=now)
     audit_status_change(
-        actor=None, action="payout.unfrozen", entity=payout, old=payout.status, new="held"
+        actor=None, action=AuditAction.PAYOUT_UNFROZEN, entity=payout, old=payout.status, new="held"
     )
     payout.refresh_from_db()
     payout_release(payout=payout)
@@ -210,7 +214,7 @@ def _settle(dispute: Dispute, status: str, note: str, now) -> None:
     )
     audit_log_record(
         actor=None,
-        action=f"dispute.{status}",
+        action=AuditAction(f"dispute.{status}"),
         entity=dispute,
         changes={"status": {"from": Dispute.Status.OPEN, "to": status}, "note": note},
     )

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace import metrics
-from marketplace.audit import audit_log_record, audit_status_change
-from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.core import metrics
+from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
+from marketplace.core.errors import NotFound, PermissionDenied, ValidationFailed
 from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
@@ -95,7 +95,7 @@ def dispute_open(
         )
         audit_log_record(
             actor=buyer,
-            action="transaction.disputed",
+            action=AuditAction.TRANSACTION_DISPUTED,
             entity=txn,
             changes={
                 "status": {"from": Transaction.Status.PAID, "to": Transaction.Status.DISPUTED}
@@ -104,7 +104,7 @@ def dispute_open(
         )
         audit_log_record(
             actor=buyer,
-            action="dispute.opened",
+            action=AuditAction.DISPUTE_OPENED,
             entity=dispute,
             changes={"reason": reason},
             ip_address=ip_address,
@@ -139,7 +139,7 @@ def sale_refunded(*, txn: Transaction, actor, action: str, changes: dict, ip_add
         Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.CANCELLED, updated_at=now)
         audit_status_change(
             actor=actor,
-            action="payout.cancelled",
+            action=AuditAction.PAYOUT_CANCELLED,
             entity=payout,
             old=payout.status,
             new=Payout.Status.CANCELLED,
@@ -156,7 +156,7 @@ def sale_refunded(*, txn: Transaction, actor, action: str, changes: dict, ip_add
     )
     audit_status_change(
         actor=actor,
-        action="ticket.voided",
+        action=AuditAction.TICKET_VOIDED,
         entity=ticket,
         old=ticket.status,
         new=Ticket.Status.VOID,
@@ -178,7 +178,7 @@ def _refund(*, staff, txn: Transaction, note: str, ip_address) -> str:
     sale_refunded(
         txn=txn,
         actor=staff,
-        action="transaction.refunded",
+        action=AuditAction.TRANSACTION_REFUNDED,
         changes={"refund_id": refund_id, "note": note},
         ip_address=ip_address,
     )
@@ -234,7 +234,7 @@ def _dispute_settle(*, staff, dispute: Dispute, status: str, note: str, ip_addre
     )
     audit_log_record(
         actor=staff,
-        action=f"dispute.{status}",
+        action=AuditAction(f"dispute.{status}"),
         entity=dispute,
         changes={"status": {"from": Dispute.Status.OPEN, "to": status}, "note": note},
         ip_address=ip_address,
@@ -302,7 +302,7 @@ def dispute_resolve_release(*, staff, dispute_id: int, note: str = "", ip_addres
             transaction_id=dispute.transaction_id,
             from_status=Transaction.Status.DISPUTED,
             actor=staff,
-            action="transaction.released_by_staff",
+            action=AuditAction.TRANSACTION_RELEASED_BY_STAFF,
             ip_address=ip_address,
         ),
         note=note,

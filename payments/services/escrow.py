@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.audit import audit_status_change
-from marketplace.errors import ValidationFailed
+from marketplace.core.audit import AuditAction, audit_status_change
+from marketplace.core.errors import ValidationFailed
 from payments.models import Payout, Transaction
 from payments.selectors import transaction_get_for_buyer
 from tickets.models import Ticket
@@ -74,7 +74,7 @@ def escrow_release(
     )
     audit_status_change(
         actor=actor,
-        action="ticket.delivered",
+        action=AuditAction.TICKET_DELIVERED,
         entity=ticket,
         old=Ticket.Status.SOLD,
         new=Ticket.Status.AVAILABLE,
@@ -99,7 +99,7 @@ def transaction_confirm(*, buyer, transaction_id: int, ip_address=None) -> Trans
             transaction_id=txn.pk,
             from_status=Transaction.Status.PAID,
             actor=buyer,
-            action="transaction.confirmed",
+            action=AuditAction.TRANSACTION_CONFIRMED,
             ip_address=ip_address,
         )
         if not released:
@@ -132,7 +132,7 @@ def transaction_auto_confirm(*, transaction_id: int) -> bool:
             transaction_id=txn.pk,
             from_status=Transaction.Status.PAID,
             actor=None,
-            action="transaction.auto_confirmed",
+            action=AuditAction.TRANSACTION_AUTO_CONFIRMED,
         )
 
 

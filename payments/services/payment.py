@@ -12,10 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from listings.models import Listing
-from marketplace import metrics
-from marketplace.audit import audit_log_record, audit_status_change
-from marketplace.celery import enqueue_on_commit
-from marketplace.money import money_str
+from marketplace.core import metrics
+from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
+from marketplace.core.money import money_str
+from marketplace.core.queue import enqueue_on_commit
 from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
@@ -77,7 +77,7 @@ def _payment_mismatch_record(transaction_id: int, intent: gateway.PaymentIntentI
     )
     audit_log_record(
         actor=None,
-        action="transaction.payment_mismatch",
+        action=AuditAction.TRANSACTION_PAYMENT_MISMATCH,
         entity=txn,
         changes={
             "payment_id": intent.id,
@@ -141,20 +141,20 @@ def transaction_mark_paid(
         status_change = {"from": Transaction.Status.PENDING_PAYMENT, "to": Transaction.Status.PAID}
         audit_log_record(
             actor=actor,
-            action="transaction.paid",
+            action=AuditAction.TRANSACTION_PAID,
             entity=txn,
             changes={"status": status_change, "payment_id": intent.id},
         )
         audit_status_change(
             actor=actor,
-            action="listing.sold",
+            action=AuditAction.LISTING_SOLD,
             entity=listing,
             old=Listing.Status.PENDING,
             new=Listing.Status.SOLD,
         )
         audit_log_record(
             actor=actor,
-            action="ticket.sold",
+            action=AuditAction.TICKET_SOLD,
             entity=ticket,
             changes={
                 "status": {"from": Ticket.Status.RESERVED, "to": Ticket.Status.SOLD},
@@ -163,7 +163,7 @@ def transaction_mark_paid(
         )
         audit_log_record(
             actor=actor,
-            action="payout.held",
+            action=AuditAction.PAYOUT_HELD,
             entity=payout,
             changes={"amount": money_str(payout.amount), "status": Payout.Status.HELD},
         )
@@ -217,7 +217,7 @@ def _refund_if_paid_too_late(transaction_id: int, payment_intent_id: str) -> Non
         return
     audit_log_record(
         actor=None,
-        action="transaction.late_payment_received",
+        action=AuditAction.TRANSACTION_LATE_PAYMENT_RECEIVED,
         entity=txn,
         changes={
             "payment_status": {"from": txn.payment_status, "to": "succeeded"},
@@ -281,7 +281,7 @@ def transaction_release(
         )
         audit_log_record(
             actor=actor,
-            action="transaction.cancelled",
+            action=AuditAction.TRANSACTION_CANCELLED,
             entity=txn,
             changes={
                 "status": {"from": Transaction.Status.PENDING_PAYMENT, "to": txn.status},
@@ -291,7 +291,7 @@ def transaction_release(
         )
         audit_status_change(
             actor=actor,
-            action="listing.released",
+            action=AuditAction.LISTING_RELEASED,
             entity=listing,
             old=Listing.Status.PENDING,
             new=listing_status,
@@ -299,7 +299,7 @@ def transaction_release(
         )
         audit_status_change(
             actor=actor,
-            action="ticket.released",
+            action=AuditAction.TICKET_RELEASED,
             entity=listing.ticket,
             old=Ticket.Status.RESERVED,
             new=ticket_status,
@@ -335,7 +335,7 @@ def transaction_authentication_required(*, transaction_id: int, actor=None) -> N
             metrics.payment_counted("requires_action")
             audit_log_record(
                 actor=actor,
-                action="transaction.authentication_required",
+                action=AuditAction.TRANSACTION_AUTHENTICATION_REQUIRED,
                 entity=Transaction.objects.get(pk=transaction_id),
                 changes={
                     "payment_status": {
@@ -364,7 +364,7 @@ def transaction_authentication_failed(*, transaction_id: int, reason: str, actor
         metrics.payment_counted("authentication_failed")
         audit_log_record(
             actor=actor,
-            action="transaction.authentication_failed",
+            action=AuditAction.TRANSACTION_AUTHENTICATION_FAILED,
             entity=Transaction.objects.get(pk=transaction_id),
             changes={
                 "payment_status": {

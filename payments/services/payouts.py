@@ -17,10 +17,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from marketplace.audit import audit_log_record, audit_status_change
-from marketplace.celery import enqueue_on_commit
-from marketplace.errors import NotFound, PaymentFailed, ServiceUnavailable, ValidationFailed
-from marketplace.money import money_str
+from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
+from marketplace.core.errors import NotFound, PaymentFailed, ServiceUnavailable, ValidationFailed
+from marketplace.core.money import money_str
+from marketplace.core.queue import enqueue_on_commit
 from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
@@ -58,7 +58,7 @@ def payout_schedule(*, payout: Payout, actor=None, ip_address=None) -> bool:
         return False
     audit_log_record(
         actor=actor,
-        action="payout.scheduled",
+        action=AuditAction.PAYOUT_SCHEDULED,
         entity=payout,
         changes={
             "status": {"from": old, "to": Payout.Status.SCHEDULED},
@@ -86,7 +86,7 @@ def payout_await_account(*, payout: Payout, actor=None, ip_address=None) -> None
     Payout.objects.filter(pk=payout.pk).update(reminded_at=now, updated_at=now)
     audit_log_record(
         actor=actor,
-        action="payout.awaiting_account",
+        action=AuditAction.PAYOUT_AWAITING_ACCOUNT,
         entity=payout,
         changes={"status": payout.status, "amount": money_str(payout.amount)},
         ip_address=ip_address,
@@ -149,7 +149,7 @@ def _payout_failed(payout: Payout, exc: PaymentFailed, now) -> None:
     )
     audit_status_change(
         actor=None,
-        action="payout.failed",
+        action=AuditAction.PAYOUT_FAILED,
         entity=payout,
         old=Payout.Status.SCHEDULED,
         new=Payout.Status.FAILED,
@@ -195,7 +195,7 @@ def payout_send(*, payout_id: int) -> bool:
             Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.HELD, updated_at=now)
             audit_status_change(
                 actor=None,
-                action="payout.awaiting_account",
+                action=AuditAction.PAYOUT_AWAITING_ACCOUNT,
                 entity=payout,
                 old=Payout.Status.SCHEDULED,
                 new=Payout.Status.HELD,
@@ -233,7 +233,7 @@ def payout_send(*, payout_id: int) -> bool:
         )
         audit_log_record(
             actor=None,
-            action="payout.paid",
+            action=AuditAction.PAYOUT_PAID,
             entity=payout,
             changes={
                 "status": {"from": Payout.Status.SCHEDULED, "to": Payout.Status.PAID},
@@ -342,7 +342,7 @@ def payout_take_back(*, payout: Payout, actor=None, reason: str, ip_address=None
     )
     audit_status_change(
         actor=actor,
-        action="payout.reversed",
+        action=AuditAction.PAYOUT_REVERSED,
         entity=payout,
         old=Payout.Status.PAID,
         new=Payout.Status.REVERSED,

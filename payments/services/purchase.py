@@ -19,9 +19,9 @@ from accounts.selectors import user_can_trade
 from events.selectors import event_is_on_sale
 from listings.models import Listing
 from listings.pricing import fee_breakdown
-from marketplace import metrics
-from marketplace.audit import audit_log_record, audit_status_change
-from marketplace.errors import (
+from marketplace.core import metrics
+from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
+from marketplace.core.errors import (
     DomainError,
     ListingExpired,
     NotFound,
@@ -30,7 +30,7 @@ from marketplace.errors import (
     TicketNotAvailable,
     ValidationFailed,
 )
-from marketplace.money import money_str
+from marketplace.core.money import money_str
 from payments import gateway
 from payments.models import Transaction
 from payments.selectors import transaction_get_for_buyer
@@ -158,7 +158,7 @@ def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -
         )
         audit_log_record(
             actor=buyer,
-            action="transaction.created",
+            action=AuditAction.TRANSACTION_CREATED,
             entity=txn,
             changes={
                 "listing_id": listing.pk,
@@ -171,7 +171,7 @@ def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -
         )
         audit_status_change(
             actor=buyer,
-            action="listing.reserved",
+            action=AuditAction.LISTING_RESERVED,
             entity=listing,
             old=Listing.Status.ACTIVE,
             new=Listing.Status.PENDING,
@@ -179,7 +179,7 @@ def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -
         )
         audit_status_change(
             actor=buyer,
-            action="ticket.reserved",
+            action=AuditAction.TICKET_RESERVED,
             entity=listing.ticket,
             old=Ticket.Status.LISTED,
             new=Ticket.Status.RESERVED,

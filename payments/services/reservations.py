@@ -7,9 +7,9 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace import metrics
-from marketplace.audit import audit_log_record
-from marketplace.errors import PaymentFailed, ServiceUnavailable
+from marketplace.core import metrics
+from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.errors import PaymentFailed, ServiceUnavailable
 from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
@@ -79,7 +79,7 @@ def transaction_refund_late_payment(*, transaction_id: int, payment_intent_id: s
             return refund_id
         audit_log_record(
             actor=None,
-            action="transaction.late_payment_refunded",
+            action=AuditAction.TRANSACTION_LATE_PAYMENT_REFUNDED,
             entity=txn,
             changes={
                 "payment_status": {"from": txn.payment_status, "to": "refunded"},

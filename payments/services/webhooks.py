@@ -15,8 +15,8 @@ import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from marketplace import metrics
-from marketplace.errors import ValidationFailed
+from marketplace.core import metrics
+from marketplace.core.errors import ValidationFailed
 from payments import gateway
 from payments.models import StripeEvent, Transaction
 

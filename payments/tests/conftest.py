@@ -1,19 +1,13 @@
-import datetime
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from events.tests.factories import EventFactory
 from listings.tests.factories import ListingFactory
-from marketplace.localstripe import localstripe_register_webhook
+from marketplace.devtools.localstripe import localstripe_register_webhook
 from tickets.tests.factories import TicketFactory
-
-# Stripe's test payment methods, as localstripe knows them.
-CARD_OK = "pm_card_visa"
-CARD_DECLINED = "pm_card_chargeCustomerFail"  # 4000 0000 0000 0341: the charge is declined
 
 
 @pytest.fixture
@@ -35,15 +29,6 @@ def event():
 def listing(seller, event):
     ticket = TicketFactory(event=event, owner=seller, face_value=Decimal("50.00"), status="listed")
     return ListingFactory(ticket=ticket, seller=seller, price=Decimal("55.00"))
-
-
-def past_event(**kwargs):
-    """An event that started `hours_ago` hours ago."""
-    hours_ago = kwargs.pop("hours_ago", 72)
-    start = timezone.localtime() - datetime.timedelta(hours=hours_ago)
-    return EventFactory(
-        event_date=start.date(), event_time=start.time().replace(microsecond=0), **kwargs
-    )
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from payments.services import (
     transaction_purchase,
 )
 
-from .conftest import CARD_OK
+from .helpers import CARD_OK
 
 # Stripe's test payment methods (docs.stripe.com/testing), as the emulator knows them.
 CARD_3DS = "pm_card_authenticationRequired"  # 4000 0027 6000 3184: always authenticate

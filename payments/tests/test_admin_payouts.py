@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import StaffFactory
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
 from payments.models import Dispute, Payout, Transaction
 from payments.services import chargeback_open, transaction_confirm
 from payments.tests.factories import DisputeFactory, PayoutAccountFactory, PayoutFactory

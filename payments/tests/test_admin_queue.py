@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from marketplace.audit import audit_log_record
+from marketplace.core.audit import audit_log_record
 from messaging.tests.factories import MessageFactory
 from payments.models import Dispute
 from payments.tests.factories import DisputeFactory, PayoutFactory

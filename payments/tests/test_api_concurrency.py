@@ -7,7 +7,7 @@ then with the guard, to show exactly one buyer wins and the others get a
 clean 409, never a 500.
 """
 
-import time
+import threading
 from decimal import Decimal
 
 import pytest
@@ -15,9 +15,9 @@ import requests
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
-from conftest import run_in_threads
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
+from marketplace.testing import run_in_threads
 from payments.models import Transaction
 from payments.services import purchase
 from tickets.models import Ticket
@@ -28,12 +28,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BUYERS = 10
 
 
-def _read_then_write_reserve(*, listing_id, now):
-    """The race the guard prevents: check, pause, then write by primary key."""
+def _read_then_write_reserve(*, listing_id, now, all_read):
+    """The race the guard prevents: check, then write by primary key. Every
+    request checks before any writes: each waits at the barrier `all_read`
+    (the live server's threads are in this process) between read and write."""
     available = Listing.objects.filter(
         pk=listing_id, status=Listing.Status.ACTIVE, expires_at__gt=now
     ).exists()
-    time.sleep(0.2)
+    all_read.wait()
     if available:
         Listing.objects.filter(pk=listing_id).update(status=Listing.Status.PENDING)
     return available
@@ -66,9 +68,11 @@ def _ten_buyers_purchase_at_once(live_server):
 
 def test_without_the_guard_several_buyers_pass_and_the_losers_get_500s(live_server, monkeypatch):
     passed = []
+    # Shorter than the requests' timeout: a request that never comes fails the test.
+    all_read = threading.Barrier(BUYERS, timeout=20)
 
     def counting_reserve(**kwargs):
-        won = _read_then_write_reserve(**kwargs)
+        won = _read_then_write_reserve(**kwargs, all_read=all_read)
         passed.append(won)
         return won
 
@@ -78,6 +82,7 @@ def test_without_the_guard_several_buyers_pass_and_the_losers_get_500s(live_serv
 
     statuses = sorted(status for status, _ in results)
     assert sum(passed) > 1
+    assert sum(passed) == BUYERS  # each read "active" before anyone wrote
     # Only the database's last line of defence (one live transaction per
     # listing) stopped a double sale, with errors a buyer sees as a 500.
     assert statuses.count(500) == sum(passed) - 1

@@ -17,10 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from conftest import wait_for
-from marketplace.errors import PaymentFailed, TicketNotAvailable
-from marketplace.models import AuditLog
-from marketplace.tests.envelope import error_of, ok_data
+from marketplace.core.errors import PaymentFailed, TicketNotAvailable
+from marketplace.core.models import AuditLog
+from marketplace.testing import error_of, ok_data, wait_for
 from payments import gateway
 from payments.models import Transaction
 from payments.services import (
@@ -29,7 +28,7 @@ from payments.services import (
     transaction_payment_sync,
     transaction_purchase,
 )
-from payments.tests.conftest import CARD_DECLINED, CARD_OK
+from payments.tests.helpers import CARD_DECLINED, CARD_OK
 from payments.tests.stripe_helpers import CARD_3DS, authenticate
 from tickets.models import Ticket
 

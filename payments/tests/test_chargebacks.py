@@ -18,9 +18,9 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.tests.factories import StaffFactory
-from conftest import wait_for
-from marketplace.errors import ValidationFailed
-from marketplace.models import AuditLog
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.models import AuditLog
+from marketplace.testing import wait_for
 from payments import gateway
 from payments.models import Dispute, Payout, StripeEvent, Transaction
 from payments.services import (

@@ -11,15 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from conftest import free_port
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
+from marketplace.testing import free_port
 from payments import gateway
 from payments.gateway import stripe_client
 from payments.models import Transaction
 from payments.services import transaction_purchase
-from payments.tests.conftest import CARD_DECLINED, CARD_OK, past_event
 from payments.tests.factories import TransactionFactory
+from payments.tests.helpers import CARD_DECLINED, CARD_OK, past_event
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
@@ -76,7 +76,7 @@ def test_buy_asks_to_log_in_first_and_comes_back_to_the_listing(client, listing,
     response = client.post(reverse("payments:buy", args=[listing.pk]))
 
     assert response.status_code == 302
-    listing_url = reverse("events:listing", args=[listing.pk])
+    listing_url = reverse("listings:detail", args=[listing.pk])
     assert response["Location"] == f"{reverse('account_login')}?next={listing_url}"
     assert db_snapshot() == before
 
@@ -143,7 +143,7 @@ def test_seller_cannot_buy_their_own_listing(client, seller, listing, db_snapsho
 
     response = client.post(reverse("payments:buy", args=[listing.pk]))
 
-    assert response["Location"] == reverse("events:listing", args=[listing.pk])
+    assert response["Location"] == reverse("listings:detail", args=[listing.pk])
     assert any("your own listing" in m for m in page_messages(response))
     assert db_snapshot() == before
 
@@ -156,7 +156,7 @@ def test_buying_a_listing_whose_event_started_says_it_expired(client, buyer, db_
 
     response = client.post(reverse("payments:buy", args=[listing.pk]))
 
-    assert response["Location"] == reverse("events:listing", args=[listing.pk])
+    assert response["Location"] == reverse("listings:detail", args=[listing.pk])
     assert any("This listing has expired" in m for m in page_messages(response))
     assert db_snapshot() == before
 
@@ -170,7 +170,7 @@ def test_buying_over_the_limit_per_event_is_refused(client, buyer, event, db_sna
 
     response = client.post(reverse("payments:buy", args=[listing.pk]))
 
-    assert response["Location"] == reverse("events:listing", args=[listing.pk])
+    assert response["Location"] == reverse("listings:detail", args=[listing.pk])
     assert any("at most 1 tickets for one event" in m for m in page_messages(response))
     assert db_snapshot() == before
 
@@ -181,7 +181,7 @@ def test_buying_while_stripe_is_down_releases_the_ticket_and_says_so(client, buy
     with override_settings(STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}"):
         response = client.post(reverse("payments:buy", args=[listing.pk]))
 
-    assert response["Location"] == reverse("events:listing", args=[listing.pk])
+    assert response["Location"] == reverse("listings:detail", args=[listing.pk])
     assert any("Payments are unavailable right now" in m for m in page_messages(response))
     assert Listing.objects.get(pk=listing.pk).status == Listing.Status.ACTIVE
     assert not Transaction.objects.exclude(status=Transaction.Status.CANCELLED).exists()

@@ -5,17 +5,17 @@ the race is real; then with the guard, to show it holds. The figures are
 printed (pytest -s) and quoted in the release notes; they are not asserted.
 """
 
-import time
+import threading
 from decimal import Decimal
 
 import pytest
 
 from accounts.tests.factories import UserFactory
-from conftest import run_in_threads
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
-from marketplace.errors import TicketNotAvailable, ValidationFailed
-from marketplace.models import AuditLog
+from marketplace.core.errors import TicketNotAvailable, ValidationFailed
+from marketplace.core.models import AuditLog
+from marketplace.testing import run_in_threads
 from payments.models import Payout, Transaction
 from payments.services import (
     escrow,
@@ -24,8 +24,8 @@ from payments.services import (
     transaction_confirm,
     transaction_purchase,
 )
-from payments.tests.conftest import past_event
 from payments.tests.factories import PayoutFactory, TransactionFactory
+from payments.tests.helpers import past_event
 from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,12 +34,18 @@ BUYERS = 20
 PAIRS = 10
 
 
-def _read_then_write_reserve(*, listing_id, now):
-    """The race the guard prevents: check, pause, then write by primary key."""
+# How long a racer waits at a barrier for the others before the test fails.
+BARRIER_SECONDS = 30
+
+
+def _read_then_write_reserve(*, listing_id, now, all_read):
+    """The race the guard prevents: check, then write by primary key. Every
+    buyer checks before any writes: each waits at the barrier `all_read`
+    between its read and its write."""
     available = Listing.objects.filter(
         pk=listing_id, status=Listing.Status.ACTIVE, expires_at__gt=now
     ).exists()
-    time.sleep(0.2)
+    all_read.wait()
     if available:
         Listing.objects.filter(pk=listing_id).update(status=Listing.Status.PENDING)
     return available
@@ -58,9 +64,10 @@ def _race_for_one_listing():
 
 def test_without_the_guard_several_buyers_pass_the_availability_check(monkeypatch):
     passed = []
+    all_read = threading.Barrier(BUYERS, timeout=BARRIER_SECONDS)
 
     def counting_reserve(**kwargs):
-        ok = _read_then_write_reserve(**kwargs)
+        ok = _read_then_write_reserve(**kwargs, all_read=all_read)
         passed.append(ok)
         return ok
 
@@ -73,6 +80,7 @@ def test_without_the_guard_several_buyers_pass_the_availability_check(monkeypatc
         f"{len(refused)} TICKET_NOT_AVAILABLE, {len(others)} other errors, {seconds:.2f} s"
     )
     assert sum(passed) > 1
+    assert sum(passed) == BUYERS  # each read "active" before anyone wrote
     # Only the database's last line of defence (one live transaction per
     # listing) stopped a double sale, with errors a buyer would see as a 500.
     assert len(others) == sum(passed) - 1
@@ -115,9 +123,12 @@ def _race_confirmations():
 
 
 def test_without_the_guard_confirm_and_auto_confirm_both_release_the_escrow(monkeypatch):
+    # Every confirmation and auto-confirmation reads "paid" before any writes.
+    all_read = threading.Barrier(2 * PAIRS, timeout=BARRIER_SECONDS)
+
     def read_then_write(*, transaction_id, from_status, now):
         current = Transaction.objects.filter(pk=transaction_id, status=from_status).exists()
-        time.sleep(0.2)
+        all_read.wait()
         if current:
             Transaction.objects.filter(pk=transaction_id).update(
                 status=Transaction.Status.COMPLETED, confirmed_at=now

@@ -3,8 +3,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.models import AuditLog
+from marketplace.core.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.core.models import AuditLog
 from payments import gateway
 from payments.models import Dispute, Payout, Transaction
 from payments.services import (
@@ -14,7 +14,7 @@ from payments.services import (
     transaction_purchase,
     transaction_refund,
 )
-from payments.tests.conftest import CARD_OK, past_event
+from payments.tests.helpers import CARD_OK, past_event
 from payments.tests.stripe_helpers import seller_onboarded
 from tickets.models import Ticket
 
@@ -156,7 +156,7 @@ def test_only_staff_settle_disputes(dispute, buyer, db_snapshot):
 
 
 def test_stripe_down_during_a_refund_changes_nothing(dispute, staff, settings, db_snapshot):
-    from conftest import free_port
+    from marketplace.testing import free_port
 
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"
     before = db_snapshot()

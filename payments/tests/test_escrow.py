@@ -3,10 +3,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from conftest import run_in_threads
 from listings.tests.factories import ListingFactory
-from marketplace.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.models import AuditLog
+from marketplace.core.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.core.models import AuditLog
+from marketplace.testing import run_in_threads
 from payments import gateway
 from payments.models import Payout, Transaction
 from payments.services import (
@@ -18,8 +18,8 @@ from payments.services import (
     transaction_release,
     transactions_auto_confirm_due,
 )
-from payments.tests.conftest import past_event
 from payments.tests.factories import PayoutFactory, TransactionFactory
+from payments.tests.helpers import past_event
 from payments.tests.stripe_helpers import paid_purchase, seller_onboarded, transfers_of
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory

@@ -12,14 +12,13 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
-from conftest import run_in_threads
-from marketplace.idempotency import idempotency_keys_purge
-from marketplace.models import IdempotencyKey
-from marketplace.tests.envelope import error_of, ok_data
+from marketplace.core.idempotency import idempotency_keys_purge
+from marketplace.core.models import IdempotencyKey
+from marketplace.testing import error_of, ok_data, run_in_threads
 from payments import gateway
 from payments.models import Transaction
 from payments.services import transaction_purchase
-from payments.tests.conftest import CARD_DECLINED, CARD_OK
+from payments.tests.helpers import CARD_DECLINED, CARD_OK
 
 pytestmark = pytest.mark.django_db
 
@@ -180,7 +179,7 @@ def test_without_the_guard_ten_taps_get_ten_different_answers(
     live_server, buyer, listing, monkeypatch
 ):
     # Every request believes it is the first: the key protects nothing.
-    monkeypatch.setattr("marketplace.api.idempotency.idempotency_claim", lambda **kwargs: None)
+    monkeypatch.setattr("marketplace.core.api.idempotency.idempotency_claim", lambda **kwargs: None)
 
     results, seconds = _ten_purchases_with_one_key(live_server, buyer, listing)
 

@@ -8,7 +8,7 @@ from accounts.tests.factories import UserFactory
 from marketplace.tests.test_metrics import scrape, value
 from payments.models import Transaction
 from payments.services import transaction_purchase
-from payments.tests.conftest import CARD_DECLINED, CARD_OK
+from payments.tests.helpers import CARD_DECLINED, CARD_OK
 from payments.tests.test_webhooks import _event, _post
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from payments.services import (
     transaction_pay,
     transaction_purchase,
 )
-from payments.tests.conftest import CARD_OK, past_event
 from payments.tests.factories import DisputeFactory, PayoutFactory, TransactionFactory
+from payments.tests.helpers import CARD_OK, past_event
 
 pytestmark = pytest.mark.django_db
 
@@ -168,7 +168,7 @@ def test_staff_see_any_transaction_read_only(client, paid):
     assert response.status_code == 200
     assert "Seller's payout" in html
     assert "Confirm I received it" not in html
-    assert 'action="{}"'.format(reverse("messaging:send", args=[paid.pk])) not in html
+    assert 'action="{}"'.format(reverse("payments:message-send", args=[paid.pk])) not in html
 
 
 def test_someone_elses_transaction_is_404(client, paid):

@@ -14,10 +14,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from conftest import run_in_threads, wait_for
-from marketplace.errors import PermissionDenied, ValidationFailed
-from marketplace.models import AuditLog
-from marketplace.tests.envelope import error_of, ok_data
+from marketplace.core.errors import PermissionDenied, ValidationFailed
+from marketplace.core.models import AuditLog
+from marketplace.testing import error_of, ok_data, run_in_threads, wait_for
 from payments import gateway
 from payments.models import PayoutAccount
 from payments.services import payout_account_apply, payout_account_onboard

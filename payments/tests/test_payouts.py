@@ -14,10 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from conftest import wait_for
-from marketplace.errors import ValidationFailed
-from marketplace.models import AuditLog
-from marketplace.tests.envelope import ok_data
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.models import AuditLog
+from marketplace.testing import ok_data, wait_for
 from payments import gateway
 from payments.models import Payout, PayoutAccount, Transaction
 from payments.services import (
@@ -127,7 +126,7 @@ def test_auto_confirmation_and_a_dispute_settled_for_the_seller_transfer_too(
     buyer, seller, listing, django_capture_on_commit_callbacks
 ):
     from listings.tests.factories import ListingFactory
-    from payments.tests.conftest import past_event
+    from payments.tests.helpers import past_event
     from tickets.tests.factories import TicketFactory
 
     seller_onboarded(seller)

@@ -6,10 +6,9 @@ from django.test import override_settings
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from conftest import free_port
 from listings.models import Listing
 from listings.tests.factories import ListingFactory
-from marketplace.errors import (
+from marketplace.core.errors import (
     ListingExpired,
     NotFound,
     PaymentFailed,
@@ -18,11 +17,12 @@ from marketplace.errors import (
     TicketNotAvailable,
     ValidationFailed,
 )
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
+from marketplace.testing import free_port
 from payments import gateway
 from payments.models import Payout, Transaction
 from payments.services import transaction_pay, transaction_purchase
-from payments.tests.conftest import CARD_DECLINED, CARD_OK, past_event
+from payments.tests.helpers import CARD_DECLINED, CARD_OK, past_event
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 

@@ -10,14 +10,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import wait_for
 from marketplace.celery import app as celery_app
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
+from marketplace.testing import wait_for
 from marketplace.tests.workers import celery_on_broker
 from payments import tasks
 from payments.models import Payout, Transaction
 from payments.services import transaction_purchase
-from payments.tests.conftest import CARD_OK
+from payments.tests.helpers import CARD_OK
 from payments.tests.stripe_helpers import paid_purchase, seller_onboarded
 
 PURCHASE = "/api/v1/transactions/purchase"

@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from marketplace.errors import NotFound
+from marketplace.core.errors import NotFound
 from payments.selectors import transaction_get_for_party, transaction_list_for_user
 from payments.tests.factories import TransactionFactory
 

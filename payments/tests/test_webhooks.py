@@ -6,12 +6,12 @@ import stripe
 from django.core import mail
 from django.urls import reverse
 
-from conftest import wait_for
-from marketplace.models import AuditLog
+from marketplace.core.models import AuditLog
+from marketplace.testing import wait_for
 from payments import gateway
 from payments.models import StripeEvent, Transaction
 from payments.services import transaction_pay, transaction_purchase
-from payments.tests.conftest import CARD_OK
+from payments.tests.helpers import CARD_OK
 from tickets.models import Ticket
 
 URL = reverse("payments:stripe-webhook")

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from conftest import wait_for
+from marketplace.testing import wait_for
 from payments import gateway, tasks
 from payments.models import Transaction
 from payments.services import transaction_purchase

@@ -17,15 +17,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from listings.selectors import listing_event_id, listing_get_visible
-from marketplace.api.base import client_ip  # also registers the "id" path converter
-from marketplace.errors import (
+from marketplace.core.client_ip import client_ip
+from marketplace.core.errors import (
     DomainError,
     ListingExpired,
     NotFound,
@@ -37,21 +36,19 @@ from marketplace.errors import (
 )
 from payments.forms import PayForm
 from payments.models import Transaction
-from payments.selectors import transaction_list_for_user
+from payments.selectors import (
+    TICKET_HELD_STATUSES,
+    transaction_list_for_user,
+    transaction_view_for,
+)
 from payments.services import (
     transaction_abandon,
     transaction_pay,
     transaction_payment_sync,
     transaction_purchase,
 )
-from payments.services.escrow import auto_confirm_due_at
 
-from .common import (
-    TICKET_HELD_STATUSES,
-    buyer_transaction,
-    reservation_over,
-    transaction_breakdown,
-)
+from .common import buyer_transaction, transaction_breakdown
 
 # Stripe's codes for a request it refused (not a decision about the card).
 NOT_A_DECLINE = {
@@ -82,7 +79,7 @@ AUTHENTICATION_FAILED_MESSAGE = (
 
 
 def _listing_url(listing_id: int) -> str:
-    return reverse("events:listing", args=[listing_id])
+    return reverse("listings:detail", args=[listing_id])
 
 
 def _back_from_refusal(user, listing_id: int) -> str:
@@ -123,8 +120,8 @@ def buy(request, listing_id: int):
         purchase = transaction_purchase(
             buyer=request.user, listing_id=listing_id, ip_address=client_ip(request)
         )
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    except NotFound:
+        raise  # not the DomainError below: marketplace.page_errors answers the 404 page
     except TicketNotAvailable:
         mine = (
             transaction_list_for_user(user=request.user, role="buyer")
@@ -133,7 +130,7 @@ def buy(request, listing_id: int):
         )
         if mine is None:
             messages.error(request, TAKEN_MESSAGE)
-        elif not reservation_over(mine, timezone.now()):
+        elif transaction_view_for(user=request.user, transaction=mine).actions.pay.allowed:
             messages.info(request, "You have already reserved this ticket: finish paying below.")
             return redirect("payments:checkout", mine.pk)
         else:  # Stripe could not be asked to release it: its page says where it stands
@@ -158,22 +155,22 @@ def _render_checkout(
     """The checkout page. With `client_secret`, the card holder's bank asks for
     authentication: checkout.js offers it, and starts it at once with `autostart`."""
     now = timezone.now()
-    expired = reservation_over(txn, now)
-    seconds_left = (
-        max(int((txn.reserved_until - now).total_seconds()), 0) if txn.reserved_until else None
-    )
+    # Rendered for a reservation only: when it can no longer be paid, its time is up.
+    pay = transaction_view_for(user=request.user, transaction=txn, now=now).actions.pay
+    reserved_until = txn.reserved_until
+    seconds_left = max(int((reserved_until - now).total_seconds()), 0) if reserved_until else None
     context = {
         "txn": txn,
         "listing": txn.listing,
         "ticket": txn.listing.ticket,
         "event": txn.listing.ticket.event,
         "breakdown": transaction_breakdown(txn),
-        "expired": expired,
+        "expired": not pay.allowed,
         "seconds_left": seconds_left,
         "minutes_left": (seconds_left or 0) // 60,
         "seconds_part": (seconds_left or 0) % 60,
         # Epoch milliseconds: checkout.js counts down from the server's clock.
-        "deadline_ms": int(txn.reserved_until.timestamp() * 1000) if txn.reserved_until else "",
+        "deadline_ms": int(reserved_until.timestamp() * 1000) if reserved_until else "",
         "now_ms": int(now.timestamp() * 1000),
         "reservation_minutes": settings.RESERVATION_MINUTES,
         "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
@@ -309,9 +306,10 @@ def checkout_done(request, transaction_id: int):
         with contextlib.suppress(ServiceUnavailable):
             transaction_payment_sync(transaction_id=txn.pk)
         txn = buyer_transaction(request, transaction_id)
+    view = transaction_view_for(user=request.user, transaction=txn)
     if txn.status == Transaction.Status.PENDING_PAYMENT:
         if (
-            reservation_over(txn, timezone.now())
+            not view.actions.pay.allowed
             or txn.payment_status == Transaction.PaymentStatus.REQUIRES_ACTION
         ):
             return redirect("payments:checkout", txn.pk)
@@ -324,7 +322,7 @@ def checkout_done(request, transaction_id: int):
         "event": txn.listing.ticket.event,
         "ticket": txn.listing.ticket,
         "breakdown": transaction_breakdown(txn),
-        "auto_confirm_at": auto_confirm_due_at(txn),
+        "auto_confirm_at": view.deadlines.auto_confirm_at,
         "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
         "dispute_window_hours": settings.DISPUTE_WINDOW_HOURS,
     }

@@ -2,6 +2,8 @@
 
 Thin views (STYLE.md, 2): a form checks the shape of the input, a service or
 selector does the work, a DomainError becomes a form error or a page message.
+What a view has nothing particular to say about, it lets escape: the site's
+one mapping (marketplace.page_errors) answers NotFound with the 404 page.
 Other people's transactions answer 404 (ARCHITECTURE.md, rule 10).
 
 A refused form or payment re-renders its page with 200, as Django's forms do:
@@ -11,46 +13,23 @@ the page says what went wrong next to the field, and a browser logs every
 
 from django.http import Http404
 
-from listings.pricing import fee_breakdown
-from marketplace.errors import NotFound, PermissionDenied
+from listings.pricing import fee_breakdown_for_listing
+from marketplace.core.errors import NotFound, PermissionDenied
 from payments.models import Transaction
-from payments.selectors import transaction_get_for_buyer, transaction_get_for_party
-
-# A paid (or settled) purchase: the ticket is the buyer's to download.
-TICKET_HELD_STATUSES = (
-    Transaction.Status.PAID,
-    Transaction.Status.COMPLETED,
-    Transaction.Status.DISPUTED,
-)
+from payments.selectors import transaction_get_for_buyer
 
 
 def buyer_transaction(request, transaction_id: int) -> Transaction:
     """The buyer's own transaction; 404 for anyone else, its seller included
-    (the checkout and the buyer's actions are not theirs)."""
+    (the checkout and the buyer's actions are not theirs). On purpose, the
+    seller's PermissionDenied is the 404 page here, as for anyone else, not
+    the 403 page of the site's mapping (marketplace.page_errors)."""
     try:
         return transaction_get_for_buyer(user=request.user, transaction_id=transaction_id)
     except (NotFound, PermissionDenied) as exc:
         raise Http404(exc.message) from exc
 
 
-def party_transaction(request, transaction_id: int) -> Transaction:
-    try:
-        return transaction_get_for_party(user=request.user, transaction_id=transaction_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
 def transaction_breakdown(txn: Transaction):
     """The one fee breakdown (listings.pricing) of the price this transaction paid."""
-    event = txn.listing.ticket.event
-    return fee_breakdown(
-        price=txn.final_price,
-        face_value=txn.listing.ticket.face_value,
-        category=event.category,
-        country=event.country,
-        currency=txn.currency,
-    )
-
-
-def reservation_over(txn: Transaction, now) -> bool:
-    return txn.reserved_until is not None and txn.reserved_until <= now
+    return fee_breakdown_for_listing(txn.listing, price=txn.final_price, currency=txn.currency)

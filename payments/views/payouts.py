@@ -13,10 +13,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from marketplace.api.base import client_ip
-from marketplace.errors import DomainError, ServiceUnavailable
-from marketplace.forms import form_error_from
-from marketplace.pagination import BoundedPaginator
+from marketplace.core.client_ip import client_ip
+from marketplace.core.errors import DomainError, ServiceUnavailable
+from marketplace.core.forms import form_error_from
+from marketplace.core.pagination import BoundedPaginator
 from payments.forms import COUNTRY_NAMES, PayoutAccountForm
 from payments.selectors import (
     payout_account_status,

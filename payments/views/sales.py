@@ -5,34 +5,30 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from marketplace.api.base import client_ip  # also registers the "id" path converter
-from marketplace.errors import ValidationFailed
-from marketplace.forms import form_error_from
-from marketplace.pagination import BoundedPaginator
+from marketplace.core.client_ip import client_ip
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.forms import form_error_from
+from marketplace.core.pagination import BoundedPaginator
 from messaging.forms import MessageForm
 from messaging.masking import BANK_HIDDEN, CONTACT_HIDDEN, PAYMENT_HIDDEN
 from messaging.selectors import message_thread
 from messaging.services import message_thread_mark_read
 from payments.forms import DisputeForm
 from payments.models import Payout, Transaction
-from payments.selectors import payout_list_for_seller, transaction_list_for_user
+from payments.selectors import (
+    payout_list_for_seller,
+    transaction_get_for_party,
+    transaction_list_for_user,
+    transaction_view_for,
+)
 from payments.services import dispute_open, transaction_confirm
-from payments.services.disputes import dispute_window_closes_at
-from payments.services.escrow import auto_confirm_due_at
 from payments.timeline import transaction_timeline
 
-from .common import (
-    TICKET_HELD_STATUSES,
-    buyer_transaction,
-    party_transaction,
-    reservation_over,
-    transaction_breakdown,
-)
+from .common import buyer_transaction, transaction_breakdown
 
 PER_PAGE = 20
 # The thread shows its latest messages; older ones stay in the API and the admin.
@@ -88,9 +84,10 @@ def sales(request):
 
 def render_transaction_page(request, txn: Transaction, *, message_form=None):
     """The transaction page: timeline, ticket, actions, payout and the thread.
-    messaging.views renders it too, with the refused message form."""
+    payments.views.messages renders it too, with the refused message form."""
     user = request.user
-    role = "buyer" if txn.buyer_id == user.pk else "seller" if txn.seller_id == user.pk else "staff"
+    view = transaction_view_for(user=user, transaction=txn)
+    role = view.role
     latest = message_thread(user=user, transaction=txn).order_by("-created_at", "-id")
     thread = list(latest[:THREAD_LIMIT])[::-1]
     for message in thread:
@@ -101,12 +98,12 @@ def render_transaction_page(request, txn: Transaction, *, message_form=None):
     payout = None
     if role != "buyer":
         payout = payout_list_for_seller(seller=txn.seller).filter(transaction_id=txn.pk).first()
-    paid = txn.status == Transaction.Status.PAID
-    now = timezone.now()
-    held = txn.status in TICKET_HELD_STATUSES
     context = {
         "txn": txn,
         "role": role,
+        # What the viewer may do, and until when (payments.selectors.transaction_view_for).
+        "actions": view.actions,
+        "deadlines": view.deadlines,
         "event": txn.listing.ticket.event,
         "ticket": txn.listing.ticket,
         "breakdown": transaction_breakdown(txn),
@@ -115,18 +112,10 @@ def render_transaction_page(request, txn: Transaction, *, message_form=None):
         "thread_truncated": len(thread) == THREAD_LIMIT,
         "payout": payout,
         "payout_statuses": Payout.Status,
-        "can_pay": role == "buyer"
-        and txn.status == Transaction.Status.PENDING_PAYMENT
-        and not reservation_over(txn, now),
-        "can_download": role == "buyer" and held and txn.listing.ticket.owner_id == user.pk,
-        "can_confirm": role == "buyer" and paid,
-        "can_dispute": role == "buyer" and paid and now <= dispute_window_closes_at(txn),
-        "can_message": role != "staff" and txn.status != Transaction.Status.CANCELLED,
         "other_party": _party_name(txn.seller, "the seller")
         if role == "buyer"
         else _party_name(txn.buyer, "the buyer"),
         "message_form": message_form or MessageForm(),
-        "auto_confirm_at": auto_confirm_due_at(txn) if held else None,
         "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
     }
     return render(request, "payments/transaction.html", context)
@@ -135,7 +124,10 @@ def render_transaction_page(request, txn: Transaction, *, message_form=None):
 @require_GET
 @login_required
 def transaction_detail(request, transaction_id: int):
-    return render_transaction_page(request, party_transaction(request, transaction_id))
+    """Its buyer, its seller and staff see it; anyone else gets the selector's
+    NotFound, which marketplace.page_errors answers with the 404 page."""
+    txn = transaction_get_for_party(user=request.user, transaction_id=transaction_id)
+    return render_transaction_page(request, txn)
 
 
 @require_POST
@@ -190,10 +182,11 @@ def dispute(request, transaction_id: int):
                 "stays held until they decide.",
             )
             return redirect("payments:transaction", txn.pk)
+    deadlines = transaction_view_for(user=request.user, transaction=txn).deadlines
     context = {
         "txn": txn,
         "event": txn.listing.ticket.event,
         "form": form,
-        "closes_at": dispute_window_closes_at(txn),
+        "closes_at": deadlines.dispute_window_closes_at,
     }
     return render(request, "payments/dispute.html", context)

@@ -4,7 +4,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from marketplace.errors import ServiceUnavailable, ValidationFailed
+from marketplace.core.errors import ServiceUnavailable, ValidationFailed
 from payments.services import stripe_event_receive
 
 # Stripe's events are at most a few hundred KB; anything bigger is not Stripe.

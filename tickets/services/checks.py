@@ -7,10 +7,10 @@ from django.core.files import File
 
 from events.models import Event
 from events.selectors import event_is_on_sale
-from marketplace.errors import (
+from marketplace.core.errors import (
     ValidationFailed,
 )
-from marketplace.money import CENT, money_str, to_decimal
+from marketplace.core.money import CENT, money_str, to_decimal
 
 from ..barcodes import barcode_normalize
 from ..models import Ticket

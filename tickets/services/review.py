@@ -4,9 +4,9 @@ approve (maybe with the face value corrected) or reject, each audited."""
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.audit import audit_log_record
-from marketplace.errors import NotFound, PermissionDenied, TicketNotAvailable
-from marketplace.money import money_str
+from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.errors import NotFound, PermissionDenied, TicketNotAvailable
+from marketplace.core.money import money_str
 
 from ..models import Ticket
 from .checks import CONTENT_TYPES, face_value_clean
@@ -62,7 +62,7 @@ def ticket_review_approve(
         current.save(update_fields=[*REVIEW_FIELDS, "face_value", "updated_at"])
         audit_log_record(
             actor=staff,
-            action="ticket.review_approved",
+            action=AuditAction.TICKET_REVIEW_APPROVED,
             entity=current,
             changes=changes,
             ip_address=ip_address,
@@ -91,7 +91,7 @@ def ticket_review_reject(*, staff, ticket: Ticket, note: str = "", ip_address=No
         current.save(update_fields=[*REVIEW_FIELDS, "updated_at"])
         audit_log_record(
             actor=staff,
-            action="ticket.review_rejected",
+            action=AuditAction.TICKET_REVIEW_REJECTED,
             entity=current,
             changes={
                 "verification": {
@@ -120,7 +120,7 @@ def ticket_file_open_for_review(*, staff, ticket: Ticket, ip_address=None):
     with transaction.atomic():
         audit_log_record(
             actor=staff,
-            action="ticket.file_opened_by_staff",
+            action=AuditAction.TICKET_FILE_OPENED_BY_STAFF,
             entity=ticket,
             changes={"verification": ticket.verification},
             ip_address=ip_address,

@@ -20,8 +20,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.selectors import user_can_trade
-from marketplace.audit import audit_log_record
-from marketplace.errors import (
+from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.errors import (
     NotFound,
     PermissionDenied,
     TicketNotAvailable,
@@ -126,7 +126,7 @@ def ticket_transfer(
         )
         audit_log_record(
             actor=owner,
-            action="ticket.transfer_offered",
+            action=AuditAction.TICKET_TRANSFER_OFFERED,
             entity=ticket,
             changes={
                 "status": {"from": current.status, "to": Ticket.Status.TRANSFER_PENDING},
@@ -258,7 +258,7 @@ def ticket_transfer_claim(*, user, code: str, ip_address=None) -> Ticket:
         ticket = Ticket.objects.select_related("event").get(pk=offer.ticket_id)
         audit_log_record(
             actor=user,
-            action="ticket.transferred",
+            action=AuditAction.TICKET_TRANSFERRED,
             entity=ticket,
             changes={
                 "owner": {"from": offer.sender_id, "to": user.pk},
@@ -313,7 +313,7 @@ def ticket_transfer_cancel(*, owner, ticket: Ticket, ip_address=None) -> Ticket:
         _release(offer=offer, status=TicketTransfer.Status.CANCELLED, now=timezone.now())
         audit_log_record(
             actor=owner,
-            action="ticket.transfer_cancelled",
+            action=AuditAction.TICKET_TRANSFER_CANCELLED,
             entity=ticket,
             changes={
                 "status": {
@@ -353,7 +353,7 @@ def ticket_transfers_expire(*, now=None, limit: int = 500) -> int:
             _release(offer=offer, status=TicketTransfer.Status.EXPIRED, now=now)
             audit_log_record(
                 actor=None,
-                action="ticket.transfer_expired",
+                action=AuditAction.TICKET_TRANSFER_EXPIRED,
                 entity=offer.ticket,
                 changes={
                     "status": {

@@ -7,9 +7,9 @@ from django.db import IntegrityError, transaction
 
 from accounts.selectors import user_can_trade
 from events.models import Event, PriceTier
-from marketplace.audit import audit_log_record
-from marketplace.errors import DuplicateTicket, PermissionDenied
-from marketplace.money import money_str
+from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.errors import DuplicateTicket, PermissionDenied
+from marketplace.core.money import money_str
 
 from ..barcodes import barcode_hash, barcode_last4
 from ..evidence import Evidence, evidence_read, file_content, file_sha256
@@ -238,7 +238,7 @@ def _duplicate_record(*, owner, event, duplicate: _Duplicate, ip_address) -> Non
     with transaction.atomic():
         audit_log_record(
             actor=owner,
-            action=f"ticket.duplicate_{duplicate.kind}_refused",
+            action=AuditAction(f"ticket.duplicate_{duplicate.kind}_refused"),
             # The ticket whose barcode or file was offered again; the event if it
             # has since been voided (the race's winner was refunded meanwhile).
             entity=existing if existing is not None else event,
@@ -283,7 +283,7 @@ def _ticket_insert(*, ticket: Ticket, claim: _Claim, file, extension, audit) -> 
             ticket.save(update_fields=["file"])
             audit_log_record(
                 actor=ticket.owner,
-                action="ticket.uploaded",
+                action=AuditAction.TICKET_UPLOADED,
                 entity=ticket,
                 changes={
                     "event_id": event.pk,

@@ -12,7 +12,7 @@ import zxingcpp
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from marketplace import demo_data
+from marketplace.devtools import demo_data
 
 DEFAULT_LINES = ("Encore test ticket", "Not valid for entry")
 

@@ -13,11 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from accounts.tests.factories import OrganizerFactory, UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
-from marketplace.models import AuditLog
-from marketplace.tests.envelope import error_of, ok_data
+from marketplace.core.models import AuditLog
+from marketplace.testing import error_of, ok_data
 from tickets.models import Ticket
-from tickets.tests.conftest import JPEG_BYTES, PNG_BYTES, stored_files, upload
 from tickets.tests.factories import PDF_BYTES, TicketFactory
+from tickets.tests.helpers import JPEG_BYTES, PNG_BYTES, stored_files, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ one canonical form for a barcode however it is typed (tickets.evidence, tickets.
 
 import pytest
 
-from marketplace.errors import ValidationFailed
+from marketplace.core.errors import ValidationFailed
 from tickets.barcodes import barcode_hash, barcode_last4, barcode_normalize
 from tickets.evidence import evidence_read, file_sha256
 from tickets.tests.factories import PDF_BYTES

@@ -18,9 +18,9 @@ from events.models import Event
 from events.tests.factories import EventFactory
 from listings.models import Listing
 from listings.services import listing_create
-from marketplace.errors import DuplicateTicket, TicketNotAvailable, ValidationFailed
-from marketplace.models import AuditLog
-from marketplace.tests.envelope import error_of, ok_data
+from marketplace.core.errors import DuplicateTicket, TicketNotAvailable, ValidationFailed
+from marketplace.core.models import AuditLog
+from marketplace.testing import error_of, ok_data
 from tickets.models import Ticket
 from tickets.services import ticket_upload
 from tickets.tests.factories import TicketFactory

@@ -10,12 +10,12 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from events.tests.factories import EventFactory
-from marketplace.errors import NotFound
+from marketplace.core.errors import NotFound
 from tickets.models import Ticket
 from tickets.selectors import ticket_get_for_owner, ticket_list_for_owner
 from tickets.services import ticket_file_open, ticket_transfer, ticket_upload
-from tickets.tests.conftest import BARCODE, PNG_BYTES, upload
 from tickets.tests.factories import PDF_BYTES, TicketFactory
+from tickets.tests.helpers import BARCODE, PNG_BYTES, upload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tickets.tests.urls")]
 

@@ -5,7 +5,7 @@ import re
 from html import unescape
 
 import pytest
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -99,3 +99,18 @@ def test_my_tickets_queries_do_not_grow_with_the_tickets_shown(
         response = client.get(reverse("tickets:mine"))
 
     assert response.content.decode().count(">List for sale<") == ticket_count
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/tickets/1234567890123456789/file/"),
+        ("get", "/tickets/1234567890123456789/transfer/"),
+        ("post", "/tickets/1234567890123456789/transfer/cancel/"),
+    ],
+)
+def test_an_id_of_19_digits_finds_no_route_and_answers_404(client, owner, method, path):
+    # More digits than any id (marketplace.core.ids): no route, never an overflow.
+    with pytest.raises(Resolver404):
+        resolve(path)
+    assert getattr(client, method)(path).status_code == 404

@@ -9,8 +9,8 @@ from django.urls import reverse
 from accounts.tests.factories import StaffFactory, UserFactory
 from listings.models import Listing
 from listings.services import listing_create
-from marketplace.errors import PermissionDenied, TicketNotAvailable, ValidationFailed
-from marketplace.models import AuditLog
+from marketplace.core.errors import PermissionDenied, TicketNotAvailable, ValidationFailed
+from marketplace.core.models import AuditLog
 from tickets.models import Ticket
 from tickets.services import (
     ticket_file_open_for_review,

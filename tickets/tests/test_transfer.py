@@ -4,7 +4,7 @@ and the sender's answer is the same whether or not the address has an Encore
 account."""
 
 import re
-import time
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from conftest import run_in_threads
 from events.tests.factories import EventFactory
-from marketplace.errors import NotFound, PermissionDenied, TicketNotAvailable, ValidationFailed
-from marketplace.models import AuditLog
+from marketplace.core.errors import NotFound, PermissionDenied, TicketNotAvailable, ValidationFailed
+from marketplace.core.models import AuditLog
+from marketplace.testing import run_in_threads
 from messaging.models import Email
 from tickets.models import Ticket, TicketTransfer
 from tickets.services import (
@@ -27,8 +27,8 @@ from tickets.services import (
     ticket_transfers_expire,
 )
 from tickets.services import transfer as services
-from tickets.tests.conftest import counts
 from tickets.tests.factories import TicketFactory
+from tickets.tests.helpers import counts
 
 pytestmark = pytest.mark.django_db
 
@@ -249,12 +249,15 @@ def test_racing_offers_of_one_ticket_hold_it_once(monkeypatch):
     ticket = TicketFactory()
     recipients = [f"friend{n}@example.com" for n in range(8)]
     check = services._transferable_check
+    all_read = threading.Barrier(len(recipients), timeout=30)
 
-    def slow_check(status):  # every attempt reads the ticket before any UPDATE
-        check(status)
-        time.sleep(0.05)
+    def check_then_wait(status):  # every attempt reads the ticket before any UPDATE
+        try:
+            check(status)
+        finally:
+            all_read.wait()
 
-    monkeypatch.setattr(services, "_transferable_check", slow_check)
+    monkeypatch.setattr(services, "_transferable_check", check_then_wait)
 
     # when
     results, _ = run_in_threads([lambda r=r: offer(ticket, r) for r in recipients])
@@ -271,6 +274,9 @@ def test_racing_offers_of_one_ticket_hold_it_once(monkeypatch):
     print(f"\n[transfer race] attempts={len(recipients)} outcomes={dict(outcomes)}")
     assert outcomes["offered"] == 1
     assert outcomes["offered"] + outcomes["TicketNotAvailable"] == 8
+    # Every loser passed the check: the conditional UPDATE refused it.
+    refusals = [r.details for r in results if isinstance(r, TicketNotAvailable)]
+    assert refusals == [{"reason": "CHANGED"}] * 7
     assert TicketTransfer.objects.count() == 1
     assert AuditLog.objects.filter(action="ticket.transfer_offered").count() == 1
 

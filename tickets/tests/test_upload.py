@@ -11,14 +11,15 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
-from marketplace.errors import DuplicateTicket, PermissionDenied, ValidationFailed
-from marketplace.models import AuditLog
-from marketplace.storage import private_storage
+from marketplace.core.errors import DuplicateTicket, PermissionDenied, ValidationFailed
+from marketplace.core.models import AuditLog
+from marketplace.core.storage import private_storage
 from tickets.barcodes import barcode_hash
 from tickets.models import Ticket
 from tickets.services import ticket_upload
 from tickets.services import upload as services
-from tickets.tests.conftest import (
+from tickets.tests.factories import PDF_BYTES, TicketFactory
+from tickets.tests.helpers import (
     JPEG_BYTES,
     PNG_BYTES,
     QR_PDF_BYTES,
@@ -26,7 +27,6 @@ from tickets.tests.conftest import (
     stored_files,
     upload,
 )
-from tickets.tests.factories import PDF_BYTES, TicketFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -16,14 +16,14 @@ import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
-from conftest import run_in_threads
 from events.tests.factories import EventFactory
-from marketplace.errors import DuplicateTicket
-from marketplace.models import AuditLog
+from marketplace.core.errors import DuplicateTicket
+from marketplace.core.models import AuditLog
+from marketplace.testing import run_in_threads
 from tickets.models import Ticket
 from tickets.services import upload as services
-from tickets.tests.conftest import stored_files
 from tickets.tests.files import pdf_upload
+from tickets.tests.helpers import stored_files
 
 ATTEMPTS = 8
 BARCODE = "RACE-0000-0000-4242"

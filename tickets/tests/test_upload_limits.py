@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from tickets.models import Ticket
-from tickets.tests.conftest import JPEG_BYTES, PNG_BYTES, QR_PDF_BYTES, stored_files, upload
 from tickets.tests.factories import PDF_BYTES
+from tickets.tests.helpers import JPEG_BYTES, PNG_BYTES, QR_PDF_BYTES, stored_files, upload
 
 pytestmark = pytest.mark.django_db
 

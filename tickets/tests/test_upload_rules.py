@@ -12,15 +12,15 @@ from events.models import PriceTier
 from events.tests.factories import EventFactory
 from listings.models import Listing
 from listings.services import listing_create
-from marketplace.errors import DuplicateTicket, TicketNotAvailable, ValidationFailed
-from marketplace.models import AuditLog
-from marketplace.tests.envelope import error_of, ok_data
+from marketplace.core.errors import DuplicateTicket, TicketNotAvailable, ValidationFailed
+from marketplace.core.models import AuditLog
+from marketplace.testing import error_of, ok_data
 from tickets.barcodes import barcode_hash
 from tickets.models import Ticket
 from tickets.services import ticket_upload
-from tickets.tests.conftest import counts, stored_files
 from tickets.tests.factories import PDF_BYTES, TicketFactory
 from tickets.tests.files import as_upload, pdf_upload, ticket_png
+from tickets.tests.helpers import counts, stored_files
 
 pytestmark = pytest.mark.django_db
 

@@ -7,22 +7,14 @@ error fails the test. `shoot(page, name)` saves desktop and phone screenshots
 under var/screenshots/ (git-ignored) to look at.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from conftest import BROWSER_VIEWPORT
+from .helpers import DESKTOP
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-DESKTOP = BROWSER_VIEWPORT
-PHONE = {"width": 390, "height": 844}
-
-# Playwright's sync API keeps an event loop in the test's thread; the ORM
-# calls a test makes there (factories, assertions) are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Playwright's sync API keeps an event loop in the test's thread; the ORM calls
+# a test makes there are allowed by the root conftest's `playwright` fixture.
 
 
 class ConsoleWatch:
@@ -94,39 +86,3 @@ class Site:
         page.get_by_role("button", name="Continue").click()
         page.wait_for_load_state()
         return page
-
-
-# What a screen reader or a keyboard user needs from every page of the site.
-ACCESSIBILITY_PROBLEMS = """() => {
-  const problems = [];
-  const named = (el) => (el.labels && el.labels.length) || el.getAttribute("aria-label")
-    || el.getAttribute("aria-labelledby") || el.getAttribute("title");
-  for (const el of document.querySelectorAll("input, select, textarea")) {
-    if (["hidden", "submit", "button"].includes(el.type)) continue;
-    if (!named(el)) problems.push(`no label: ${el.outerHTML.slice(0, 80)}`);
-  }
-  for (const el of document.querySelectorAll("img")) {
-    if (!el.hasAttribute("alt")) problems.push(`no alt: ${el.outerHTML.slice(0, 80)}`);
-  }
-  for (const el of document.querySelectorAll("button, a[href]")) {
-    if (!(el.textContent.trim() || el.getAttribute("aria-label"))) {
-      problems.push(`no name: ${el.outerHTML.slice(0, 80)}`);
-    }
-  }
-  if (document.querySelectorAll("h1").length !== 1) problems.push("not exactly one h1");
-  if (!document.documentElement.lang) problems.push("no lang on <html>");
-  return problems;
-}"""
-
-
-def shoot(page, name):
-    """Screenshots of the current page at desktop and phone widths; on the
-    site's own pages (not the admin), the accessibility basics checked first."""
-    if "/admin/" not in page.url:
-        assert page.evaluate(ACCESSIBILITY_PROBLEMS) == [], page.url
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(size)

@@ -11,9 +11,9 @@ from accounts.tests.factories import StaffFactory
 from messaging.models import Email
 from payments.models import Dispute, Transaction
 from payments.services import dispute_open, transaction_pay, transaction_purchase
-from payments.tests.conftest import CARD_OK
+from payments.tests.helpers import CARD_OK
 
-from .conftest import shoot
+from .helpers import shoot
 from .test_buy import _on_sale
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,7 +14,7 @@ from listings.tests.factories import ListingFactory
 from payments.models import Transaction
 from tickets.tests.factories import PDF_BYTES, TicketFactory
 
-from .conftest import shoot
+from .helpers import shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import StaffFactory, UserFactory, totp_code
 
-from .conftest import shoot
+from .helpers import shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

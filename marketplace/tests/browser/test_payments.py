@@ -17,7 +17,7 @@ from payments.models import Payout, PayoutAccount, Transaction
 from payments.tests.stripe_helpers import paid_purchase
 from tickets.tests.factories import TicketFactory
 
-from .conftest import shoot
+from .helpers import shoot
 from .test_buy import _type_card
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,7 +37,7 @@ def _on_sale():
 def _checkout(site, listing, buyer):
     """The buyer, logged in, reserves the listing: its checkout with the countdown."""
     site.log_in(buyer.email)
-    page = site.go(reverse("events:listing", args=[listing.pk]))
+    page = site.go(reverse("listings:detail", args=[listing.pk]))
     page.get_by_role("button", name="Buy this ticket").click()
     expect(page.get_by_role("timer")).to_be_visible()
     return page

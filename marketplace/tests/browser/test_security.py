@@ -9,7 +9,7 @@ from accounts.models import User
 from accounts.services import user_set_status
 from accounts.tests.factories import StaffFactory, UserFactory
 
-from .conftest import shoot
+from .helpers import shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,7 +35,7 @@ def test_the_admin_works_under_the_policy(site):
 
     # The audit log: a list without actions (its inline style moved to a file).
     page = site.go("/admin/marketplace/auditlog/")
-    expect(page.get_by_text("user.status_changed").first).to_be_visible()
+    expect(page.get_by_text("User: status changed").first).to_be_visible()
     # The users: filters, search, actions; then a change form with its widgets.
     page = site.go("/admin/accounts/user/?q=fan")
     page.get_by_role("link", name="fan@example.com").click()

@@ -16,7 +16,7 @@ from tickets.models import Ticket
 from tickets.tests.factories import PDF_BYTES
 from tickets.tests.files import ticket_pdf
 
-from .conftest import shoot
+from .helpers import shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

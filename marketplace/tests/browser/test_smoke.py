@@ -2,7 +2,7 @@ import pytest
 
 from events.tests.factories import EventFactory
 
-from .conftest import shoot
+from .helpers import shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,7 +17,7 @@ def test_the_home_page_renders_in_chromium_without_console_errors(site):
 
 
 def test_the_accessibility_check_catches_what_it_looks_for(page):
-    from .conftest import ACCESSIBILITY_PROBLEMS
+    from .helpers import ACCESSIBILITY_PROBLEMS
 
     page.set_content('<html><body><input id="q"><img src="x.png"><button></button></body></html>')
 

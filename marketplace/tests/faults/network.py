@@ -22,7 +22,7 @@ import contextlib
 import socket
 import threading
 
-from conftest import free_port
+from marketplace.testing import free_port
 
 CLOSED, SILENT, FORWARD, SWALLOW, PAUSED = "closed", "silent", "forward", "swallow", "paused"
 SWALLOW_WRITES = "swallow_writes"

@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 from django.conf import settings
 
-from conftest import free_port
+from marketplace.testing import free_port
 from marketplace.tests.workers import BASE_DIR, worker_database_url
 
 PASSWORD = "correct-horse-battery"  # accounts.tests.factories.UserFactory's

@@ -26,7 +26,7 @@ import stripe
 from django.conf import settings
 from django.utils import timezone
 
-from conftest import wait_for
+from marketplace.testing import wait_for
 from marketplace.tests.workers import celery_on_broker
 from messaging.models import Email
 from messaging.tests.backends import sent_recipients

@@ -21,7 +21,7 @@ the same Redis).
 import pytest
 import requests
 
-from conftest import run_in_threads
+from marketplace.testing import run_in_threads
 
 from .network import CLOSED, SILENT, FaultyPort
 from .server import (

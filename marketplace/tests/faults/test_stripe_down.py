@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from conftest import free_port, wait_for
-from marketplace.localstripe import localstripe_register_webhook, localstripe_start
+from marketplace.devtools.localstripe import localstripe_register_webhook, localstripe_start
+from marketplace.testing import free_port, wait_for
 from payments import gateway
 
 from .network import CLOSED, FORWARD, PAUSED, SILENT, SWALLOW_WRITES, FaultyPort

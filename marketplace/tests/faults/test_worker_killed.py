@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import wait_for
+from marketplace.testing import wait_for
 from marketplace.tests.workers import celery_on_broker
 from messaging.models import Email
 from messaging.tasks import email_send
