@@ -47,6 +47,7 @@ class EventAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 "fields": (
                     "event_date",
                     "event_time",
+                    "time_zone",
                     "venue_name",
                     "location",
                     "city",

@@ -107,6 +107,15 @@ class EventInput(serializers.Serializer):
     metadata = serializers.DictField(required=False)
     image_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     currency = serializers.RegexField(r"^[A-Z]{3}$", max_length=3, required=False)
+    time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="The venue's IANA time zone, e.g. Europe/Berlin: event_time is read on "
+        "this clock, and sales close at the start. Blank or absent: the country's zone; a "
+        "country with several zones (US, AU, CA, ES, PT...) must name one "
+        "(400 VALIDATION_ERROR, details.field time_zone, reason REQUIRED).",
+    )
     tiers = PriceTierInput(many=True, required=False, max_length=TIERS_MAX, help_text=TIERS_HELP)
 
     def validate_country(self, value):

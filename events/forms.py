@@ -8,6 +8,7 @@ from django import forms
 
 from .models import Event
 from .services import CREATION_STATUSES, STATUS_TRANSITIONS, TIERS_MAX
+from .zones import time_zone_names
 
 
 class DateInput(forms.DateInput):
@@ -85,6 +86,12 @@ class EventForm(forms.Form):
         help_text="Two-letter ISO code, such as IE or GB.",
     )
     postal_code = forms.CharField(label="Postal code", max_length=20, required=False)
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="The venue's clock: sales close at the start in this zone. Leave it to "
+        "take the country's; a country with several zones (US, AU, ES, PT...) needs one.",
+    )
     category = forms.ChoiceField(label="Category", choices=Event.Category.choices)
     status = forms.ChoiceField(label="Status")
     image_url = forms.URLField(
@@ -112,6 +119,10 @@ class EventForm(forms.Form):
             else "Cancelled and completed are final."
         )
         self.fields["country"].widget.attrs.update({"autocapitalize": "characters", "size": 2})
+        self.fields["time_zone"].choices = [
+            ("", "The country's zone"),
+            *((name, name.replace("_", " ")) for name in time_zone_names()),
+        ]
 
     def clean_country(self):
         return self.cleaned_data["country"].upper()

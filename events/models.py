@@ -2,11 +2,19 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
-from django.utils import timezone
+
+from .zones import (
+    country_needs_time_zone,
+    event_starts_at,
+    event_time_label,
+    time_zone_for_backfill,
+    time_zone_is_valid,
+)
 
 
 class Event(models.Model):
@@ -42,6 +50,33 @@ class Event(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     image_url = models.URLField(max_length=500, blank=True)
     currency = models.CharField(max_length=3, default="EUR")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The venue's IANA time zone, e.g. Europe/Berlin. Blank: the country's "
+        "(a country with several zones, such as US, AU, ES or PT, must name one).",
+    )
+    # The resale law (listings/rules.py): the venue's size decides whether an
+    # Irish event is designated; staff may flag any event; no reseller sells more
+    # of an event's tickets than one fan could buy in its primary sale.
+    venue_capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many people the venue holds, if known."
+    )
+    resale_at_original_price = models.BooleanField(
+        default=False,
+        help_text="Resale at most at the original price (face value plus unavoidable fees), "
+        "as Ireland's Sale of Tickets Act requires for designated events and venues.",
+    )
+    primary_purchase_limit = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="The most tickets one fan could buy in the primary sale: "
+        "no seller lists more of this event's tickets.",
+    )
+    # When the event was cancelled, and when its start last moved (a buyer in
+    # escrow may then choose a refund for POSTPONEMENT_REFUND_DAYS).
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    moved_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,11 +112,40 @@ class Event(models.Model):
     def __str__(self):
         return f"{self.name} ({self.event_date:%d %b %Y})"
 
+    def save(self, *args, **kwargs):
+        if not self.time_zone:
+            self.time_zone = self.default_time_zone(self.country)
+            if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "time_zone"}
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def default_time_zone(country: str) -> str:
+        """The zone an event in `country` takes when none is named: the country's,
+        the mainland's for ES and PT, or the site's TIME_ZONE (several zones, unknown)."""
+        return time_zone_for_backfill(country, settings.TIME_ZONE)
+
+    def clean(self):
+        super().clean()
+        if self.time_zone and not time_zone_is_valid(self.time_zone):
+            raise ValidationError({"time_zone": "Unknown time zone: use an IANA name."})
+        if not self.time_zone and country_needs_time_zone(self.country):
+            raise ValidationError(
+                {"time_zone": "This country has several time zones: choose the venue's."}
+            )
+
     @property
     def starts_at(self) -> datetime.datetime:
-        """The start as an aware datetime in the site's time zone (midnight without a time)."""
-        naive = datetime.datetime.combine(self.event_date, self.event_time or datetime.time.min)
-        return timezone.make_aware(naive, timezone.get_default_timezone())
+        """The start as an aware datetime in the venue's own time zone (midnight
+        without a time). Every rule about the start reads this (events/zones.py)."""
+        return event_starts_at(
+            self.event_date, self.event_time, self.time_zone or self.default_time_zone(self.country)
+        )
+
+    @property
+    def time_label(self) -> str:
+        """The start time as the venue's clock shows it, "19:30 CET"; "" without a time."""
+        return event_time_label(self.starts_at) if self.event_time else ""
 
 
 # The highest face value (and fees) Encore accepts, as tickets.services.checks does.

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import user_can_organize, user_can_trade
@@ -23,6 +24,7 @@ from marketplace.core.money import CENT, money_str, to_decimal
 from .cache import upcoming_events_invalidate
 from .models import TIER_AMOUNT_MAX, Event, PriceTier
 from .selectors import event_can_edit
+from .zones import country_needs_time_zone, country_time_zone, time_zone_is_valid
 
 # The fields event_update may change; currency and organizer are fixed at creation
 # (listings were priced in that currency, and ownership decides who may edit).
@@ -43,6 +45,7 @@ EDITABLE_FIELDS = frozenset(
         "category",
         "metadata",
         "image_url",
+        "time_zone",
     }
 )
 
@@ -78,13 +81,14 @@ def _json_value(value):
     return value
 
 
-def _starts_at(*, event_date: datetime.date, event_time: datetime.time | None):
+def _starts_at(*, event_date: datetime.date, event_time: datetime.time | None, time_zone: str):
     # The same rule as Event.starts_at, on values not yet saved.
-    return Event(event_date=event_date, event_time=event_time).starts_at
+    return Event(event_date=event_date, event_time=event_time, time_zone=time_zone).starts_at
 
 
-def _check_starts_in_future(*, event_date, event_time) -> None:
-    if _starts_at(event_date=event_date, event_time=event_time) <= timezone.now():
+def _check_starts_in_future(*, event_date, event_time, time_zone) -> None:
+    start = _starts_at(event_date=event_date, event_time=event_time, time_zone=time_zone)
+    if start <= timezone.now():
         raise ValidationFailed(
             "The event must start in the future.",
             details={"field": "event_date", "reason": "DATE_IN_PAST"},
@@ -137,11 +141,34 @@ def _clean_fields(fields: dict) -> dict:
                 f"The {name} must be between -{bound} and {bound}.",
                 details={"field": name, "reason": "OUT_OF_RANGE"},
             )
+    if "time_zone" in fields:
+        fields["time_zone"] = (fields["time_zone"] or "").strip()
+        if fields["time_zone"] and not time_zone_is_valid(fields["time_zone"]):
+            raise ValidationFailed(
+                "Unknown time zone: use an IANA name, such as Europe/Berlin.",
+                details={"field": "time_zone", "reason": "INVALID_TIME_ZONE"},
+            )
     if "metadata" in fields and fields["metadata"] is None:
         fields["metadata"] = {}
     if "metadata" in fields:
         _metadata_check(fields["metadata"])
     return fields
+
+
+def _time_zone_for(*, country: str, time_zone: str) -> str:
+    """The zone an event takes: the one named, else its country's; a country with
+    several zones (US, AU, ES, PT...) must name one. An unknown country falls back
+    to the site's TIME_ZONE."""
+    if time_zone:
+        return time_zone
+    if zone := country_time_zone(country):
+        return zone
+    if country_needs_time_zone(country):
+        raise ValidationFailed(
+            f"{country} has several time zones: choose the venue's.",
+            details={"field": "time_zone", "reason": "REQUIRED", "country": country},
+        )
+    return settings.TIME_ZONE
 
 
 def _metadata_check(metadata) -> None:
@@ -176,16 +203,19 @@ def event_create(
     metadata: dict | None = None,
     image_url: str = "",
     currency: str | None = None,
+    time_zone: str = "",
     tiers: list[dict] | None = None,
     ip_address: str | None = None,
 ) -> Event:
     """Create an event organised by `organizer`, as a draft or published, with
     its price tiers (`tiers`: [{name, face_value, fees}], see event_tiers_set).
+    `time_zone` is the venue's IANA zone; blank takes the country's.
 
     Raises PermissionDenied (not an organizer, admin or staff, or the account is
     suspended or banned) or ValidationFailed (status other than draft or
     published, start not in the future, blank name/venue/city, unknown
-    category, bad country or currency, a tier refused by event_tiers_set).
+    category, bad country or currency, an unknown time zone or none for a
+    country with several, a tier refused by event_tiers_set).
     """
     if not (user_can_organize(user=organizer) or organizer.is_staff):
         raise PermissionDenied("Only organizers can create events.")
@@ -213,15 +243,19 @@ def event_create(
             "category": category,
             "metadata": metadata,
             "image_url": image_url,
+            "time_zone": time_zone,
         }
     )
+    fields["time_zone"] = _time_zone_for(country=fields["country"], time_zone=fields["time_zone"])
     fields["currency"] = (currency or settings.DEFAULT_CURRENCY).strip().upper()
     if not _CURRENCY.match(fields["currency"]):
         raise ValidationFailed(
             "The currency must be a three-letter ISO code, such as EUR.",
             details={"field": "currency", "reason": "INVALID_CURRENCY"},
         )
-    _check_starts_in_future(event_date=event_date, event_time=event_time)
+    _check_starts_in_future(
+        event_date=event_date, event_time=event_time, time_zone=fields["time_zone"]
+    )
     tiers = _tiers_clean(tiers) if tiers is not None else None
 
     with transaction.atomic():
@@ -291,6 +325,13 @@ def event_update(
         # Lock the row: a concurrent update (another tab, staff in the admin)
         # would otherwise check its transition against a status we are changing.
         locked = Event.objects.select_for_update().get(pk=event.pk)
+        new_country = fields.get("country", locked.country) != locked.country
+        if new_country or "time_zone" in fields:
+            # A blank zone, or a new country without one, takes the country's.
+            fields["time_zone"] = _time_zone_for(
+                country=fields.get("country", locked.country),
+                time_zone=fields.get("time_zone", ""),
+            )
         changed = {name: value for name, value in fields.items() if getattr(locked, name) != value}
         if "status" in changed:
             _check_transition(event=locked, old=locked.status, new=changed["status"])
@@ -304,16 +345,15 @@ def event_update(
                     "reason": "HAS_LISTINGS",
                 },
             )
-        if (
-            "event_date" in changed
-            or "event_time" in changed
-            or changed.get("status") == Event.Status.PUBLISHED
-        ):
+        moved = {"event_date", "event_time", "time_zone"} & set(changed)
+        if moved or changed.get("status") == Event.Status.PUBLISHED:
             # Publishing a draft whose date has passed is refused too.
             _check_starts_in_future(
                 event_date=changed.get("event_date", locked.event_date),
                 event_time=changed.get("event_time", locked.event_time),
+                time_zone=changed.get("time_zone", locked.time_zone),
             )
+        old_start = locked.starts_at
         if changed:
             audit_changes = {
                 name: {"from": _json_value(getattr(locked, name)), "to": _json_value(value)}
@@ -322,6 +362,8 @@ def event_update(
             for name, value in changed.items():
                 setattr(locked, name, value)
             locked.save(update_fields=[*changed, "updated_at"])
+            if moved:
+                _listings_follow_start(event=locked, old_start=old_start)
             audit_log_record(
                 actor=actor,
                 action=AuditAction.EVENT_UPDATED,
@@ -334,6 +376,21 @@ def event_update(
             _tiers_apply(actor=actor, event=locked, tiers=tiers, ip_address=ip_address)
     event.refresh_from_db()
     return event
+
+
+def _listings_follow_start(*, event: Event, old_start: datetime.datetime) -> None:
+    """The event moved (date, time or zone): open listings that expired at the old
+    start expire at the new one, and none outlives the new start (ARCHITECTURE.md,
+    rule 12)."""
+    new_start = event.starts_at
+    listings = Listing.objects.filter(
+        Q(expires_at=old_start) | Q(expires_at__gt=new_start),
+        ticket__event=event,
+        status__in=Listing.OPEN_STATUSES,
+    )
+    for listing in listings.select_for_update():
+        listing.expires_at = max(new_start, listing.listed_at)
+        listing.save(update_fields=["expires_at", "updated_at"])
 
 
 # --- Price tiers ------------------------------------------------------------------

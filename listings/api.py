@@ -2,7 +2,7 @@
 
 from django.urls import path
 from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 from rest_framework.views import APIView
 
 from events.models import Event
@@ -13,8 +13,9 @@ from marketplace.core.api.schema import api_doc
 from marketplace.core.client_ip import client_ip
 from tickets.selectors import ticket_get_for_owner
 
-from .models import Listing
+from .models import Listing, ListingReport
 from .pricing import fee_breakdown_for_listing
+from .reports import listing_report_create
 from .selectors import listing_get_visible, listing_search
 from .serializers import ListedTicketOutput
 from .services import listing_cancel, listing_create, listing_update_price
@@ -165,7 +166,63 @@ class ListingDetailApi(APIView):
         return ok(_listing(request, pk))
 
 
+class ListingReportInput(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ListingReport.Reason.choices)
+    text = serializers.CharField(
+        max_length=ListingReport.TEXT_MAX_LENGTH, required=False, default="", allow_blank=True
+    )
+    email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Required without a token: where the decision and its reasons are sent.",
+    )
+
+
+class ListingReportOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    listing_id = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=ListingReport.Reason.choices)
+    status = serializers.ChoiceField(choices=ListingReport.Status.choices)
+    created_at = serializers.DateTimeField()
+
+
+class ListingReportApi(APIView):
+    # Anyone may send a notice (EU Digital Services Act, Art. 16); a visitor
+    # without a token gives an email address for the statement of reasons.
+    permission_classes = [AllowAny]
+
+    @api_doc(
+        summary="Report a listing",
+        description=(
+            "Sends a notice to Encore's staff, who decide (upheld: the listing is removed; "
+            "rejected) and email a statement of reasons to the reporter and the seller. "
+            "The token is optional: without one, `email` is required. Refused with 400 "
+            "VALIDATION_ERROR for one's own listing (reason OWN_LISTING) or while the same "
+            "reporter's earlier report is open (ALREADY_REPORTED)."
+        ),
+        tags=TAGS,
+        request=ListingReportInput,
+        response=ListingReportOutput,
+        status=201,
+        errors=(404,),
+        auth=False,
+    )
+    def post(self, request, pk: int):
+        data = valid(ListingReportInput, request.data)
+        listing = listing_get_visible(user=request.user, listing_id=pk)
+        report = listing_report_create(
+            reporter=request.user if request.user.is_authenticated else None,
+            listing=listing,
+            ip_address=client_ip(request),
+            **data,
+        )
+        return ok(ListingReportOutput(report).data, status=201)
+
+
 urlpatterns = [
     path("listings", ListingListApi.as_view(), name="listings"),
     path("listings/<id:pk>", ListingDetailApi.as_view(), name="listings-detail"),
+    path("listings/<id:pk>/report", ListingReportApi.as_view(), name="listings-report"),
 ]

@@ -6,6 +6,8 @@ from django import forms
 
 from tickets.models import Ticket
 
+from .models import ListingReport
+
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
 # The browser offers these files first; the service checks the real type by content.
 TICKET_FILE_ACCEPT = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
@@ -146,3 +148,35 @@ class PriceRangeQuery(forms.Form):
 
     face_value = forms.DecimalField(**MONEY, max_value=Decimal("100000.00"))
     price = forms.DecimalField(**MONEY, required=False)
+
+
+class ListingReportForm(forms.Form):
+    """Report a listing: why, and (for a visitor) where to send the decision."""
+
+    reason = forms.ChoiceField(label="What is wrong with this listing?", choices=())
+    text = forms.CharField(
+        label="Details",
+        help_text="What you know: where you saw the ticket, why the price or seat is wrong.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=2000,
+        required=False,
+    )
+    email = forms.EmailField(
+        label="Your email address",
+        help_text="We send you our decision and its reasons.",
+        max_length=254,
+    )
+
+    def __init__(self, *args, logged_in: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = ListingReport.Reason.choices
+        if logged_in:
+            del self.fields["email"]
+
+
+class ListingReportAppealForm(forms.Form):
+    text = forms.CharField(
+        label="Why the decision is wrong",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+    )

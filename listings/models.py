@@ -48,3 +48,97 @@ class Listing(models.Model):
 
     def __str__(self):
         return f"Listing #{self.pk} at {self.price}"
+
+
+class ListingReport(models.Model):
+    """A notice that a listing breaks the rules (EU Digital Services Act, Art. 16),
+    staff's decision with its statement of reasons (Art. 17), and the seller's
+    one appeal, decided by another staff member (Art. 20). Written only by
+    listings.reports."""
+
+    class Reason(models.TextChoices):
+        FAKE_OR_DUPLICATE = "fake_or_duplicate", "Fake or duplicate ticket"
+        ABOVE_LEGAL_CAP = "above_legal_cap", "Price above the legal cap"
+        SPECULATIVE = "speculative", "Speculative listing (the seller has no ticket yet)"
+        WRONG_DETAILS = "wrong_details", "Wrong event, seat or ticket details"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        UPHELD = "upheld", "Upheld (listing removed)"
+        REJECTED = "rejected", "Rejected"
+
+    class AppealOutcome(models.TextChoices):
+        REVERSED = "reversed", "Decision reversed"
+        CONFIRMED = "confirmed", "Decision confirmed"
+
+    TEXT_MAX_LENGTH = 2000
+
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="reports")
+    # A logged-in reporter, or a visitor's email address.
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="listing_reports",
+    )
+    reporter_email = models.EmailField(max_length=254, blank=True)
+    reason = models.CharField(max_length=24, choices=Reason.choices)
+    text = models.TextField(max_length=TEXT_MAX_LENGTH, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    statement_of_reasons = models.TextField(blank=True)
+    appealed_at = models.DateTimeField(null=True, blank=True)
+    appeal_text = models.TextField(max_length=TEXT_MAX_LENGTH, blank=True)
+    appeal_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    appeal_decided_at = models.DateTimeField(null=True, blank=True)
+    appeal_outcome = models.CharField(max_length=16, choices=AppealOutcome.choices, blank=True)
+    appeal_reasons = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "listing_reports"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="listing_reports_queue_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reporter__isnull=False) | ~Q(reporter_email=""),
+                name="listing_reports_has_reporter",
+            ),
+            # One open report per reporter and listing (a second is a duplicate).
+            models.UniqueConstraint(
+                fields=["listing", "reporter"],
+                condition=Q(status="open", reporter__isnull=False),
+                name="listing_reports_one_open_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["listing", "reporter_email"],
+                condition=Q(status="open", reporter__isnull=True),
+                name="listing_reports_one_open_per_email",
+            ),
+            # Art. 20: the appeal is not decided by the person who decided.
+            models.CheckConstraint(
+                condition=Q(appeal_decided_by__isnull=True)
+                | ~Q(appeal_decided_by=models.F("decided_by")),
+                name="listing_reports_appeal_by_other_staff",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Report #{self.pk} on listing #{self.listing_id}"

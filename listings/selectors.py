@@ -12,7 +12,7 @@ from marketplace.core.ids import as_id
 from marketplace.core.money import to_decimal
 from marketplace.core.ranges import date_range_check, price_range_check
 
-from .models import Listing
+from .models import Listing, ListingReport
 
 
 def listing_list_for_event(*, event) -> QuerySet[Listing]:
@@ -155,3 +155,29 @@ def _is_seller_or_staff(user, listing: Listing) -> bool:
 def listing_event_id(*, listing_id: int) -> int | None:
     """The event of a listing, whatever its status (to send a buyer back to it)."""
     return Listing.objects.filter(pk=listing_id).values_list("ticket__event_id", flat=True).first()
+
+
+def listing_reports_decided_for_seller(*, seller, listing_ids) -> dict:
+    """{listing id: [decided reports, newest first]} of `seller`'s listings, for
+    My listings (statements of reasons and the appeal form): one query."""
+    reports: dict = {}
+    for report in (
+        ListingReport.objects.filter(listing_id__in=list(listing_ids), listing__seller=seller)
+        .exclude(status=ListingReport.Status.OPEN)
+        .order_by("-decided_at", "-id")
+    ):
+        reports.setdefault(report.listing_id, []).append(report)
+    return reports
+
+
+def listing_report_get_for_seller(*, seller, report_id) -> ListingReport:
+    """A decided report on one of `seller`'s listings; NotFound otherwise."""
+    report = (
+        ListingReport.objects.select_related("listing")
+        .filter(pk=as_id(report_id), listing__seller=seller)
+        .exclude(status=ListingReport.Status.OPEN)
+        .first()
+    )
+    if report is None:
+        raise NotFound("Report not found.")
+    return report

@@ -6,6 +6,7 @@ app_name = "listings"
 
 urlpatterns = [
     path("listings/<id:listing_id>/", views.listing_detail, name="detail"),
+    path("listings/<id:listing_id>/report/", views.listing_report, name="report"),
     path("sell/", views.sell, name="sell"),
     path("sell/<id:event_id>/", views.sell_event, name="sell-event"),
     path("sell/<id:event_id>/price-range/", views.price_range, name="price-range"),
@@ -13,4 +14,9 @@ urlpatterns = [
     path("my/listings/", views.my_listings, name="mine"),
     path("my/listings/<id:listing_id>/price/", views.listing_price, name="price"),
     path("my/listings/<id:listing_id>/cancel/", views.listing_cancel_view, name="cancel"),
+    path(
+        "my/listings/reports/<id:report_id>/appeal/",
+        views.listing_report_appeal_view,
+        name="report-appeal",
+    ),
 ]

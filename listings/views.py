@@ -16,10 +16,11 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import get_usage
 
 from events.selectors import event_get_visible, event_is_on_sale, event_search
 from marketplace.core.client_ip import client_ip
-from marketplace.core.errors import DomainError
+from marketplace.core.errors import DomainError, RateLimitExceeded
 from marketplace.core.forms import form_error_from
 from marketplace.core.money import money_str
 from marketplace.core.pagination import BoundedPaginator
@@ -30,10 +31,23 @@ from tickets.selectors import (
     ticket_unlistable_reason,
 )
 
-from .forms import EventSearchForm, ListingPriceForm, PriceRangeQuery, TicketSellForm
+from .forms import (
+    EventSearchForm,
+    ListingPriceForm,
+    ListingReportAppealForm,
+    ListingReportForm,
+    PriceRangeQuery,
+    TicketSellForm,
+)
 from .models import Listing
 from .pricing import PriceQuote, fee_breakdown_for_listing, markup_cap_for, price_quote
-from .selectors import listing_get_visible, listing_list_for_seller
+from .reports import listing_report_appeal, listing_report_create
+from .selectors import (
+    listing_get_visible,
+    listing_list_for_seller,
+    listing_report_get_for_seller,
+    listing_reports_decided_for_seller,
+)
 from .services import (
     TicketSale,
     listing_cancel,
@@ -76,6 +90,88 @@ def listing_detail(request, listing_id: int):
             "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
         },
     )
+
+
+# --- reporting a listing (notice and action) ------------------------------------------
+
+
+def _report_key(group, request):
+    user = request.user
+    return f"user:{user.pk}" if user.is_authenticated else client_ip(request) or "unknown"
+
+
+def _report_rate_check(request) -> None:
+    """Reports are limited like the API's calls (RATELIMIT_API per user, or per
+    address for visitors): a flood of notices is refused, not queued for staff."""
+    usage = get_usage(
+        request,
+        group="listings.report",
+        key=_report_key,
+        rate=settings.RATELIMIT_API,
+        increment=True,
+    )
+    if usage is not None and usage["should_limit"]:
+        raise RateLimitExceeded(retry_after=usage["time_left"])
+
+
+@require_http_methods(["GET", "POST"])
+def listing_report(request, listing_id: int):
+    """Report a listing to Encore's staff (anyone; a visitor leaves an email address)."""
+    listing = listing_get_visible(user=request.user, listing_id=listing_id)
+    logged_in = request.user.is_authenticated
+    form = ListingReportForm(request.POST or None, logged_in=logged_in)
+    if request.method == "POST" and form.is_valid():
+        _report_rate_check(request)
+        try:
+            listing_report_create(
+                reporter=request.user if logged_in else None,
+                listing=listing,
+                reason=form.cleaned_data["reason"],
+                text=form.cleaned_data["text"],
+                email=form.cleaned_data.get("email", ""),
+                ip_address=client_ip(request),
+            )
+        except DomainError as exc:
+            form_error_from(form, exc)
+        else:
+            messages.success(
+                request,
+                "Thank you: your report has reached Encore's staff. We email you our "
+                "decision and its reasons.",
+            )
+            return redirect("listings:detail", listing_id=listing.pk)
+    return render(
+        request,
+        "listings/report.html",
+        {"listing": listing, "event": listing.ticket.event, "form": form},
+    )
+
+
+@login_required
+@require_POST
+def listing_report_appeal_view(request, report_id: int):
+    """The seller appeals a decision against their listing, once."""
+    report = listing_report_get_for_seller(seller=request.user, report_id=report_id)
+    form = ListingReportAppealForm(request.POST, prefix=f"appeal-{report.pk}")
+    if not form.is_valid():
+        messages.error(request, "Write why the decision is wrong (at most 2000 characters).")
+        return _back_to_my_listings(request)
+    try:
+        listing_report_appeal(
+            seller=request.user,
+            report=report,
+            text=form.cleaned_data["text"],
+            ip_address=client_ip(request),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            "Your appeal has been sent. Another member of Encore's staff will decide it "
+            "and email you the outcome.",
+        )
+    return _back_to_my_listings(request)
 
 
 # --- error mapping ----------------------------------------------------------------
@@ -307,6 +403,9 @@ def _my_listings_page(request, *, page_number=None, bound: tuple | None = None):
     page = BoundedPaginator(
         listing_list_for_seller(seller=request.user), LISTINGS_PER_PAGE
     ).get_page(page_number if page_number is not None else request.GET.get("page"))
+    decisions = listing_reports_decided_for_seller(
+        seller=request.user, listing_ids=[listing.pk for listing in page]
+    )
     rows = []
     for listing in page:
         event = listing.ticket.event
@@ -320,6 +419,15 @@ def _my_listings_page(request, *, page_number=None, bound: tuple | None = None):
                 "event": event,
                 "breakdown": fee_breakdown_for_listing(listing),
                 "form": form,
+                "reports": [
+                    {
+                        "report": report,
+                        "appeal_form": ListingReportAppealForm(prefix=f"appeal-{report.pk}")
+                        if report.status == report.Status.UPHELD and report.appealed_at is None
+                        else None,
+                    }
+                    for report in decisions.get(listing.pk, [])
+                ],
             }
         )
     if bound and not any(row["listing"].pk == bound[0] for row in rows):

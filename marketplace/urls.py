@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from .health import health, live, ready
 from .scrape import metrics
-from .views import favicon
+from .views import accessibility_statement, favicon
 
 urlpatterns = [
     path("health", health, name="health"),
@@ -13,6 +13,7 @@ urlpatterns = [
     # Prometheus's scrape, behind METRICS_TOKEN (marketplace/scrape.py).
     path("metrics", metrics, name="metrics"),
     path("favicon.ico", favicon),
+    path("accessibility/", accessibility_statement, name="accessibility"),
     # The staff admin (marketplace.admin_site), at ADMIN_URL.
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include("marketplace.api_urls")),

@@ -55,6 +55,9 @@ class Transaction(models.Model):
     # keys at Stripe, and caps card testing on one reservation.
     payment_attempts = models.PositiveSmallIntegerField(default=0)
     reserved_until = models.DateTimeField(null=True, blank=True)
+    # When the buyer asked for more time to pay ("I need more time", WCAG 2.2
+    # SC 2.2.1): reserved_until moves once, so null means not extended yet.
+    reservation_extended_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -75,11 +75,25 @@ class TransactionAction:
 
 NOT_ALLOWED = TransactionAction(False)
 
+# "I need more time" (WCAG 2.2 SC 2.2.1, Timing Adjustable): once per reservation,
+# in its last minutes, the buyer may push its end back (payments.services.reservations).
+RESERVATION_EXTENSION = datetime.timedelta(minutes=15)
+RESERVATION_EXTEND_WINDOW = datetime.timedelta(minutes=3)
+
+
+def reservation_extend_opens_at(txn: Transaction) -> datetime.datetime | None:
+    """The first moment the reservation may be extended; None once it was, or
+    when it does not run out (no reserved_until)."""
+    if txn.reservation_extended_at is not None or txn.reserved_until is None:
+        return None
+    return txn.reserved_until - RESERVATION_EXTEND_WINDOW
+
 
 @dataclass(frozen=True)
 class TransactionActions:
     pay: TransactionAction  # the buyer pays the reservation
     cancel: TransactionAction  # the buyer gives the reservation up
+    extend: TransactionAction  # the buyer asks for more time to pay, once, near the end
     confirm: TransactionAction  # the buyer confirms receipt: the seller is paid
     dispute: TransactionAction  # the buyer reports a problem
     message: TransactionAction  # the buyer or the seller writes in the thread
@@ -139,11 +153,15 @@ def transaction_view_for(*, user, transaction: Transaction, now=None) -> Transac
     disputable = paid and now <= deadlines.dispute_window_closes_at
     held = txn.status in TICKET_HELD_STATUSES
     reservation = TransactionAction(True, txn.reserved_until) if buyer and reserved else NOT_ALLOWED
+    # The same conditions as reservation_extend's conditional UPDATE.
+    extend_opens_at = reservation_extend_opens_at(txn)
+    extendable = buyer and reserved and extend_opens_at is not None and extend_opens_at < now
     return TransactionView(
         role=role,
         actions=TransactionActions(
             pay=reservation,
             cancel=reservation,
+            extend=TransactionAction(True, txn.reserved_until) if extendable else NOT_ALLOWED,
             confirm=TransactionAction(buyer and paid),
             dispute=(
                 TransactionAction(True, deadlines.dispute_window_closes_at)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.formats import date_format
-from django.utils.timezone import localtime
 
 from marketplace.core.audit import AuditAction
 from marketplace.core.models import AuditLog
@@ -171,7 +170,8 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
                 None,
                 "The buyer confirms they have the ticket, or the sale completes "
                 f"automatically {settings.AUTO_CONFIRM_HOURS} hours after the event "
-                f"({date_format(localtime(due), 'D j M Y, H:i')}) if no problem is reported.",
+                f"({date_format(due, 'D j M Y, H:i')} {due.tzname()}, the venue's time) "
+                "if no problem is reported.",
             )
         )
     return steps

@@ -16,6 +16,7 @@ urlpatterns = [
         name="authenticated",
     ),
     path("checkout/<id:transaction_id>/cancel/", checkout.cancel, name="cancel"),
+    path("checkout/<id:transaction_id>/extend/", checkout.extend, name="extend"),
     path("checkout/<id:transaction_id>/done/", checkout.checkout_done, name="checkout-done"),
     # After the sale.
     path("my/purchases/", sales.purchases, name="purchases"),

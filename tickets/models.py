@@ -70,6 +70,11 @@ class Ticket(models.Model):
     original_fees = models.DecimalField(
         max_digits=12, decimal_places=2, default=0, help_text="Unavoidable fees paid with it."
     )
+    # What a resale listing must say (UK Consumer Rights Act 2015, s.90): any
+    # restriction on use, and the organizer's own number for the ticket (never
+    # the barcode).
+    restrictions = models.TextField(max_length=500, blank=True)
+    organizer_ticket_number = models.CharField(max_length=64, blank=True)
     barcode_hash = models.CharField(max_length=64, editable=False)
     barcode_last4 = models.CharField(max_length=4, editable=False)
     barcode_source = models.CharField(

@@ -74,6 +74,7 @@ def test_organizer_creates_a_draft_in_the_default_currency_and_it_is_audited(set
         "category": "concert",
         "metadata": {"age_limit": 18},
         "image_url": "",
+        "time_zone": "Europe/Dublin",
         "currency": "GBP",
     }
 

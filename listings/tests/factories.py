@@ -4,8 +4,9 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from events.tests.factories import EventFactory
-from listings.models import Listing
+from listings.models import Listing, ListingReport
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
@@ -28,3 +29,15 @@ def listing_of_new_event(*, price: str = "55.00", **event_fields) -> Listing:
     """An active listing of a ticket (face value 50.00) for a new event made
     with `event_fields`."""
     return ListingFactory(ticket__event=EventFactory(**event_fields), price=Decimal(price))
+
+
+class ListingReportFactory(factory.django.DjangoModelFactory):
+    """An open report by a logged-in fan."""
+
+    class Meta:
+        model = ListingReport
+
+    listing = factory.SubFactory(ListingFactory)
+    reporter = factory.SubFactory(UserFactory)
+    reason = ListingReport.Reason.SPECULATIVE
+    text = "The seller lists seats that do not exist."

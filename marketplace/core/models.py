@@ -23,6 +23,14 @@ class AuditAction(models.TextChoices):
     LISTING_MODERATED = "listing.moderated", "Listing: moderated"
     LISTING_PRICE_CHANGED = "listing.price_changed", "Listing: price changed"
     LISTING_RELEASED = "listing.released", "Listing: released"
+    LISTING_REPORT_APPEAL_DECIDED = (
+        "listing_report.appeal_decided",
+        "Listing report: appeal decided",
+    )
+    LISTING_REPORT_APPEALED = "listing_report.appealed", "Listing report: appealed"
+    LISTING_REPORT_REJECTED = "listing_report.rejected", "Listing report: rejected"
+    LISTING_REPORT_UPHELD = "listing_report.upheld", "Listing report: upheld"
+    LISTING_REPORTED = "listing_report.created", "Listing report: created"
     LISTING_RESERVED = "listing.reserved", "Listing: reserved"
     LISTING_SOLD = "listing.sold", "Listing: sold"
     MESSAGE_CONTACT_MASKED = "message.contact_masked", "Message: contact masked"
@@ -90,6 +98,10 @@ class AuditAction(models.TextChoices):
     TRANSACTION_RELEASED_BY_STAFF = (
         "transaction.released_by_staff",
         "Transaction: released by staff",
+    )
+    TRANSACTION_RESERVATION_EXTENDED = (
+        "transaction.reservation_extended",
+        "Transaction: reservation extended",
     )
     USER_EMAIL_CHANGED = "user.email_changed", "User: email changed"
     USER_EMAIL_VERIFIED = "user.email_verified", "User: email verified"

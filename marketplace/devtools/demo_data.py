@@ -61,6 +61,7 @@ class Venue:
     postal_code: str
     latitude: str
     longitude: str
+    time_zone: str  # the venue's clock (ES has the Canaries: every venue names its zone)
 
     @property
     def currency(self) -> str:

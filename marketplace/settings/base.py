@@ -283,6 +283,10 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Encore <tickets@encore.localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Named on the accessibility statement (/accessibility/): where to report a barrier.
+ACCESSIBILITY_CONTACT_EMAIL = env(
+    "ACCESSIBILITY_CONTACT_EMAIL", default="accessibility@encore.localhost"
+)
 
 # --- Celery -----------------------------------------------------------------
 
@@ -548,6 +552,8 @@ SPECTACULAR_SETTINGS = {
         "TransactionStatusEnum": "payments.models.Transaction.Status",
         "PaymentStatusEnum": "payments.models.Transaction.PaymentStatus",
         "DisputeStatusEnum": "payments.models.Dispute.Status",
+        "ListingReportReasonEnum": "listings.models.ListingReport.Reason",
+        "ListingReportStatusEnum": "listings.models.ListingReport.Status",
         # The caller's side of a sale (TransactionOutput.role, payments.selectors).
         "TransactionRoleEnum": ["buyer", "seller", "staff"],
     },

@@ -15,8 +15,8 @@ from accounts.models import User
 from accounts.tests.factories import StaffFactory, UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
-from listings.models import Listing
-from listings.tests.factories import ListingFactory
+from listings.models import Listing, ListingReport
+from listings.tests.factories import ListingFactory, ListingReportFactory
 from marketplace.core.models import AuditLog
 from messaging.models import Email, Message, Notification
 from messaging.tests.factories import EmailFactory, MessageFactory, NotificationFactory
@@ -91,6 +91,7 @@ ADMIN_OBJECTS = {
     Ticket: (TicketFactory, lambda o: o.owner.email),
     TicketInReview: (make_ticket_in_review, lambda o: o.owner.email),
     Listing: (ListingFactory, lambda o: o.seller.email),
+    ListingReport: (ListingReportFactory, lambda o: o.reporter.email),
     Transaction: (TransactionFactory, lambda o: o.payment_id),
     Payout: (PayoutFactory, lambda o: o.seller.email),
     PayoutAccount: (PayoutAccountFactory, lambda o: o.stripe_account_id),

@@ -349,6 +349,15 @@ ROUTES = [
         only(200, staff=200),
         owner="seller",
     ),
+    # Anyone reports (a visitor with an email address); not the seller's own.
+    Route(
+        "POST",
+        "listings-report",
+        "/api/v1/listings/{w.listing.pk}/report",
+        {**every(201), "owner": 400},
+        owner="seller",
+        body={"reason": "speculative", "email": "fan@example.com"},
+    ),
     # --- transactions: the buyer acts; the seller and staff see ----------------
     Route("GET", "transactions", "/api/v1/transactions", signed_in(200), owner="buyer"),
     Route(
@@ -388,6 +397,22 @@ ROUTES = [
         only(403),
         owner="seller",
         body={"payment_method_id": "pm_card_visa"},
+    ),
+    # The buyer passes the authorization and gets the rule's answer: more than 3
+    # minutes are left (payments/tests/test_reservation_extend.py extends).
+    Route(
+        "POST",
+        "transactions-extend",
+        "/api/v1/transactions/{w.pending.pk}/extend",
+        only(400),
+        owner="buyer",
+    ),
+    Route(
+        "POST",
+        "transactions-extend",
+        "/api/v1/transactions/{w.pending.pk}/extend",
+        only(403),
+        owner="seller",
     ),
     Route(
         "POST",

@@ -22,6 +22,7 @@ from payments.selectors import (
 )
 from payments.services import (
     dispute_open,
+    reservation_extend,
     transaction_confirm,
     transaction_pay,
     transaction_purchase,
@@ -68,6 +69,13 @@ class TransactionActionsOutput(serializers.Serializer):
         help_text=(
             "POST /transactions/{id}/pay (or Stripe.js with the client_secret): the buyer, "
             "while the reservation runs; until is its end (reserved_until)."
+        )
+    )
+    extend = TransactionActionOutput(
+        help_text=(
+            "POST /transactions/{id}/extend: the buyer, once per reservation, in its last "
+            '3 minutes ("I need more time"): reserved_until moves 15 minutes later. '
+            "until is the reservation's current end."
         )
     )
     confirm = TransactionActionOutput(
@@ -341,6 +349,27 @@ class PayApi(APIView):
         return ok(_payment_body(request, payment))
 
 
+class ExtendApi(APIView):
+    @api_doc(
+        summary="I need more time: extend the reservation once",
+        description=(
+            "The buyer of a reservation awaiting payment, once, in its last 3 minutes: "
+            "reserved_until (and deadlines.reservation_ends_at) move 15 minutes later; the "
+            "PaymentIntent is unchanged. actions.extend says when it is allowed. Refused with "
+            "400 VALIDATION_ERROR, reason EXTENSION_TOO_EARLY (details.availableAt: the first "
+            "moment it is possible) or ALREADY_EXTENDED; with 409 TICKET_NOT_AVAILABLE when "
+            "the reservation has expired (reason RESERVATION_EXPIRED) or is no longer awaiting "
+            "payment."
+        ),
+        tags=TAGS,
+        response=TransactionOutput,
+        errors=(400, 403, 404, 409),
+    )
+    def post(self, request, pk: int):
+        reservation_extend(buyer=request.user, transaction_id=pk, ip_address=client_ip(request))
+        return ok(_transaction(request, pk))
+
+
 class ConfirmApi(APIView):
     @api_doc(
         summary="Confirm I received the ticket",
@@ -380,6 +409,7 @@ URLS = [
     path("transactions/purchase", PurchaseApi.as_view(), name="transactions-purchase"),
     path("transactions/<id:pk>", TransactionDetailApi.as_view(), name="transactions-detail"),
     path("transactions/<id:pk>/pay", PayApi.as_view(), name="transactions-pay"),
+    path("transactions/<id:pk>/extend", ExtendApi.as_view(), name="transactions-extend"),
     path("transactions/<id:pk>/confirm", ConfirmApi.as_view(), name="transactions-confirm"),
     path("transactions/<id:pk>/dispute", DisputeApi.as_view(), name="transactions-dispute"),
 ]

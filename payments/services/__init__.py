@@ -34,6 +34,7 @@ from .purchase import (
 )
 from .reservations import (
     late_payments_refund,
+    reservation_extend,
     reservation_release_expired,
     reservations_release_expired,
     transaction_intent_cancel,
@@ -57,6 +58,7 @@ __all__ = [
     "payout_retry",
     "payout_send",
     "payouts_send_due",
+    "reservation_extend",
     "reservation_release_expired",
     "reservations_release_expired",
     "stripe_event_receive",

@@ -31,9 +31,12 @@ PAYOUT_NOT_SENT = (
 
 
 def dispute_window_closes_at(txn: Transaction) -> datetime.datetime:
-    return txn.listing.ticket.event.starts_at + datetime.timedelta(
-        hours=settings.DISPUTE_WINDOW_HOURS
-    )
+    """DISPUTE_WINDOW_HOURS real hours after the event's start on the venue's clock
+    (counted in UTC, so a daylight-saving change in between adds or takes no hour)."""
+    start = txn.listing.ticket.event.starts_at
+    return (
+        start.astimezone(datetime.UTC) + datetime.timedelta(hours=settings.DISPUTE_WINDOW_HOURS)
+    ).astimezone(start.tzinfo)
 
 
 def _notify_parties(txn: Transaction, dispute: Dispute, type_: str, **extra) -> None:

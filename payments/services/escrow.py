@@ -112,9 +112,12 @@ def transaction_confirm(*, buyer, transaction_id: int, ip_address=None) -> Trans
 
 
 def auto_confirm_due_at(txn: Transaction) -> datetime.datetime:
-    return txn.listing.ticket.event.starts_at + datetime.timedelta(
-        hours=settings.AUTO_CONFIRM_HOURS
-    )
+    """AUTO_CONFIRM_HOURS real hours after the event's start on the venue's clock
+    (counted in UTC, so a daylight-saving change in between adds or takes no hour)."""
+    start = txn.listing.ticket.event.starts_at
+    return (
+        start.astimezone(datetime.UTC) + datetime.timedelta(hours=settings.AUTO_CONFIRM_HOURS)
+    ).astimezone(start.tzinfo)
 
 
 def transaction_auto_confirm(*, transaction_id: int) -> bool:
@@ -139,8 +142,11 @@ def transaction_auto_confirm(*, transaction_id: int) -> bool:
 def transactions_auto_confirm_due(*, limit: int = 1000) -> int:
     # A dispute moves a transaction to "disputed", so "paid" already means no
     # open dispute. The date filter is coarse; transaction_auto_confirm checks
-    # the exact time with the event's start time.
-    cutoff = (timezone.now() - datetime.timedelta(hours=settings.AUTO_CONFIRM_HOURS)).date()
+    # the exact time with the event's start time. A venue's date runs up to 14 hours
+    # ahead of UTC (Pacific/Kiritimati): a day of margin keeps those events in.
+    cutoff = (
+        timezone.now() - datetime.timedelta(hours=settings.AUTO_CONFIRM_HOURS)
+    ).date() + datetime.timedelta(days=1)
     due = Transaction.objects.filter(
         status=Transaction.Status.PAID, listing__ticket__event__event_date__lte=cutoff
     ).values_list("pk", flat=True)[:limit]

@@ -1,19 +1,32 @@
-"""The end of a reservation: released when its time is up, its PaymentIntent
-cancelled, and a payment that still succeeds afterwards refunded."""
+"""The end of a reservation: extended once at the buyer's request, released
+when its time is up, its PaymentIntent cancelled, and a payment that still
+succeeds afterwards refunded."""
 
 import datetime
 import logging
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from marketplace.core import metrics
 from marketplace.core.audit import AuditAction, audit_log_record
-from marketplace.core.errors import PaymentFailed, ServiceUnavailable
+from marketplace.core.errors import (
+    PaymentFailed,
+    ServiceUnavailable,
+    TicketNotAvailable,
+    ValidationFailed,
+)
 from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
 from payments.models import Transaction
+from payments.selectors import (
+    RESERVATION_EXTEND_WINDOW,
+    RESERVATION_EXTENSION,
+    reservation_extend_opens_at,
+    transaction_get_for_buyer,
+)
 
 from .payment import payment_payload, transaction_mark_paid, transaction_release
 
@@ -22,6 +35,78 @@ logger = logging.getLogger(__name__)
 # The refund task of a late payment normally settles it within seconds; the
 # periodic job leaves it that long before taking over.
 LATE_REFUND_GRACE = datetime.timedelta(minutes=1)
+
+
+def reservation_extend(*, buyer, transaction_id: int, ip_address=None) -> Transaction:
+    """Give the buyer RESERVATION_EXTENSION more to pay (WCAG 2.2 SC 2.2.1,
+    Timing Adjustable): once per reservation, in its last
+    RESERVATION_EXTEND_WINDOW. The PaymentIntent is untouched (it does not
+    expire); the release job reads the new reserved_until.
+
+    Raises NotFound (not the buyer's), PermissionDenied (its seller),
+    TicketNotAvailable (no longer awaiting payment, or expired: reason
+    RESERVATION_EXPIRED) or ValidationFailed (reason EXTENSION_TOO_EARLY, with
+    availableAt; or ALREADY_EXTENDED).
+    """
+    txn = transaction_get_for_buyer(user=buyer, transaction_id=transaction_id)
+    now = timezone.now()
+    with transaction.atomic():
+        # One conditional UPDATE, so a double click or two tabs extend once: of
+        # two requests racing, PostgreSQL lets one change the row; the other
+        # re-reads it and finds reservation_extended_at set. It also cannot
+        # extend a reservation the release job already counts as expired
+        # (reserved_until <= now there, > now here).
+        extended = Transaction.objects.filter(
+            pk=txn.pk,
+            buyer=buyer,
+            status=Transaction.Status.PENDING_PAYMENT,
+            reservation_extended_at__isnull=True,
+            reserved_until__gt=now,
+            reserved_until__lt=now + RESERVATION_EXTEND_WINDOW,
+        ).update(
+            reserved_until=F("reserved_until") + RESERVATION_EXTENSION,
+            reservation_extended_at=now,
+            updated_at=now,
+        )
+        if extended == 1:
+            txn.refresh_from_db()
+            audit_log_record(
+                actor=buyer,
+                action=AuditAction.TRANSACTION_RESERVATION_EXTENDED,
+                entity=txn,
+                changes={
+                    "reserved_until": {
+                        "from": (txn.reserved_until - RESERVATION_EXTENSION).isoformat(),
+                        "to": txn.reserved_until.isoformat(),
+                    }
+                },
+                ip_address=ip_address,
+            )
+            return txn
+    txn.refresh_from_db()
+    if txn.status != Transaction.Status.PENDING_PAYMENT:
+        raise TicketNotAvailable("This purchase is no longer waiting for payment.")
+    if txn.reservation_extended_at is not None:
+        raise ValidationFailed(
+            "You already had more time once: the reservation cannot be extended again.",
+            details={"field": "transaction", "reason": "ALREADY_EXTENDED"},
+        )
+    if txn.reserved_until is None or txn.reserved_until <= now:
+        raise TicketNotAvailable(
+            "Your reservation has expired and the ticket is going back on sale.",
+            details={"reason": "RESERVATION_EXPIRED"},
+        )
+    opens_at = reservation_extend_opens_at(txn)
+    minutes = int(RESERVATION_EXTEND_WINDOW.total_seconds() // 60)
+    raise ValidationFailed(
+        f"You can ask for more time in the last {minutes} minutes of your reservation, "
+        f"from {timezone.localtime(opens_at):%H:%M:%S}.",
+        details={
+            "field": "transaction",
+            "reason": "EXTENSION_TOO_EARLY",
+            "availableAt": opens_at.isoformat(),
+        },
+    )
 
 
 def reservation_release_expired(*, transaction_id: int) -> bool:

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 Status = Transaction.Status
 # The actions a partner can take through the API (giving a reservation up is on
 # the site only: the API's reservations end by themselves).
-API_ACTIONS = ("pay", "confirm", "dispute", "message", "download_ticket")
+API_ACTIONS = ("pay", "extend", "confirm", "dispute", "message", "download_ticket")
 
 
 def purchase(status=Status.PAID, **kwargs) -> Transaction:
@@ -35,6 +35,7 @@ def page_actions(client, txn) -> set[str]:
     html = client.get(reverse("payments:transaction", args=[txn.pk])).content.decode()
     markers = {
         "pay": "Finish paying</a>",
+        "extend": 'action="{}"'.format(reverse("payments:extend", args=[txn.pk])),
         "confirm": "Confirm I received it</button>",
         "dispute": 'href="{}"'.format(reverse("payments:dispute", args=[txn.pk])),
         "message": 'action="{}"'.format(reverse("payments:message-send", args=[txn.pk])),
@@ -64,6 +65,27 @@ SCENARIOS = {
         Status.PENDING_PAYMENT,
         {"reserved_until": timezone.now() - datetime.timedelta(minutes=1)},
         "buyer",
+        {"message"},
+    ),
+    "reservation's last minutes, buyer": (
+        Status.PENDING_PAYMENT,
+        {"reserved_until": "last minutes"},
+        "buyer",
+        {"pay", "extend", "message"},
+    ),
+    "reservation's last minutes, already extended, buyer": (
+        Status.PENDING_PAYMENT,
+        {
+            "reserved_until": "last minutes",
+            "reservation_extended_at": timezone.now() - datetime.timedelta(minutes=13),
+        },
+        "buyer",
+        {"pay", "message"},
+    ),
+    "reservation's last minutes, seller": (
+        Status.PENDING_PAYMENT,
+        {"reserved_until": "last minutes"},
+        "seller",
         {"message"},
     ),
     "waiting for the bank, buyer": (
@@ -99,6 +121,8 @@ def test_the_page_and_the_api_offer_the_same_actions(client, api_as, scenario):
     status, extra, who, expected = SCENARIOS[scenario]
     if extra.get("listing__ticket__event") == "past":
         extra = {**extra, "listing__ticket__event": past_event(hours_ago=100)}
+    if extra.get("reserved_until") == "last minutes":  # when "I need more time" is offered
+        extra = {**extra, "reserved_until": timezone.now() + datetime.timedelta(minutes=2)}
     txn = purchase(status, **extra)
     viewer = {"buyer": txn.buyer, "seller": txn.seller, "staff": StaffFactory()}[who]
     client.force_login(viewer)

@@ -37,11 +37,15 @@ from marketplace.core.errors import (
 from payments.forms import PayForm
 from payments.models import Transaction
 from payments.selectors import (
+    RESERVATION_EXTEND_WINDOW,
+    RESERVATION_EXTENSION,
     TICKET_HELD_STATUSES,
+    reservation_extend_opens_at,
     transaction_list_for_user,
     transaction_view_for,
 )
 from payments.services import (
+    reservation_extend,
     transaction_abandon,
     transaction_pay,
     transaction_payment_sync,
@@ -156,7 +160,11 @@ def _render_checkout(
     authentication: checkout.js offers it, and starts it at once with `autostart`."""
     now = timezone.now()
     # Rendered for a reservation only: when it can no longer be paid, its time is up.
-    pay = transaction_view_for(user=request.user, transaction=txn, now=now).actions.pay
+    actions = transaction_view_for(user=request.user, transaction=txn, now=now).actions
+    pay = actions.pay
+    # "I need more time": shown when allowed; else, while still possible, hidden
+    # until checkout.js reaches the moment it opens (the form works without JS).
+    extend_opens_at = reservation_extend_opens_at(txn) if pay.allowed else None
     reserved_until = txn.reserved_until
     seconds_left = max(int((reserved_until - now).total_seconds()), 0) if reserved_until else None
     context = {
@@ -173,6 +181,11 @@ def _render_checkout(
         "deadline_ms": int(reserved_until.timestamp() * 1000) if reserved_until else "",
         "now_ms": int(now.timestamp() * 1000),
         "reservation_minutes": settings.RESERVATION_MINUTES,
+        "extend_allowed": actions.extend.allowed,
+        "extend_opens_ms": int(extend_opens_at.timestamp() * 1000) if extend_opens_at else "",
+        "extension_minutes": int(RESERVATION_EXTENSION.total_seconds() // 60),
+        "extend_window_minutes": int(RESERVATION_EXTEND_WINDOW.total_seconds() // 60),
+        "extended": txn.reservation_extended_at is not None,
         "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
         "test_mode": settings.STRIPE_PUBLISHABLE_KEY.startswith("pk_test_"),
         "error": error,
@@ -286,6 +299,32 @@ def cancel(request, transaction_id: int):
         return _no_longer_waiting(request, buyer_transaction(request, transaction_id))
     messages.info(request, "Your reservation is cancelled and nothing was charged.")
     return redirect(_back_from_refusal(request.user, txn.listing_id))
+
+
+@require_POST
+@login_required
+def extend(request, transaction_id: int):
+    """The checkout's "I need more time": the reservation runs RESERVATION_EXTENSION
+    longer, once (payments.services.reservations.reservation_extend)."""
+    txn = buyer_transaction(request, transaction_id)
+    try:
+        txn = reservation_extend(
+            buyer=request.user, transaction_id=txn.pk, ip_address=client_ip(request)
+        )
+    except ValidationFailed as exc:  # too early, or already extended
+        messages.error(request, exc.message)
+        return redirect("payments:checkout", txn.pk)
+    except TicketNotAvailable as exc:
+        if exc.details.get("reason") == "RESERVATION_EXPIRED":
+            return _render_checkout(request, txn)  # the page says the time is up
+        return _no_longer_waiting(request, buyer_transaction(request, transaction_id))
+    until = timezone.localtime(txn.reserved_until)
+    messages.success(
+        request,
+        f"You have {int(RESERVATION_EXTENSION.total_seconds() // 60)} more minutes: "
+        f"the ticket is reserved for you until {until:%H:%M}.",
+    )
+    return redirect("payments:checkout", txn.pk)
 
 
 def _no_longer_waiting(request, txn: Transaction):

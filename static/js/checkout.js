@@ -48,11 +48,23 @@
     var line = box.querySelector(".countdown-line");
     var time = box.querySelector("[data-countdown-time]");
     var note = box.querySelector("[data-countdown-note]");
+    /* "I need more time" (WCAG 2.2 SC 2.2.1): the server renders its form,
+       hidden until the last minutes; then it shows, and the warning (an
+       alert) tells screen reader users once. */
+    var warning = box.querySelector("[data-countdown-warning]");
+    var extendForm = box.querySelector("[data-extend-opens-ms]");
+    var extendOpens = extendForm ? Number(extendForm.getAttribute("data-extend-opens-ms")) : 0;
     var lastMinutes = null;
     var timer = null;
 
     function expire() {
       box.classList.add("countdown-expired");
+      if (extendForm) {
+        extendForm.hidden = true;
+      }
+      if (warning) {
+        warning.textContent = "";
+      }
       line.textContent = "Time is up.";
       note.textContent =
         "Your reservation has expired and the ticket went back on sale. Nothing was charged.";
@@ -76,6 +88,14 @@
         window.clearInterval(timer);
         expire();
         return;
+      }
+      if (extendForm && extendForm.hidden && extendOpens && Date.now() + skew > extendOpens) {
+        extendForm.hidden = false;
+        if (warning) {
+          warning.textContent =
+            "Less than " + Math.ceil((deadline - extendOpens) / 60000) + " minutes left. " +
+            "Need more time? Use the \u201cI need more time\u201d button to get more time, once.";
+        }
       }
       if (lastMinutes !== null && minutes !== lastMinutes) {
         note.textContent = minutesLeftText(minutes);

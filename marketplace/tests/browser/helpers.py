@@ -32,6 +32,45 @@ ACCESSIBILITY_PROBLEMS = """() => {
   return problems;
 }"""
 
+# axe-core (bundled by axe-playwright-python): the WCAG 2.0, 2.1 and 2.2 A and AA
+# rules. A serious or critical violation fails a test (the accessibility statement,
+# /accessibility/, promises it).
+AXE_OPTIONS = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"],
+    },
+    "resultTypes": ["violations"],
+}
+AXE_FAILING_IMPACTS = ("serious", "critical")
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's serious and critical violations on the current page, one line
+    each (rule, impact, the first offending elements), at the current viewport."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=AXE_OPTIONS)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -- "
+        + "; ".join(" ".join(map(str, node["target"])) for node in v["nodes"][:5])
+        for v in results.response["violations"]
+        if v["impact"] in AXE_FAILING_IMPACTS
+    ]
+
+
+def axe_check(page, name=""):
+    """No serious or critical axe-core violation at desktop, then phone, width."""
+    size = page.viewport_size
+    found = {}
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        violations = axe_violations(page)
+        if violations:
+            found[label] = violations
+    page.set_viewport_size(size)
+    assert found == {}, f"{name or page.url}: {found}"
+
 
 def shoot(page, name):
     """Screenshots of the current page at desktop and phone widths; on the

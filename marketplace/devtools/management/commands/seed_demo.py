@@ -194,6 +194,7 @@ class Command(BaseCommand):
             category=spec.category,
             metadata={"demo_key": spec.key},
             currency=venue.currency,
+            time_zone=venue.time_zone,
         )
 
     # --- price tiers ----------------------------------------------------------
