@@ -10,11 +10,17 @@ from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.db import models
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from marketplace.core.admin import ActionNoteForm, AuditedAdminMixin, confirm_then
+from marketplace.core.admin import (
+    ActionNoteForm,
+    AuditedAdminMixin,
+    ReadOnlyAdminMixin,
+    confirm_then,
+)
 from marketplace.core.client_ip import client_ip
 
 from . import services
-from .models import User
+from .models import TraderDeclaration, User
+from .traders import trader_declaration_review
 
 REASON_REQUIRED = "Give the reason: it is kept in the audit trail with the change."
 
@@ -201,3 +207,92 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
 for hidden_model in (OutstandingToken, BlacklistedToken, EmailAddress):
     if admin.site.is_registered(hidden_model):
         admin.site.unregister(hidden_model)
+
+
+@admin.register(TraderDeclaration)
+class TraderDeclarationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The queue of sellers' trader declarations (EU DSA Art. 30). Read-only:
+    decisions go through accounts.traders (the actions below), which email the
+    seller and write the audit trail."""
+
+    list_display = (
+        "__str__",
+        "user",
+        "kind",
+        "status",
+        "business_name",
+        "trade_register_number",
+        "declared_at",
+        "reviewed_by",
+    )
+    list_filter = ("status", "kind", "approval_required", "declared_at")
+    search_fields = ("user__email", "business_name", "trade_register_number", "vat_number")
+    list_select_related = ("user", "reviewed_by")
+    # The oldest declaration first: the queue is worked in order.
+    ordering = ("declared_at", "id")
+    list_per_page = 50
+    fields = (
+        "user",
+        "kind",
+        "status",
+        "business_name",
+        "address",
+        "phone",
+        "email",
+        "trade_register_name",
+        "trade_register_number",
+        "vat_number",
+        "compliance_certified",
+        "approval_required",
+        "declared_at",
+        "reviewed_by",
+        "reviewed_at",
+        "review_reason",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    actions = ("approve", "reject")
+
+    def _review(self, request, queryset, *, outcome, title, explanation):
+        return confirm_then(
+            self,
+            request,
+            queryset.select_related("user"),
+            title=title,
+            explanation=explanation,
+            perform=lambda declaration, note: trader_declaration_review(
+                staff=request.user,
+                declaration=declaration,
+                outcome=outcome,
+                reason=note,
+                ip_address=client_ip(request),
+            ),
+        )
+
+    @admin.action(description="Approve the trader's details")
+    def approve(self, request, queryset):
+        return self._review(
+            request,
+            queryset,
+            outcome=TraderDeclaration.Status.APPROVED,
+            title="Approve these traders' details",
+            explanation=(
+                "Only complete details waiting for review can be approved. The seller is "
+                "emailed; the note (optional) is included."
+            ),
+        )
+
+    @admin.action(description="Reject the trader's details (with reasons): listing stops")
+    def reject(self, request, queryset):
+        return self._review(
+            request,
+            queryset,
+            outcome=TraderDeclaration.Status.REJECTED,
+            title="Reject these traders' details",
+            explanation=(
+                "The seller can put no new tickets on sale until they correct their details "
+                "and staff approve them. The note is the reasons (required): it is emailed to "
+                "the seller."
+            ),
+        )

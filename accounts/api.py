@@ -11,10 +11,16 @@ from marketplace.core.api.schema import api_doc
 from marketplace.core.api.throttling import LoginRateThrottle, RegisterRateThrottle
 from marketplace.core.client_ip import client_ip
 
-from .models import User
+from .models import TraderDeclaration, User
 from .selectors import user_get_public, user_has_second_factor, user_list
 from .services import user_email_verify, user_profile_update, user_register
 from .tokens import token_login, token_logout, token_refresh
+from .traders import (
+    seller_kind,
+    trader_declaration_get,
+    trader_declaration_save,
+    trader_missing_fields,
+)
 
 AUTH = ["auth"]
 USERS = ["users"]
@@ -334,6 +340,104 @@ class VerifyApi(APIView):
         return ok(ProfileOutput(user).data)
 
 
+class TraderDeclarationOutput(serializers.Serializer):
+    """How the account sells (EU DSA Art. 30): null kind until it declares."""
+
+    kind = serializers.ChoiceField(choices=TraderDeclaration.Kind.choices, allow_null=True)
+    status = serializers.ChoiceField(
+        choices=TraderDeclaration.Status.choices,
+        allow_null=True,
+        help_text="incomplete: listing is refused until the missing details are given; "
+        "pending_review: may list, staff check afterwards; rejected: may not list until "
+        "staff approve corrected details; none: a private seller.",
+    )
+    shown_as = serializers.CharField(
+        help_text='What buyers see on the listings: "Professional seller: NAME" or '
+        '"Private seller".'
+    )
+    missing = serializers.ListField(child=serializers.CharField())
+    business_name = serializers.CharField()
+    address = serializers.CharField()
+    phone = serializers.CharField()
+    email = serializers.CharField()
+    trade_register_name = serializers.CharField()
+    trade_register_number = serializers.CharField()
+    vat_number = serializers.CharField()
+    compliance_certified = serializers.BooleanField()
+    approval_required = serializers.BooleanField(
+        help_text="true after a rejection: listing waits for staff to approve corrected details."
+    )
+    review_reason = serializers.CharField()
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    declared_at = serializers.DateTimeField(allow_null=True)
+
+
+class TraderDeclarationInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=TraderDeclaration.Kind.choices)
+    business_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    trade_register_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    trade_register_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    vat_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    compliance_certified = serializers.BooleanField(required=False, default=False)
+
+
+def _trader_output(user: User) -> dict:
+    declaration = trader_declaration_get(user=user)
+    empty = {name: "" for name in ("business_name", "address", "phone", "email")}
+    data = {
+        "kind": None,
+        "status": None,
+        **empty,
+        "trade_register_name": "",
+        "trade_register_number": "",
+        "vat_number": "",
+        "compliance_certified": False,
+        "approval_required": False,
+        "review_reason": "",
+        "reviewed_at": None,
+        "declared_at": None,
+    }
+    if declaration is not None:
+        data.update({name: getattr(declaration, name) for name in data})
+    data["missing"] = trader_missing_fields(declaration) if declaration else []
+    data["shown_as"] = seller_kind(seller=user).label
+    return TraderDeclarationOutput(data).data
+
+
+class TraderDeclarationApi(APIView):
+    @api_doc(summary="How I sell: private or trader", tags=USERS, response=TraderDeclarationOutput)
+    def get(self, request):
+        return ok(_trader_output(request.user))
+
+    @api_doc(
+        summary="Declare how I sell: private or trader",
+        description=(
+            "EU Digital Services Act, Art. 30 and the Omnibus directive: buyers are told whether "
+            "they buy from a trader. A trader gives business_name, address, phone, email, "
+            "trade_register_name, trade_register_number and compliance_certified (true); "
+            "vat_number is optional. Missing details are not an error here: the declaration is "
+            "saved with status incomplete and `missing` lists them, and POST /listings answers "
+            "400 VALIDATION_ERROR {field: trader, reason: TRADER_DETAILS_MISSING, missing} until "
+            "they are given. A private seller who has listed TRADER_THRESHOLD_TICKETS_PER_YEAR "
+            "tickets in 365 days is refused (TRADER_DECLARATION_REQUIRED) until they declare "
+            "here; declaring private again lets them go on. A private declaration clears the "
+            "trader details."
+        ),
+        tags=USERS,
+        request=TraderDeclarationInput,
+        response=TraderDeclarationOutput,
+    )
+    def put(self, request):
+        data = valid(TraderDeclarationInput, request.data)
+        if data["kind"] != TraderDeclaration.Kind.TRADER:
+            data = {"kind": data["kind"]}
+        trader_declaration_save(user=request.user, ip_address=client_ip(request), **data)
+        return ok(_trader_output(request.user))
+
+
 urlpatterns = [
     path("auth/register", RegisterApi.as_view(), name="auth-register"),
     path("auth/login", LoginApi.as_view(), name="auth-login"),
@@ -341,6 +445,7 @@ urlpatterns = [
     path("auth/logout", LogoutApi.as_view(), name="auth-logout"),
     path("users", UserListApi.as_view(), name="users"),
     path("users/profile", ProfileApi.as_view(), name="users-profile"),
+    path("users/profile/trader", TraderDeclarationApi.as_view(), name="users-profile-trader"),
     path("users/verify", VerifyApi.as_view(), name="users-verify"),
     path("users/<public_id:id>", UserDetailApi.as_view(), name="users-detail"),
 ]

@@ -82,3 +82,95 @@ class SignupForm(AllauthSignupForm):
         if self.account_already_exists:
             User().set_password(self.cleaned_data.get("password1"))
         return super().try_save(request)
+
+
+def _text_field(name: str, label: str, *, help_text: str = "", autocomplete: str = "", **attrs):
+    from .models import TraderDeclaration
+
+    widget_attrs = {"autocomplete": autocomplete} if autocomplete else {}
+    return forms.CharField(
+        label=label,
+        max_length=TraderDeclaration._meta.get_field(name).max_length,
+        required=False,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={**widget_attrs, **attrs}),
+    )
+
+
+class TraderDeclarationForm(forms.Form):
+    """The Selling as page. Only the shape is checked here; which details a
+    trader must give, and what happens without them, is accounts.traders'."""
+
+    kind = forms.ChoiceField(
+        label="I sell on Encore",
+        choices=(
+            ("private", "As a private person: tickets I bought for myself and cannot use"),
+            ("trader", "As a trader: for my business, trade or profession"),
+        ),
+        widget=forms.RadioSelect,
+    )
+    business_name = _text_field(
+        "business_name",
+        "Business name",
+        help_text="Shown to buyers on your listings: “Professional seller: NAME”.",
+        autocomplete="organization",
+    )
+    address = forms.CharField(
+        label="Business address",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+    )
+    phone = _text_field(
+        "phone",
+        "Business phone",
+        help_text="Digits, with an optional leading +.",
+        autocomplete="tel",
+        inputmode="tel",
+    )
+    email = forms.EmailField(
+        label="Business email",
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    trade_register_name = _text_field(
+        "trade_register_name",
+        "Trade register",
+        help_text="The register your business is entered in, e.g. Companies Registration "
+        "Office (Ireland).",
+    )
+    trade_register_number = _text_field("trade_register_number", "Registration number")
+    vat_number = _text_field("vat_number", "VAT number")
+    compliance_certified = forms.BooleanField(
+        label="I offer only tickets that I may lawfully sell under EU law",
+        required=False,
+    )
+
+    TRADER_FIELDS = (
+        "business_name",
+        "address",
+        "phone",
+        "email",
+        "trade_register_name",
+        "trade_register_number",
+        "vat_number",
+        "compliance_certified",
+    )
+
+    @classmethod
+    def for_declaration(cls, declaration, data=None):
+        initial = {}
+        if declaration is not None:
+            initial = {name: getattr(declaration, name) for name in ("kind", *cls.TRADER_FIELDS)}
+        return cls(data=data, initial=initial)
+
+    def trader_fields(self):
+        return [self[name] for name in self.TRADER_FIELDS]
+
+    def declaration(self) -> dict:
+        """The keyword arguments for accounts.traders.trader_declaration_save."""
+        data = self.cleaned_data
+        if data["kind"] != "trader":
+            return {"kind": data["kind"]}
+        return {"kind": "trader", **{name: data[name] for name in self.TRADER_FIELDS}}

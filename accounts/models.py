@@ -167,3 +167,69 @@ class ApiSession(models.Model):
 
     def __str__(self):
         return f"API session {self.pk} of user {self.user_id}"
+
+
+class TraderDeclaration(models.Model):
+    """Whether a seller sells as a private person or as a trader (a business),
+    and a trader's identity (EU Digital Services Act, Art. 30; the Omnibus
+    directive 2019/2161: buyers are told whether they buy from a trader).
+
+    Written only by accounts.traders. A trader's details are checked for
+    completeness when saved and reviewed by staff afterwards; a private
+    declaration needs no review (status "none"). Payment account and identity
+    documents (Art. 30(1)(b), (c)) are collected by Stripe Connect's onboarding,
+    not stored here.
+    """
+
+    class Kind(models.TextChoices):
+        PRIVATE = "private", "Private seller"
+        TRADER = "trader", "Trader (a business)"
+
+    class Status(models.TextChoices):
+        NONE = "none", "No review needed (private seller)"
+        INCOMPLETE = "incomplete", "Incomplete"
+        PENDING_REVIEW = "pending_review", "Pending review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="trader_declaration")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    business_name = models.CharField(max_length=200, blank=True)
+    address = models.CharField(max_length=500, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    trade_register_name = models.CharField(
+        max_length=200, blank=True, help_text="The register the business is entered in."
+    )
+    trade_register_number = models.CharField(max_length=64, blank=True)
+    vat_number = models.CharField(max_length=32, blank=True)
+    compliance_certified = models.BooleanField(
+        default=False,
+        help_text="The trader's commitment to offer only what complies with EU law "
+        "(DSA Art. 30(1)(e)).",
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.INCOMPLETE, db_index=True
+    )
+    # Set by a rejection: corrected details are listed again only once staff
+    # approve them (DSA Art. 30(3): suspended until the trader complies).
+    approval_required = models.BooleanField(default=False)
+    reviewed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.TextField(blank=True)
+    declared_at = models.DateTimeField(
+        help_text="When the seller last made or confirmed this declaration."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "trader_declarations"
+        ordering = ["-declared_at", "-id"]
+
+    def __str__(self):
+        if self.kind == self.Kind.TRADER:
+            return f"Trader {self.business_name or '(no name yet)'} ({self.user_id})"
+        return f"Private seller ({self.user_id})"

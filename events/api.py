@@ -22,7 +22,13 @@ from marketplace.core.client_ip import client_ip
 from .models import Event
 from .selectors import event_get_visible, event_search
 from .serializers import EventSummaryOutput
-from .services import TIERS_MAX, event_create, event_update
+from .services import (
+    PURCHASE_LIMIT_MAX,
+    TIERS_MAX,
+    VENUE_CAPACITY_MAX,
+    event_create,
+    event_update,
+)
 
 TAGS = ["events"]
 
@@ -51,6 +57,18 @@ class EventOutput(EventSummaryOutput):
         source="price_tiers.all",
         help_text="The event's price tiers. When there are any, an upload chooses one "
         "(tier_id) instead of typing a face value.",
+    )
+    venue_capacity = serializers.IntegerField(
+        allow_null=True, help_text="How many people the venue holds, if known."
+    )
+    resale_at_original_price = serializers.BooleanField(
+        help_text="Designated: resale at most at the original price (face value + unavoidable "
+        "fees). On by itself for Irish venues of 1,000 people or more (Sale of Tickets Act "
+        "2021); set by Encore's staff otherwise."
+    )
+    primary_purchase_limit = serializers.IntegerField(
+        help_text="The most tickets one fan could buy from the organizer: no seller lists "
+        "more of this event's tickets on Encore."
     )
     listing_count = serializers.IntegerField(help_text="Tickets on sale now.")
     lowest_price = money_field(allow_null=True, help_text="The cheapest ticket on sale.")
@@ -115,6 +133,27 @@ class EventInput(serializers.Serializer):
         "this clock, and sales close at the start. Blank or absent: the country's zone; a "
         "country with several zones (US, AU, CA, ES, PT...) must name one "
         "(400 VALIDATION_ERROR, details.field time_zone, reason REQUIRED).",
+    )
+    venue_capacity = serializers.IntegerField(
+        min_value=1,
+        max_value=VENUE_CAPACITY_MAX,
+        required=False,
+        allow_null=True,
+        help_text="How many people the venue holds. In Ireland, 1,000 or more designates the "
+        "event: resale at most at the original price.",
+    )
+    primary_purchase_limit = serializers.IntegerField(
+        min_value=1,
+        max_value=PURCHASE_LIMIT_MAX,
+        required=False,
+        help_text="The most tickets one fan could buy in the primary sale (default 6): no "
+        "seller lists more of this event's tickets on Encore.",
+    )
+    resale_at_original_price = serializers.BooleanField(
+        required=False,
+        help_text="Staff only (403 otherwise): designate the event, resale at most at the "
+        "original price. Refused while tickets are on sale above the new cap (400 "
+        "HAS_LISTINGS).",
     )
     tiers = PriceTierInput(many=True, required=False, max_length=TIERS_MAX, help_text=TIERS_HELP)
 

@@ -94,6 +94,23 @@ class EventForm(forms.Form):
     )
     category = forms.ChoiceField(label="Category", choices=Event.Category.choices)
     status = forms.ChoiceField(label="Status")
+    venue_capacity = forms.IntegerField(
+        label="Venue capacity",
+        min_value=1,
+        max_value=1_000_000,
+        required=False,
+        help_text="How many people the venue holds. In Ireland, a venue of 1,000 or more is "
+        "designated by law: fans resell at most at the original price.",
+    )
+    primary_purchase_limit = forms.IntegerField(
+        label="Tickets per fan",
+        min_value=1,
+        max_value=100,
+        initial=6,
+        required=False,
+        help_text="The most tickets one fan can buy from you. No seller lists more of this "
+        "event's tickets on Encore.",
+    )
     image_url = forms.URLField(
         label="Image URL",
         max_length=500,
@@ -126,6 +143,13 @@ class EventForm(forms.Form):
 
     def clean_country(self):
         return self.cleaned_data["country"].upper()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("primary_purchase_limit") is None:
+            # Left empty: the default (6) for a new event, unchanged for an existing one.
+            data.pop("primary_purchase_limit", None)
+        return data
 
     @staticmethod
     def initial_for(event: Event) -> dict:

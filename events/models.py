@@ -56,9 +56,10 @@ class Event(models.Model):
         help_text="The venue's IANA time zone, e.g. Europe/Berlin. Blank: the country's "
         "(a country with several zones, such as US, AU, ES or PT, must name one).",
     )
-    # The resale law (listings/rules.py): the venue's size decides whether an
-    # Irish event is designated; staff may flag any event; no reseller sells more
-    # of an event's tickets than one fan could buy in its primary sale.
+    # The resale law (listings.pricing.resale_rule): the venue's size decides
+    # whether an Irish event is designated (events.services); staff may flag any
+    # event; no seller lists more of an event's tickets than one fan could buy
+    # in its primary sale (listings.services.resale_limit_check).
     venue_capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text="How many people the venue holds, if known."
     )

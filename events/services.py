@@ -16,10 +16,12 @@ from django.utils import timezone
 
 from accounts.selectors import user_can_organize, user_can_trade
 from listings.models import Listing
+from listings.pricing import price_limits, resale_rule_for
 from marketplace.core.audit import AuditAction, audit_log_record
 from marketplace.core.errors import PermissionDenied, ValidationFailed
 from marketplace.core.json_values import MESSAGES, json_value_problem
 from marketplace.core.money import CENT, money_str, to_decimal
+from marketplace.core.queue import enqueue_named_on_commit
 
 from .cache import upcoming_events_invalidate
 from .models import TIER_AMOUNT_MAX, Event, PriceTier
@@ -46,6 +48,10 @@ EDITABLE_FIELDS = frozenset(
         "metadata",
         "image_url",
         "time_zone",
+        "venue_capacity",
+        "primary_purchase_limit",
+        # Staff only (event_update refuses it from anyone else).
+        "resale_at_original_price",
     }
 )
 
@@ -148,11 +154,82 @@ def _clean_fields(fields: dict) -> dict:
                 "Unknown time zone: use an IANA name, such as Europe/Berlin.",
                 details={"field": "time_zone", "reason": "INVALID_TIME_ZONE"},
             )
+    _resale_fields_check(fields)
     if "metadata" in fields and fields["metadata"] is None:
         fields["metadata"] = {}
     if "metadata" in fields:
         _metadata_check(fields["metadata"])
     return fields
+
+
+# --- Resale rules: the venue's capacity, the designation, the per-seller limit -----
+
+VENUE_CAPACITY_MAX = 1_000_000
+PURCHASE_LIMIT_MAX = 100
+
+
+def _resale_fields_check(fields: dict) -> None:
+    capacity = fields.get("venue_capacity")
+    if capacity is not None and (
+        isinstance(capacity, bool)
+        or not isinstance(capacity, int)
+        or not 1 <= capacity <= VENUE_CAPACITY_MAX
+    ):
+        raise ValidationFailed(
+            f"The venue's capacity is a number of people, 1 to {VENUE_CAPACITY_MAX:,}.",
+            details={"field": "venue_capacity", "reason": "OUT_OF_RANGE"},
+        )
+    if "primary_purchase_limit" in fields:
+        limit = fields["primary_purchase_limit"]
+        is_number = isinstance(limit, int) and not isinstance(limit, bool)
+        if not is_number or not 1 <= limit <= PURCHASE_LIMIT_MAX:
+            raise ValidationFailed(
+                f"The purchase limit is 1 to {PURCHASE_LIMIT_MAX} tickets.",
+                details={"field": "primary_purchase_limit", "reason": "OUT_OF_RANGE"},
+            )
+    if "resale_at_original_price" in fields and not isinstance(
+        fields["resale_at_original_price"], bool
+    ):
+        raise ValidationFailed(
+            "Say yes or no.", details={"field": "resale_at_original_price", "reason": "INVALID"}
+        )
+
+
+def event_designated_by_venue(*, country: str, venue_capacity: int | None) -> bool:
+    """Whether the law designates an event at this venue (resale at most at the
+    original price): Ireland's Sale of Tickets Act 2021 covers venues of 1,000 people
+    or more (RESALE_DESIGNATED_VENUE_CAPACITY)."""
+    threshold = settings.RESALE_DESIGNATED_VENUE_CAPACITY.get((country or "").upper())
+    return threshold is not None and venue_capacity is not None and venue_capacity >= threshold
+
+
+def _resale_flag_check_actor(*, actor, fields: dict) -> None:
+    # A designation is a legal status (the Minister's, or the venue's size): staff
+    # record it; an organizer sees it but cannot lift it, nor set it.
+    if "resale_at_original_price" in fields and not actor.is_staff:
+        raise PermissionDenied(
+            "Only Encore's staff change whether an event is designated (resale at most at "
+            "the original price).",
+            details={"field": "resale_at_original_price", "reason": "STAFF_ONLY"},
+        )
+
+
+def _open_listings_over_new_cap(*, event: Event) -> bool:
+    """Whether an open listing of `event` (with its new values, not yet saved) is priced
+    above the cap the event's new rule allows."""
+    rule = resale_rule_for(event)
+    listings = Listing.objects.filter(
+        ticket__event=event, status__in=Listing.OPEN_STATUSES
+    ).select_related("ticket")
+    return any(
+        listing.price
+        > price_limits(
+            face_value=listing.ticket.face_value,
+            original_fees=listing.ticket.original_fees,
+            rule=rule,
+        ).max_price
+        for listing in listings
+    )
 
 
 def _time_zone_for(*, country: str, time_zone: str) -> str:
@@ -204,12 +281,21 @@ def event_create(
     image_url: str = "",
     currency: str | None = None,
     time_zone: str = "",
+    venue_capacity: int | None = None,
+    primary_purchase_limit: int = 6,
+    resale_at_original_price: bool | None = None,
     tiers: list[dict] | None = None,
     ip_address: str | None = None,
 ) -> Event:
     """Create an event organised by `organizer`, as a draft or published, with
     its price tiers (`tiers`: [{name, face_value, fees}], see event_tiers_set).
     `time_zone` is the venue's IANA zone; blank takes the country's.
+
+    The event is flagged resale_at_original_price when the law designates its
+    venue (event_designated_by_venue: Ireland, 1,000 people or more), or when
+    staff say so (`resale_at_original_price`, staff only: PermissionDenied
+    STAFF_ONLY for anyone else). `primary_purchase_limit` is the most tickets one
+    fan could buy from the organizer: no seller lists more on Encore.
 
     Raises PermissionDenied (not an organizer, admin or staff, or the account is
     suspended or banned) or ValidationFailed (status other than draft or
@@ -221,6 +307,8 @@ def event_create(
         raise PermissionDenied("Only organizers can create events.")
     if not user_can_trade(user=organizer):
         raise PermissionDenied("Your account cannot create events at the moment.")
+    resale = {} if resale_at_original_price is None else {"resale_at_original_price": None}
+    _resale_flag_check_actor(actor=organizer, fields=resale)
     if status not in CREATION_STATUSES:
         raise ValidationFailed(
             "A new event is a draft or published.",
@@ -244,9 +332,18 @@ def event_create(
             "metadata": metadata,
             "image_url": image_url,
             "time_zone": time_zone,
+            "venue_capacity": venue_capacity,
+            "primary_purchase_limit": primary_purchase_limit,
         }
     )
     fields["time_zone"] = _time_zone_for(country=fields["country"], time_zone=fields["time_zone"])
+    fields["resale_at_original_price"] = (
+        bool(resale_at_original_price)
+        if resale_at_original_price is not None
+        else event_designated_by_venue(
+            country=fields["country"], venue_capacity=fields["venue_capacity"]
+        )
+    )
     fields["currency"] = (currency or settings.DEFAULT_CURRENCY).strip().upper()
     if not _CURRENCY.match(fields["currency"]):
         raise ValidationFailed(
@@ -318,6 +415,7 @@ def event_update(
         raise ValueError(f"event_update cannot change: {', '.join(sorted(unknown))}.")
     if not event_can_edit(user=actor, event=event):
         raise PermissionDenied("You can only edit your own events.")
+    _resale_flag_check_actor(actor=actor, fields=fields)
     fields = _clean_fields(fields)
     tiers = _tiers_clean(tiers) if tiers is not None else None
 
@@ -332,9 +430,27 @@ def event_update(
                 country=fields.get("country", locked.country),
                 time_zone=fields.get("time_zone", ""),
             )
+        venue_moved = {"country", "venue_capacity"} & {
+            name for name, value in fields.items() if getattr(locked, name) != value
+        }
+        if (
+            venue_moved
+            and "resale_at_original_price" not in fields
+            and event_designated_by_venue(
+                country=fields.get("country", locked.country),
+                venue_capacity=fields.get("venue_capacity", locked.venue_capacity),
+            )
+        ):
+            # A venue the law designates designates the event; the designation is
+            # never lifted by itself (staff do it, as they set it).
+            fields["resale_at_original_price"] = True
         changed = {name: value for name, value in fields.items() if getattr(locked, name) != value}
         if "status" in changed:
             _check_transition(event=locked, old=locked.status, new=changed["status"])
+        if "resale_at_original_price" in changed:
+            _resale_flag_check_under_listings(
+                event=locked, at_original_price=changed["resale_at_original_price"]
+            )
         if {"category", "country"} & set(changed) and _has_open_listings(locked):
             # The caps depend on both: listings priced under the old cap could
             # sit above the new one. The seller relists after the change.
@@ -361,7 +477,8 @@ def event_update(
             }
             for name, value in changed.items():
                 setattr(locked, name, value)
-            locked.save(update_fields=[*changed, "updated_at"])
+            stamped = _stamp_cancelled_or_moved(event=locked, changed=changed, old_start=old_start)
+            locked.save(update_fields=[*changed, *stamped, "updated_at"])
             if moved:
                 _listings_follow_start(event=locked, old_start=old_start)
             audit_log_record(
@@ -371,11 +488,81 @@ def event_update(
                 changes=audit_changes,
                 ip_address=ip_address,
             )
+            if stamped:
+                _cancelled_or_moved_record(
+                    actor=actor, event=locked, old_start=old_start, ip_address=ip_address
+                )
             transaction.on_commit(upcoming_events_invalidate)
         if tiers is not None:
             _tiers_apply(actor=actor, event=locked, tiers=tiers, ip_address=ip_address)
     event.refresh_from_db()
     return event
+
+
+# The payments jobs that settle a cancelled event's sales and tell its buyers of
+# a move, published by name: events must not import payments (docs/architecture.md).
+EVENT_CANCELLATION_TASK = "payments.tasks.event_cancellation_run"
+EVENT_MOVED_TASK = "payments.tasks.event_moved_notify"
+RESUME_FALLBACK = "the periodic job payments.tasks.event_changes_resume picks it up"
+
+
+def _stamp_cancelled_or_moved(*, event: Event, changed: dict, old_start) -> list[str]:
+    """Set cancelled_at when the event is cancelled, moved_at when the start of
+    an event on sale moves (buyers in escrow may then choose a refund);
+    returns the fields set."""
+    now = timezone.now()
+    if changed.get("status") == Event.Status.CANCELLED:
+        event.cancelled_at = now
+        return ["cancelled_at"]
+    if event.status == Event.Status.PUBLISHED and event.starts_at != old_start:
+        event.moved_at = now
+        return ["moved_at"]
+    return []
+
+
+def _cancelled_or_moved_record(*, actor, event: Event, old_start, ip_address) -> None:
+    """Audit the cancellation or the move, and ask payments, once this commits,
+    to settle the sales (cancelled: ARCHITECTURE.md, rule 12) or to tell the
+    buyers in escrow (moved). The job is resumable and runs each item once."""
+    if event.status == Event.Status.CANCELLED:
+        audit_log_record(
+            actor=actor,
+            action=AuditAction.EVENT_CANCELLED,
+            entity=event,
+            changes={"cancelled_at": event.cancelled_at.isoformat()},
+            ip_address=ip_address,
+        )
+        enqueue_named_on_commit(EVENT_CANCELLATION_TASK, event.pk, fallback=RESUME_FALLBACK)
+        return
+    audit_log_record(
+        actor=actor,
+        action=AuditAction.EVENT_MOVED,
+        entity=event,
+        changes={
+            "starts_at": {"from": old_start.isoformat(), "to": event.starts_at.isoformat()},
+            "moved_at": event.moved_at.isoformat(),
+        },
+        ip_address=ip_address,
+    )
+    enqueue_named_on_commit(EVENT_MOVED_TASK, event.pk, fallback=RESUME_FALLBACK)
+
+
+def _resale_flag_check_under_listings(*, event: Event, at_original_price: bool) -> None:
+    """Refuse a change of the resale rule that an open listing's price would break
+    (it would sit above the new cap): the seller lowers it, or withdraws it, first.
+    A change every open listing already meets goes through."""
+    was = event.resale_at_original_price
+    event.resale_at_original_price = at_original_price
+    try:
+        over = _open_listings_over_new_cap(event=event)
+    finally:
+        event.resale_at_original_price = was
+    if over:
+        raise ValidationFailed(
+            "Tickets are on sale above the cap this change would set: their sellers must "
+            "lower their prices first.",
+            details={"field": "resale_at_original_price", "reason": "HAS_LISTINGS"},
+        )
 
 
 def _listings_follow_start(*, event: Event, old_start: datetime.datetime) -> None:

@@ -125,11 +125,17 @@ def how_it_works(request):
         }
         for country, overrides in sorted(settings.PRICE_MARKUP_CAPS_BY_COUNTRY.items())
     ]
+    resale_rules = [
+        {**rule, "designated_capacity": settings.RESALE_DESIGNATED_VENUE_CAPACITY.get(country)}
+        for country, rule in sorted(settings.RESALE_RULES.items())
+    ]
     return render(
         request,
         "events/how.html",
         {
             "caps": caps,
+            "resale_rules": resale_rules,
+            "primary_purchase_limit": Event._meta.get_field("primary_purchase_limit").default,
             "country_caps": country_caps,
             "example_face_value": EXAMPLE_FACE_VALUE,
             "floor_rate": settings.PRICE_FLOOR_RATE,
@@ -145,6 +151,7 @@ def how_it_works(request):
             "max_tickets_per_event": settings.MAX_TICKETS_PER_EVENT,
             "payment_attempts_max": settings.PAYMENT_ATTEMPTS_MAX,
             "payout_reminder_days": settings.PAYOUT_ACCOUNT_REMINDER_DAYS,
+            "postponement_refund_days": settings.POSTPONEMENT_REFUND_DAYS,
         },
     )
 

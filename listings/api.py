@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 from rest_framework.views import APIView
 
+from accounts.traders import seller_kind
 from events.models import Event
 from events.serializers import EventSummaryOutput
 from marketplace.core.api.base import PartyOutput, id_field, money_field, valid
@@ -14,10 +15,10 @@ from marketplace.core.client_ip import client_ip
 from tickets.selectors import ticket_get_for_owner
 
 from .models import Listing, ListingReport
-from .pricing import fee_breakdown_for_listing
+from .pricing import CAP_BASES, fee_breakdown_for_listing
 from .reports import listing_report_create
 from .selectors import listing_get_visible, listing_search
-from .serializers import ListedTicketOutput
+from .serializers import ListedTicketOutput, SellerKindOutput
 from .services import listing_cancel, listing_create, listing_update_price
 
 TAGS = ["listings"]
@@ -29,9 +30,26 @@ class FeeBreakdownOutput(serializers.Serializer):
 
     currency = serializers.CharField()
     face_value = money_field()
+    original_fees = money_field(help_text="The unavoidable fees paid with the ticket.")
+    original_price = money_field(help_text="Face value + original_fees.")
     price = money_field()
-    markup_percent = serializers.DecimalField(max_digits=8, decimal_places=1)
-    max_markup_percent = serializers.DecimalField(max_digits=8, decimal_places=1)
+    markup_percent = serializers.DecimalField(
+        max_digits=8, decimal_places=1, help_text="The price over the face value, in percent."
+    )
+    max_markup_percent = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=1,
+        help_text="The most the rule allows over its basis (cap_basis), in percent.",
+    )
+    rule = serializers.CharField(
+        help_text='The cap that applies, in words: "UK law: at most the original price".'
+    )
+    cap_basis = serializers.ChoiceField(
+        choices=list(CAP_BASES),
+        help_text="What the cap counts from: face_value_markup (face value + the category's "
+        "markup), original_price (face value + fees, nothing more), original_price_markup "
+        "(the original price + max_markup_percent).",
+    )
     max_price = money_field()
     min_price = money_field()
     platform_fee_rate = serializers.DecimalField(max_digits=6, decimal_places=4)
@@ -50,7 +68,11 @@ class ListingOutput(serializers.Serializer):
     event = EventSummaryOutput(source="ticket.event")
     ticket = ListedTicketOutput()
     seller = PartyOutput()
+    seller_kind = serializers.SerializerMethodField()
     fee_breakdown = serializers.SerializerMethodField()
+
+    def get_seller_kind(self, listing) -> SellerKindOutput:
+        return SellerKindOutput(seller_kind(seller=listing.seller)).data
 
     def get_fee_breakdown(self, listing) -> FeeBreakdownOutput:
         return FeeBreakdownOutput(fee_breakdown_for_listing(listing)).data
@@ -103,8 +125,13 @@ class ListingListApi(APIView):
         summary="List one of my tickets for sale",
         description=(
             "The price must lie within the caps: at most face value x (1 + the category's "
-            "markup), at least 80% of face value. A refused price answers 400 "
-            "VALIDATION_ERROR with details {field, reason, maxAllowed | minAllowed, provided}."
+            "markup), or where a resale law applies the original price (face value + the "
+            "unavoidable fees: GB, and events flagged resale_at_original_price such as "
+            "Ireland's designated events) or 10% above it (AU); at least 80% of face value. "
+            "A refused price answers 400 VALIDATION_ERROR with details {field, reason, "
+            "maxAllowed | minAllowed, provided}. A seller lists at most the event's "
+            "primary_purchase_limit of its tickets (on sale, being bought or sold): beyond, "
+            "400 VALIDATION_ERROR {field: ticket, reason: RESALE_LIMIT_REACHED, limit}."
         ),
         tags=TAGS,
         request=ListingCreateInput,

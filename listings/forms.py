@@ -38,17 +38,30 @@ class PriceField(forms.DecimalField):
 
 
 class TierSelect(forms.Select):
-    """The price tiers, each option carrying its face value for the live range (sell.js)."""
+    """The price tiers, each option carrying its face value and unavoidable fees for
+    the live range (sell.js)."""
 
-    def __init__(self, *args, face_values=None, **kwargs):
+    def __init__(self, *args, face_values=None, fees=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.face_values = face_values or {}
+        self.fees = fees or {}
 
     def create_option(self, name, value, *args, **kwargs):
         option = super().create_option(name, value, *args, **kwargs)
         if str(value) in self.face_values:
             option["attrs"]["data-face-value"] = self.face_values[str(value)]
+            option["attrs"]["data-fees"] = self.fees.get(str(value), "0.00")
         return option
+
+
+RESTRICTIONS_MAX_LENGTH = Ticket._meta.get_field("restrictions").max_length
+
+
+def restrictions_text(chosen, other: str) -> str:
+    """The restrictions as the ticket stores them: the common ones ticked, then the
+    seller's own words, separated by "; "."""
+    parts = [*chosen, " ".join((other or "").split())]
+    return "; ".join(part for part in parts if part)
 
 
 class TicketSellForm(forms.Form):
@@ -84,12 +97,46 @@ class TicketSellForm(forms.Form):
     ticket_type = forms.ChoiceField(
         label="Ticket type", choices=Ticket.Type.choices, initial=Ticket.Type.GENERAL_ADMISSION
     )
-    section = forms.CharField(label="Section", max_length=50, required=False)
+    section = forms.CharField(
+        label="Section", max_length=50, required=False, help_text="Stand, block or area."
+    )
     row = forms.CharField(label="Row", max_length=20, required=False)
-    seat = forms.CharField(label="Seat", max_length=20, required=False)
+    seat = forms.CharField(
+        label="Seat", max_length=20, required=False, help_text="Required for a seated ticket."
+    )
+    restrictions = forms.MultipleChoiceField(
+        label="Restrictions on use",
+        choices=[(text, text) for text in Ticket.COMMON_RESTRICTIONS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick what the ticket says; the buyer sees it before buying.",
+    )
+    restrictions_other = forms.CharField(
+        label="Other restrictions",
+        max_length=RESTRICTIONS_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Anything else printed on the ticket, in your words.",
+    )
+    organizer_ticket_number = forms.CharField(
+        label="Ticket number",
+        max_length=64,
+        required=False,
+        help_text="The organizer's ticket or order number printed on the ticket, if it has "
+        "one. Never the barcode: buyers see this number.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
     price = PriceField()
 
-    UPLOAD_FIELDS = ("file", "barcode", "ticket_type", "section", "row", "seat")
+    UPLOAD_FIELDS = (
+        "file",
+        "barcode",
+        "ticket_type",
+        "section",
+        "row",
+        "seat",
+        "organizer_ticket_number",
+    )
 
     def __init__(self, *args, currency: str = "", tiers=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,6 +151,7 @@ class TicketSellForm(forms.Form):
             field.widget = TierSelect(
                 choices=field.choices,
                 face_values={pk: str(tier.face_value) for pk, tier in self.tiers.items()},
+                fees={pk: str(tier.fees) for pk, tier in self.tiers.items()},
             )
             field.help_text = "The face value comes from the organizer's price list."
         else:
@@ -120,9 +168,22 @@ class TicketSellForm(forms.Form):
         fees = f" + {tier.fees} fees" if tier.fees else ""
         return f"{tier.name}: {tier.face_value} {currency}{fees}".strip()
 
+    def clean(self):
+        data = super().clean()
+        text = restrictions_text(data.get("restrictions", []), data.get("restrictions_other", ""))
+        if len(text) > RESTRICTIONS_MAX_LENGTH:
+            self.add_error(
+                "restrictions_other",
+                f"The restrictions have at most {RESTRICTIONS_MAX_LENGTH} characters in all.",
+            )
+        return data
+
     def upload_data(self) -> dict:
         """The cleaned data as ticket_upload takes it."""
         data = {name: self.cleaned_data[name] for name in self.UPLOAD_FIELDS}
+        data["restrictions"] = restrictions_text(
+            self.cleaned_data["restrictions"], self.cleaned_data["restrictions_other"]
+        )
         if self.tiers:
             data["tier_id"] = int(self.cleaned_data["tier"])
         else:
@@ -136,6 +197,12 @@ class TicketSellForm(forms.Form):
             return tier.face_value if tier else None
         return self["face_value"].value()
 
+    def original_fees_shown(self):
+        """The unavoidable fees of the chosen tier (none without tiers: a typed face
+        value has no verified fees)."""
+        tier = self.tiers.get(str(self["tier"].value() or "")) if self.tiers else None
+        return tier.fees if tier else Decimal("0.00")
+
 
 class ListingPriceForm(forms.Form):
     """A price: for a ticket already uploaded, or a new price for a listing."""
@@ -144,9 +211,17 @@ class ListingPriceForm(forms.Form):
 
 
 class PriceRangeQuery(forms.Form):
-    """The query of the live price range: a face value, and maybe a price."""
+    """The query of the live price range: a face value, maybe the unavoidable fees
+    paid with it (a tier's), and maybe a price."""
 
     face_value = forms.DecimalField(**MONEY, max_value=Decimal("100000.00"))
+    fees = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.00"),
+        max_value=Decimal("100000.00"),
+        required=False,
+    )
     price = forms.DecimalField(**MONEY, required=False)
 
 

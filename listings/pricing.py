@@ -1,7 +1,9 @@
 """The pricing rules (ARCHITECTURE.md, rules 1 and 2): caps, floor, fee, payout.
 
-Pure functions of settings and their arguments; every price the site or the API
-accepts goes through `price_validate`, every page and API response that shows a
+Pure functions of settings and their arguments. Which cap applies to an event's
+tickets (a country's resale law, Ireland's designated events, else the category's
+markup) is the one `resale_rule` (`resale_rule_for` an event); every price the
+site or the API accepts goes through `price_validate`, every page and API response that shows a
 price uses the one `fee_breakdown` (`fee_breakdown_for_listing` for a listing),
 what the sell pages say about a price before it is listed is the one
 `price_quote`, and every percentage the site writes is `percent_text`.
@@ -41,11 +43,103 @@ def percent_text(fraction) -> str:
     return f"{value.normalize():f}" if value else "0"
 
 
+# What a cap is counted from (ResaleRule.cap_basis, FeeBreakdown.cap_basis in the API).
+FACE_VALUE_MARKUP = "face_value_markup"  # face value x (1 + the category's markup)
+ORIGINAL_PRICE = "original_price"  # face value + unavoidable fees, nothing more
+ORIGINAL_PRICE_MARKUP = "original_price_markup"  # the original price x (1 + markup)
+CAP_BASES = (FACE_VALUE_MARKUP, ORIGINAL_PRICE, ORIGINAL_PRICE_MARKUP)
+
+
+@dataclass(frozen=True)
+class ResaleRule:
+    """The cap on an event's tickets: what it is counted from, the most over it, and
+    the words every page and the API give it ("UK law: at most the original price")."""
+
+    cap_basis: str
+    markup: Decimal  # the fraction allowed over the basis, e.g. Decimal("0.20")
+    text: str
+
+    @property
+    def on_original_price(self) -> bool:
+        return self.cap_basis != FACE_VALUE_MARKUP
+
+
+def _rule_from_setting(rule: dict) -> ResaleRule:
+    markup = to_decimal(str(rule.get("markup", "0")))
+    if rule.get("basis") == "face_value":
+        basis = FACE_VALUE_MARKUP
+    else:
+        basis = ORIGINAL_PRICE_MARKUP if markup else ORIGINAL_PRICE
+    return ResaleRule(cap_basis=basis, markup=markup, text=rule["text"])
+
+
+def resale_rule(*, category: str, country: str = "", at_original_price: bool = False) -> ResaleRule:
+    """The cap on the tickets of an event of `category` in `country`.
+
+    - An event flagged resale_at_original_price (Ireland's designated events and
+      venues, or flagged by staff): at most the original price, in the words of
+      the country's law when it says just that (RESALE_RULES), else
+      RESALE_RULE_AT_ORIGINAL_PRICE's.
+    - Else the country's resale law (RESALE_RULES: GB the original price, AU 10%
+      above it), unless that law covers designated events only (IE).
+    - Else Encore's markup for the category (PRICE_MARKUP_CAPS, and the country's
+      override in PRICE_MARKUP_CAPS_BY_COUNTRY) over the face value.
+
+    A law replaces the category's markup, as ARCHITECTURE.md rule 1 says.
+    """
+    country = (country or "").upper()
+    law = settings.RESALE_RULES.get(country)
+    if at_original_price:
+        if law and _rule_from_setting(law).cap_basis == ORIGINAL_PRICE:
+            return _rule_from_setting(law)
+        return _rule_from_setting(settings.RESALE_RULE_AT_ORIGINAL_PRICE)
+    if law and not law.get("designated_only"):
+        return _rule_from_setting(law)
+    cap = markup_cap_for(category=category, country=country)
+    label = _CATEGORY_WORDS.get(category, "these")
+    where = f" in {country}" if country in settings.PRICE_MARKUP_CAPS_BY_COUNTRY else ""
+    return ResaleRule(
+        cap_basis=FACE_VALUE_MARKUP,
+        markup=cap,
+        text=f"Encore's cap for {label} events{where}: at most {percent_text(cap)}% above "
+        "face value",
+    )
+
+
+_CATEGORY_WORDS = {
+    "concert": "concert",
+    "sports": "sports",
+    "theater": "theater",
+    "festival": "festival",
+    "other": "other",
+}
+
+
+def resale_rule_for(event) -> ResaleRule:
+    """The cap on `event`'s tickets (resale_rule of its category, country and flag)."""
+    return resale_rule(
+        category=event.category,
+        country=event.country,
+        at_original_price=bool(getattr(event, "resale_at_original_price", False)),
+    )
+
+
 @dataclass(frozen=True)
 class PriceLimits:
     min_price: Decimal
     max_price: Decimal
-    markup_cap: Decimal  # the fraction over face value allowed, e.g. Decimal("0.20")
+    markup_cap: Decimal  # the fraction allowed over the rule's basis, e.g. Decimal("0.20")
+    rule: ResaleRule | None = None
+    original_price: Decimal | None = None  # face value + unavoidable fees
+
+    def cap_words(self, currency: str = "") -> str:
+        """The cap in words, for messages: "face value + 20%", or the law's words
+        and the original price it is counted from."""
+        rule = self.rule
+        if rule is None or not rule.on_original_price:
+            return f"face value + {percent_text(self.markup_cap)}%"
+        amount = " ".join(p for p in (money_str(self.original_price), currency) if p)
+        return f"{rule.text}; the original price, face value and fees, is {amount}"
 
 
 @dataclass(frozen=True)
@@ -68,14 +162,25 @@ class FeeBreakdown:
     # markup as rounded above, so that a page and the API say the same figure.
     markup_rate: Decimal
     max_markup_rate: Decimal
+    # The original price (face value + the unavoidable fees paid with the ticket),
+    # and the cap's rule: its words, and what max_markup_percent is counted from
+    # (face_value_markup | original_price | original_price_markup).
+    original_fees: Decimal = Decimal("0.00")
+    original_price: Decimal = Decimal("0.00")
+    rule: str = ""
+    cap_basis: str = FACE_VALUE_MARKUP
 
     def as_dict(self) -> dict:
         return {
             "currency": self.currency,
             "face_value": money_str(self.face_value),
+            "original_fees": money_str(self.original_fees),
+            "original_price": money_str(self.original_price),
             "price": money_str(self.price),
             "markup_percent": str(self.markup_percent),
             "max_markup_percent": str(self.max_markup_percent),
+            "rule": self.rule,
+            "cap_basis": self.cap_basis,
             "max_price": money_str(self.max_price),
             "min_price": money_str(self.min_price),
             "platform_fee_rate": str(self.platform_fee_rate),
@@ -99,21 +204,49 @@ def markup_cap_for(*, category: str, country: str = "") -> Decimal:
     return to_decimal(caps.get(category, caps["other"]))
 
 
-def price_limits(*, face_value, category: str, country: str = "") -> PriceLimits:
-    """The allowed price range for a ticket of `face_value`.
+def price_limits(
+    *,
+    face_value,
+    category: str = "",
+    country: str = "",
+    original_fees=0,
+    rule: ResaleRule | None = None,
+) -> PriceLimits:
+    """The allowed price range for a ticket of `face_value` (and `original_fees`, the
+    unavoidable fees paid with it) under `rule` (default: resale_rule of the category
+    and country, for an event not flagged).
 
-    The ceiling rounds down and the floor rounds up to the cent, so that no
-    allowed price is ever above the exact cap or below the exact floor.
+    The ceiling counts from the rule's basis (the face value, or the original price);
+    the floor is PRICE_FLOOR_RATE of the face value whatever the rule. The ceiling
+    rounds down and the floor rounds up to the cent, so that no allowed price is ever
+    above the exact cap or below the exact floor.
     """
     face_value = to_decimal(face_value)
-    cap = markup_cap_for(category=category, country=country)
-    max_price = quantize_money_down(face_value * (1 + cap))
+    original_price = face_value + to_decimal(original_fees or 0)
+    rule = rule or resale_rule(category=category, country=country)
+    basis = original_price if rule.on_original_price else face_value
+    max_price = quantize_money_down(basis * (1 + rule.markup))
     min_price = quantize_money_up(face_value * settings.PRICE_FLOOR_RATE)
-    return PriceLimits(min_price=min_price, max_price=max_price, markup_cap=cap)
+    return PriceLimits(
+        min_price=min_price,
+        max_price=max_price,
+        markup_cap=rule.markup,
+        rule=rule,
+        original_price=quantize_money(original_price),
+    )
 
 
-def price_validate(*, price, face_value, category: str, country: str = "") -> Decimal:
-    """Return `price` as money if it lies within the limits, else raise ValidationFailed.
+def price_validate(
+    *,
+    price,
+    face_value,
+    category: str = "",
+    country: str = "",
+    original_fees=0,
+    rule: ResaleRule | None = None,
+) -> Decimal:
+    """Return `price` as money if it lies within the limits (price_limits), else raise
+    ValidationFailed.
 
     The error's details follow ARCHITECTURE.md, rule 1: {field, reason,
     maxAllowed | minAllowed, provided}.
@@ -129,11 +262,22 @@ def price_validate(*, price, face_value, category: str, country: str = "") -> De
             "The price must be an amount with at most two decimal places.",
             details={"field": "price", "reason": "INVALID_AMOUNT", "provided": str(price)},
         )
-    limits = price_limits(face_value=face_value, category=category, country=country)
+    limits = price_limits(
+        face_value=face_value,
+        category=category,
+        country=country,
+        original_fees=original_fees,
+        rule=rule,
+    )
     if price > limits.max_price:
         raise ValidationFailed(
-            f"The price may be at most {money_str(limits.max_price)} "
-            f"(face value plus {percent_text(limits.markup_cap)}%).",
+            f"The price may be at most {money_str(limits.max_price)} ("
+            + (
+                limits.cap_words()
+                if limits.rule.on_original_price
+                else f"face value plus {percent_text(limits.markup_cap)}%"
+            )
+            + ").",
             details={
                 "field": "price",
                 "reason": "PRICE_EXCEEDS_MAX_MARKUP",
@@ -167,12 +311,28 @@ def seller_payout_for(price) -> Decimal:
 
 
 def fee_breakdown(
-    *, price, face_value, category: str, country: str = "", currency: str = ""
+    *,
+    price,
+    face_value,
+    category: str = "",
+    country: str = "",
+    currency: str = "",
+    original_fees=0,
+    rule: ResaleRule | None = None,
 ) -> FeeBreakdown:
-    """The one fee breakdown of ARCHITECTURE.md ("Beyond the specification")."""
+    """The one fee breakdown of ARCHITECTURE.md ("Beyond the specification"): the
+    markup is the price over the face value; the cap (max_markup_percent, max_price)
+    is the rule's, counted from its basis (cap_basis)."""
     price = quantize_money(price)
     face_value = quantize_money(face_value)
-    limits = price_limits(face_value=face_value, category=category, country=country)
+    original_fees = quantize_money(original_fees or 0)
+    limits = price_limits(
+        face_value=face_value,
+        category=category,
+        country=country,
+        original_fees=original_fees,
+        rule=rule,
+    )
     markup = percent((price - face_value) / face_value) if face_value else Decimal("0.0")
     fee = platform_fee_for(price)
     return FeeBreakdown(
@@ -189,6 +349,10 @@ def fee_breakdown(
         buyer_total=price,
         markup_rate=markup / HUNDRED,
         max_markup_rate=limits.markup_cap,
+        original_fees=original_fees,
+        original_price=face_value + original_fees,
+        rule=limits.rule.text,
+        cap_basis=limits.rule.cap_basis,
     )
 
 
@@ -200,8 +364,8 @@ def fee_breakdown_for_listing(listing, *, price=None, currency: str = "") -> Fee
     return fee_breakdown(
         price=listing.price if price is None else price,
         face_value=ticket.face_value,
-        category=event.category,
-        country=event.country,
+        original_fees=ticket.original_fees,
+        rule=resale_rule_for(event),
         currency=currency or event.currency,
     )
 
@@ -212,15 +376,21 @@ def fee_breakdown_for_listing(listing, *, price=None, currency: str = "") -> Fee
 @dataclass(frozen=True)
 class PriceQuote:
     """What the sell pages say about a price before it is listed: the allowed range for
-    a ticket of `face_value` and, for a price, its fee breakdown and whether it lies in
-    the range. The page, the live range (sell.js, through `as_dict`) and the message of
-    a refused price all read it; the listing services alone decide (price_validate)."""
+    a ticket of `face_value` (and `original_fees`) and, for a price, its fee breakdown
+    and whether it lies in the range. The page, the live range (sell.js, through
+    `as_dict`) and the message of a refused price all read it; the listing services
+    alone decide (price_validate)."""
 
     currency: str
     category: str
     face_value: Decimal
     limits: PriceLimits
     breakdown: FeeBreakdown | None = None  # when a price is quoted
+    original_fees: Decimal = Decimal("0.00")
+
+    @property
+    def rule(self) -> ResaleRule:
+        return self.limits.rule
 
     @property
     def price_check(self) -> str | None:
@@ -238,7 +408,11 @@ class PriceQuote:
         limits = self.limits
         return (
             f"Allowed price: {money_str(limits.min_price)} to {money_str(limits.max_price)} "
-            f"{self.currency} (face value + {percent_text(limits.markup_cap)}% at most)."
+            f"{self.currency} ({limits.cap_words(self.currency)} at most)."
+            if not self.rule.on_original_price
+            else f"Allowed price: {money_str(limits.min_price)} to "
+            f"{money_str(limits.max_price)} {self.currency} "
+            f"({limits.cap_words(self.currency)})."
         )
 
     @property
@@ -261,7 +435,7 @@ class PriceQuote:
         if reason == "PRICE_EXCEEDS_MAX_MARKUP":
             return (
                 f"At most {money_str(self.limits.max_price)} {self.currency} for this ticket "
-                f"(face value + {percent_text(self.limits.markup_cap)}%)."
+                f"({self.limits.cap_words(self.currency)})."
             )
         if reason == "PRICE_BELOW_MINIMUM":
             return (
@@ -277,9 +451,13 @@ class PriceQuote:
             "currency": self.currency,
             "category": self.category,
             "face_value": money_str(self.face_value),
+            "original_fees": money_str(self.original_fees),
+            "original_price": money_str(self.limits.original_price),
             "min_price": money_str(self.limits.min_price),
             "max_price": money_str(self.limits.max_price),
             "max_markup_percent": percent_text(self.limits.markup_cap),
+            "rule": self.rule.text,
+            "cap_basis": self.rule.cap_basis,
             "floor_percent": percent_text(settings.PRICE_FLOOR_RATE),
             "platform_fee_percent": percent_text(settings.PLATFORM_FEE_RATE),
             "price": money_str(breakdown.price) if breakdown else None,
@@ -291,23 +469,26 @@ class PriceQuote:
         }
 
 
-def price_quote(*, event, face_value, price=None) -> PriceQuote:
-    """The quote for a ticket of `face_value` for `event` (its category, country and
-    currency), and for `price` when given."""
+def price_quote(*, event, face_value, price=None, original_fees=0) -> PriceQuote:
+    """The quote for a ticket of `face_value` and `original_fees` for `event` (its
+    rule, resale_rule_for, and currency), and for `price` when given."""
     face_value = quantize_money(face_value)
+    original_fees = quantize_money(original_fees or 0)
+    rule = resale_rule_for(event)
     breakdown = None
     if price is not None:
         breakdown = fee_breakdown(
             price=price,
             face_value=face_value,
-            category=event.category,
-            country=event.country,
+            original_fees=original_fees,
+            rule=rule,
             currency=event.currency,
         )
     return PriceQuote(
         currency=event.currency,
         category=event.category,
         face_value=face_value,
-        limits=price_limits(face_value=face_value, category=event.category, country=event.country),
+        limits=price_limits(face_value=face_value, original_fees=original_fees, rule=rule),
         breakdown=breakdown,
+        original_fees=original_fees,
     )

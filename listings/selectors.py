@@ -20,7 +20,7 @@ def listing_list_for_event(*, event) -> QuerySet[Listing]:
     fee breakdown) and seller."""
     return (
         Listing.objects.filter(ticket__event=event, status=Listing.Status.ACTIVE)
-        .select_related("ticket__event", "seller")
+        .select_related("ticket__event", "seller__trader_declaration")
         .order_by("price", "id")
     )
 
@@ -33,11 +33,23 @@ def listing_list_for_seller(*, seller) -> QuerySet[Listing]:
     )
 
 
+def listing_tickets_listed_since(*, seller, since: datetime.datetime) -> int:
+    """How many different tickets `seller` put on sale from `since` on (any
+    listing status: a ticket listed, cancelled and listed again counts once),
+    for the trader threshold (accounts.traders)."""
+    return (
+        Listing.objects.filter(seller=seller, listed_at__gte=since)
+        .values("ticket_id")
+        .distinct()
+        .count()
+    )
+
+
 def listing_get_active(*, listing_id: int) -> Listing:
     """A listing on sale; NotFound otherwise."""
     listing = (
         Listing.objects.filter(pk=listing_id, status=Listing.Status.ACTIVE)
-        .select_related("ticket__event", "seller")
+        .select_related("ticket__event", "seller__trader_declaration")
         .first()
     )
     if listing is None:
@@ -124,7 +136,9 @@ def listing_search(
         listings = listings.filter(price__gte=min_price)
     if max_price is not None:
         listings = listings.filter(price__lte=max_price)
-    return listings.select_related("ticket__event", "seller").order_by(*SEARCH_ORDERINGS[ordering])
+    return listings.select_related("ticket__event", "seller__trader_declaration").order_by(
+        *SEARCH_ORDERINGS[ordering]
+    )
 
 
 def listing_get_visible(*, user, listing_id) -> Listing:
@@ -135,7 +149,9 @@ def listing_get_visible(*, user, listing_id) -> Listing:
     """
     pk = as_id(listing_id)
     listing = (
-        Listing.objects.filter(pk=pk).select_related("ticket__event", "seller").first()
+        Listing.objects.filter(pk=pk)
+        .select_related("ticket__event", "seller__trader_declaration")
+        .first()
         if pk is not None
         else None
     )

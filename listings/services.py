@@ -9,11 +9,14 @@ audit trail of what it changed (rule 9).
 
 import datetime
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.selectors import user_can_trade
+from accounts.traders import trader_listing_check
 from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
 from marketplace.core.errors import (
     DomainError,
@@ -38,7 +41,8 @@ from tickets.selectors import (
 from tickets.services import ticket_upload
 
 from .models import Listing
-from .pricing import price_validate
+from .pricing import price_validate, resale_rule_for
+from .selectors import listing_tickets_listed_since
 
 
 def _refuse(reason: str | None) -> None:
@@ -66,12 +70,49 @@ def _refuse(reason: str | None) -> None:
 
 
 def _price_for(*, ticket: Ticket, price):
-    # The cap is computed from the verified face value only (rule 1).
+    # The cap is computed from the verified face value (and the fees its tier
+    # declared) only, under the event's rule (rule 1, listings.pricing.resale_rule).
     _refuse(ticket_unverified_reason(ticket=ticket))
-    event = ticket.event
     return price_validate(
-        price=price, face_value=ticket.face_value, category=event.category, country=event.country
+        price=price,
+        face_value=ticket.face_value,
+        original_fees=ticket.original_fees,
+        rule=resale_rule_for(ticket.event),
     )
+
+
+# What counts towards a seller's limit for an event: every ticket they put on sale
+# through Encore for it that is on sale, being bought or sold (a listing they
+# cancelled, or that expired, gave the ticket back: it does not count).
+RESALE_LIMIT_STATUSES = (Listing.Status.ACTIVE, Listing.Status.PENDING, Listing.Status.SOLD)
+
+
+def _resale_limit_error(limit: int) -> ValidationFailed:
+    return ValidationFailed(
+        f"You can sell at most {limit} tickets for this event on Encore, the most one fan "
+        "could buy from the organizer.",
+        details={"field": "ticket", "reason": "RESALE_LIMIT_REACHED", "limit": limit},
+    )
+
+
+def seller_listings_count(*, seller, event) -> int:
+    """How many of `event`'s tickets `seller` has on sale, being bought or sold on Encore."""
+    return Listing.objects.filter(
+        seller=seller, ticket__event_id=event.pk, status__in=RESALE_LIMIT_STATUSES
+    ).count()
+
+
+def resale_limit_check(*, seller, event, lock: bool = True) -> None:
+    """Refuse (ValidationFailed RESALE_LIMIT_REACHED) a listing beyond the event's
+    primary_purchase_limit for `seller`. With `lock` (inside the listing's
+    transaction), the seller's row is locked first: two listings by the same seller
+    at once (two tabs, a script) wait for each other here, so the second counts the
+    first and they cannot both pass the count at limit - 1."""
+    if lock:
+        User.objects.select_for_update().filter(pk=seller.pk).values_list("pk").get()
+    limit = event.primary_purchase_limit
+    if seller_listings_count(seller=seller, event=event) >= limit:
+        raise _resale_limit_error(limit)
 
 
 def listing_create(
@@ -81,14 +122,24 @@ def listing_create(
 
     Raises NotFound (not the seller's ticket), PermissionDenied (account may not
     trade), ValidationFailed (price outside the caps, event not on sale, bad
-    expiry) or TicketNotAvailable (already listed, reserved, in escrow or void;
-    or its evidence is not verified: TICKET_IN_REVIEW, TICKET_REJECTED).
-    Whether a ticket can be listed is tickets.selectors.ticket_listable's rule.
+    expiry, RESALE_LIMIT_REACHED: the seller has the event's primary_purchase_limit
+    of its tickets on sale or sold already) or TicketNotAvailable (already listed,
+    reserved, in escrow or void; or its evidence is not verified: TICKET_IN_REVIEW,
+    TICKET_REJECTED).
+    Whether a ticket can be listed is tickets.selectors.ticket_listable's rule;
+    whether the seller may list, as a trader or a private seller, is
+    accounts.traders' (field "trader": TRADER_DETAILS_MISSING,
+    TRADER_DECLARATION_REQUIRED, TRADER_DETAILS_REJECTED, TRADER_REVIEW_PENDING).
     """
     if ticket.owner_id != seller.pk:
         raise NotFound("Ticket not found.")
     if not user_can_trade(user=seller):
         raise PermissionDenied("Your account cannot sell tickets at the moment.")
+    # A trader lists with complete details; a private seller past the yearly
+    # threshold declares first (accounts.traders, DSA Art. 30).
+    trader_listing_check(
+        seller=seller, tickets_listed_since=partial(listing_tickets_listed_since, seller=seller)
+    )
     event = ticket.event
     now = timezone.now()
     reason = ticket_unlistable_reason(ticket=ticket, now=now)
@@ -105,6 +156,9 @@ def listing_create(
         )
 
     with transaction.atomic():
+        # No more of the event's tickets than one fan could buy (the event's
+        # primary purchase limit), counted under a lock on the seller.
+        resale_limit_check(seller=seller, event=event)
         # Claim the ticket in one conditional UPDATE: a concurrent listing,
         # transfer or sale of the same ticket moves it first and we stop here.
         claimed = Ticket.objects.filter(
@@ -163,11 +217,13 @@ class TicketSale:
 
 def ticket_upload_and_list(*, seller, event, price, ip_address=None, **upload) -> TicketSale:
     """Upload `seller`'s ticket for `event` (`upload`: ticket_upload's file, face_value
-    or tier_id, barcode, ticket_type, section, row, seat) and put it on sale at `price`:
-    the sell page's one form.
+    or tier_id, barcode, ticket_type, section, row, seat, restrictions,
+    organizer_ticket_number) and put it on sale at `price`: the sell page's one form.
 
     Two steps, each its own transaction (ticket_upload must be the outermost one):
 
+    - The seller has the event's primary_purchase_limit of its tickets on sale or
+      sold already: ValidationFailed RESALE_LIMIT_REACHED, nothing is stored.
     - The upload is refused: its error is raised (PermissionDenied, ValidationFailed,
       DuplicateTicket, as ticket_upload) and nothing is stored.
     - The ticket is uploaded but waits for staff (a file without a readable barcode,
@@ -179,6 +235,9 @@ def ticket_upload_and_list(*, seller, event, price, ip_address=None, **upload) -
       price of the ticket already uploaded; uploading the same file again would be
       refused as a duplicate.
     """
+    # Before the upload, so that a seller at their limit stores nothing; listing_create
+    # counts again under the lock.
+    resale_limit_check(seller=seller, event=event, lock=False)
     ticket = ticket_upload(owner=seller, event=event, ip_address=ip_address, **upload)
     if ticket_unverified_reason(ticket=ticket):
         return TicketSale(ticket=ticket)
@@ -303,6 +362,40 @@ def listing_expire(*, listing_id: int) -> bool:
             type=Notification.Type.LISTING_EXPIRED,
             payload={"listing_id": listing.pk, "event_name": listing.ticket.event.name},
         )
+    return True
+
+
+def listing_withdraw_for_cancelled_event(*, listing_id: int) -> bool:
+    """Take an active listing of a cancelled event off sale (status cancelled,
+    the ticket back in its owner's hands) and tell its seller why. Runs inside
+    the caller's transaction (the event's cancellation job counts it there).
+
+    Returns False, changing nothing, when the listing is not active (withdrawn
+    already, reserved, sold or closed): safe to run twice at once.
+    """
+    listing = (
+        Listing.objects.select_related("ticket__event", "seller").filter(pk=listing_id).first()
+    )
+    if listing is None or not _listing_close(
+        listing=listing,
+        status=Listing.Status.CANCELLED,
+        actor=None,
+        action=AuditAction.LISTING_WITHDRAWN,
+    ):
+        return False
+    event = listing.ticket.event
+    notification_create(
+        user=listing.seller,
+        type=Notification.Type.EVENT_CANCELLED,
+        payload={
+            "situation": "listing_withdrawn",
+            "listing_id": listing.pk,
+            "event_id": event.pk,
+            "event_name": event.name,
+            "price": money_str(listing.price),
+            "currency": event.currency,
+        },
+    )
     return True
 
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import get_usage
 
+from accounts.traders import seller_kind
 from events.selectors import event_get_visible, event_is_on_sale, event_search
 from marketplace.core.client_ip import client_ip
 from marketplace.core.errors import DomainError, RateLimitExceeded
@@ -40,7 +41,7 @@ from .forms import (
     TicketSellForm,
 )
 from .models import Listing
-from .pricing import PriceQuote, fee_breakdown_for_listing, markup_cap_for, price_quote
+from .pricing import PriceQuote, fee_breakdown_for_listing, price_quote, resale_rule_for
 from .reports import listing_report_appeal, listing_report_create
 from .selectors import (
     listing_get_visible,
@@ -88,6 +89,7 @@ def listing_detail(request, listing_id: int):
             "buyable": listing.status == listing.Status.ACTIVE and event_is_on_sale(event=event),
             "reservation_minutes": settings.RESERVATION_MINUTES,
             "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
+            "seller_kind": seller_kind(seller=listing.seller),
         },
     )
 
@@ -192,9 +194,9 @@ def _add_domain_error(form, exc: DomainError, *, quote: PriceQuote | None = None
 # --- the live price range -----------------------------------------------------------
 
 
-def _quote_for_form(form, *, event, face_value) -> PriceQuote | None:
-    """The range shown when the page is drawn, for `face_value` and the form's price
-    (None without a valid face value)."""
+def _quote_for_form(form, *, event, face_value, original_fees=0) -> PriceQuote | None:
+    """The range shown when the page is drawn, for `face_value` (and `original_fees`)
+    and the form's price (None without a valid face value)."""
     query = PriceRangeQuery(
         {
             "face_value": face_value if face_value is not None else "",
@@ -207,15 +209,19 @@ def _quote_for_form(form, *, event, face_value) -> PriceQuote | None:
         event=event,
         face_value=query.cleaned_data["face_value"],
         price=query.cleaned_data.get("price"),
+        original_fees=original_fees,
     )
 
 
 def _rules(event) -> dict:
     """The fair-price rules shown next to the sell forms, for this event (rates: the
     template writes them with the `percent` filter)."""
+    rule = resale_rule_for(event)
     return {
-        "cap": markup_cap_for(category=event.category, country=event.country),
+        "rule": rule,
+        "cap": rule.markup,
         "floor": settings.PRICE_FLOOR_RATE,
+        "resale_limit": event.primary_purchase_limit,
         "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
     }
 
@@ -236,6 +242,7 @@ def price_range(request, event_id: int):
         event=event,
         face_value=query.cleaned_data["face_value"],
         price=query.cleaned_data.get("price"),
+        original_fees=query.cleaned_data.get("fees") or 0,
     )
     return JsonResponse(quote.as_dict())
 
@@ -289,7 +296,12 @@ def sell_event(request, event_id: int):
         "event": event,
         "on_sale": on_sale,
         "form": form,
-        "quote": _quote_for_form(form, event=event, face_value=form.face_value_shown()),
+        "quote": _quote_for_form(
+            form,
+            event=event,
+            face_value=form.face_value_shown(),
+            original_fees=form.original_fees_shown(),
+        ),
         "rules": _rules(event),
         "payout_account": payout_account_status(user=request.user),
     }
@@ -310,7 +322,9 @@ def _after_sale(request, sale: TicketSale, *, price):
         return redirect("tickets:mine")
     if sale.refusal is not None:
         reason = sale.refusal.details.get("reason")
-        quote = price_quote(event=event, face_value=ticket.face_value)
+        quote = price_quote(
+            event=event, face_value=ticket.face_value, original_fees=ticket.original_fees
+        )
         if sale.refusal.details.get("field") == "price" and quote.refusal_text(reason):
             # Shown once by list_ticket, on the price field.
             request.session[REFUSED_PRICE_SESSION_KEY] = {
@@ -354,7 +368,9 @@ def list_ticket(request, ticket_id: int):
     event = ticket.event
     unlistable_reason = ticket_unlistable_reason(ticket=ticket)
     # The limits for this ticket, for a refused price's message.
-    limits_quote = price_quote(event=event, face_value=ticket.face_value)
+    limits_quote = price_quote(
+        event=event, face_value=ticket.face_value, original_fees=ticket.original_fees
+    )
     if request.method == "POST":
         form = ListingPriceForm(request.POST)
         if unlistable_reason is None and form.is_valid():
@@ -383,7 +399,9 @@ def list_ticket(request, ticket_id: int):
         "unlistable_reason": unlistable_reason,
         "review_reasons": ticket_review_reasons_text(ticket=ticket),
         "form": form,
-        "quote": _quote_for_form(form, event=event, face_value=ticket.face_value),
+        "quote": _quote_for_form(
+            form, event=event, face_value=ticket.face_value, original_fees=ticket.original_fees
+        ),
         "rules": _rules(event),
         "payout_account": payout_account_status(user=request.user),
     }
@@ -480,9 +498,12 @@ def listing_price(request, listing_id: int):
                 messages.error(request, exc.message)
                 return _back_to_my_listings(request)
             ticket = listing.ticket
-            _add_domain_error(
-                form, exc, quote=price_quote(event=ticket.event, face_value=ticket.face_value)
+            quote = price_quote(
+                event=ticket.event,
+                face_value=ticket.face_value,
+                original_fees=ticket.original_fees,
             )
+            _add_domain_error(form, exc, quote=quote)
         else:
             messages.success(
                 request,

@@ -47,6 +47,8 @@ class Notification(models.Model):
         PAYOUT_FAILED = "payout_failed", "Payout failed"
         CHARGEBACK_OPENED = "chargeback_opened", "Payment disputed by the bank"
         CHARGEBACK_CLOSED = "chargeback_closed", "Bank dispute closed"
+        EVENT_CANCELLED = "event_cancelled", "Event cancelled"
+        EVENT_MOVED = "event_moved", "Event moved"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

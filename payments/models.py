@@ -4,6 +4,14 @@ from django.db.models import F, Q
 from django.db.models.functions import Round
 
 
+class EventCancellationOutcome(models.TextChoices):
+    """What an event's cancellation did to one of its purchases."""
+
+    REFUNDED = "refunded", "Refunded in full: the event was cancelled"
+    FOR_STAFF = "for_staff", "For staff: the seller was already paid"
+    REFUND_FAILED = "refund_failed", "For staff: the automatic refund failed"
+
+
 class Transaction(models.Model):
     """One purchase of one listing: the money's journey from buyer to seller."""
 
@@ -60,6 +68,13 @@ class Transaction(models.Model):
     reservation_extended_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # What the cancellation of the event did to this purchase (set once, by
+    # payments.services.event_changes): the job skips a purchase it settled.
+    event_cancellation = models.CharField(
+        max_length=16, choices=EventCancellationOutcome.choices, blank=True, default=""
+    )
+    # When the buyer was last told that the event moved (once per move).
+    event_move_notified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -326,3 +341,43 @@ class StripeEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+class EventCancellation(models.Model):
+    """The job settling a cancelled event's sales (ARCHITECTURE.md, rule 12):
+    open listings withdrawn, reservations released, purchases in escrow
+    refunded, purchases already paid out handed to staff. It runs in batches
+    and resumes where it stopped; each counter moves in the same database
+    transaction as the item it counts, so it is exact after a crash too."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+
+    event = models.OneToOneField(
+        "events.Event", on_delete=models.PROTECT, related_name="cancellation_run"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    listings_withdrawn = models.PositiveIntegerField(default=0)
+    reservations_released = models.PositiveIntegerField(default=0)
+    refunded = models.PositiveIntegerField(default=0)
+    handed_to_staff = models.PositiveIntegerField(
+        default=0, help_text="Purchases whose money had already reached the seller."
+    )
+    failed = models.PositiveIntegerField(
+        default=0, help_text="Refunds Stripe refused: listed for staff."
+    )
+    batches = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Moves with every batch: a run not seen for a while is resumed by beat.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "event_cancellations"
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["state", "updated_at"], name="event_cancellations_idx")]
+
+    def __str__(self):
+        return f"Cancellation of event #{self.event_id} ({self.get_state_display()})"

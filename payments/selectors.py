@@ -4,9 +4,11 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from events.models import Event
 from marketplace.core.errors import NotFound, PermissionDenied
 
 from .models import Payout, PayoutAccount, Transaction
@@ -89,6 +91,20 @@ def reservation_extend_opens_at(txn: Transaction) -> datetime.datetime | None:
     return txn.reserved_until - RESERVATION_EXTEND_WINDOW
 
 
+def postponement_refund_until(txn: Transaction) -> datetime.datetime | None:
+    """The last moment the buyer may choose a full refund instead of the new
+    date of a moved event: POSTPONEMENT_REFUND_DAYS after the move, and never
+    after the (new) start. None when the event did not move after the
+    purchase was paid (a buyer who paid after the move chose the new date)."""
+    event = txn.listing.ticket.event
+    if event.moved_at is None or txn.paid_at is None or txn.paid_at >= event.moved_at:
+        return None
+    return min(
+        event.moved_at + datetime.timedelta(days=settings.POSTPONEMENT_REFUND_DAYS),
+        event.starts_at,
+    )
+
+
 @dataclass(frozen=True)
 class TransactionActions:
     pay: TransactionAction  # the buyer pays the reservation
@@ -98,6 +114,8 @@ class TransactionActions:
     dispute: TransactionAction  # the buyer reports a problem
     message: TransactionAction  # the buyer or the seller writes in the thread
     download_ticket: TransactionAction  # the buyer downloads the ticket's file
+    # the buyer of a paid purchase whose event moved chooses a full refund instead
+    postponement_refund: TransactionAction
 
 
 @dataclass(frozen=True)
@@ -175,9 +193,24 @@ def transaction_view_for(*, user, transaction: Transaction, now=None) -> Transac
             download_ticket=TransactionAction(
                 buyer and held and txn.listing.ticket.owner_id == user.pk
             ),
+            postponement_refund=_postponement_refund_action(txn, buyer=buyer, now=now),
         ),
         deadlines=deadlines,
     )
+
+
+def _postponement_refund_action(txn: Transaction, *, buyer: bool, now) -> TransactionAction:
+    # The same conditions as transaction_postponement_refund: a paid purchase
+    # (money still held), an event on sale that moved after the payment, before
+    # the window closes.
+    if not buyer or txn.status != Transaction.Status.PAID:
+        return NOT_ALLOWED
+    if txn.listing.ticket.event.status != Event.Status.PUBLISHED:
+        return NOT_ALLOWED
+    until = postponement_refund_until(txn)
+    if until is None or now >= until:
+        return NOT_ALLOWED
+    return TransactionAction(True, until)
 
 
 def payout_list_for_seller(*, seller) -> QuerySet[Payout]:

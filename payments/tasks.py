@@ -65,3 +65,39 @@ def payment_refund_late(transaction_id: int, payment_intent_id: str) -> str:
     return services.transaction_refund_late_payment(
         transaction_id=transaction_id, payment_intent_id=payment_intent_id
     )
+
+
+@shared_task(
+    name="payments.tasks.event_cancellation_run", bind=True, **JOB_OPTIONS, **RETRY_OPTIONS
+)
+def event_cancellation_run(self, event_id: int) -> bool:
+    """Settle one batch of a cancelled event's sales, then enqueue the next
+    (events.services publishes this task by name on the cancellation's commit).
+    A crash or a lost task is resumed by event_changes_resume."""
+    more = services.event_cancellation_step(event_id=event_id)
+    if more:
+        self.apply_async((event_id,))
+    return more
+
+
+@shared_task(name="payments.tasks.event_moved_notify", bind=True, **JOB_OPTIONS, **RETRY_OPTIONS)
+def event_moved_notify(self, event_id: int) -> bool:
+    """Tell one batch of a moved event's buyers in escrow, then enqueue the next."""
+    more = services.event_moved_notify_step(event_id=event_id)
+    if more:
+        self.apply_async((event_id,))
+    return more
+
+
+@shared_task(**JOB_OPTIONS)
+def event_changes_resume() -> int:
+    """Periodic: restart the cancellation runs that never started or stopped
+    moving, and tell the buyers of moved events nobody told (the broker was
+    down, a worker died). Returns how many jobs it enqueued."""
+    cancelled = services.event_cancellations_unfinished()
+    moved = services.event_moves_unnotified()
+    for event_id in cancelled:
+        event_cancellation_run.delay(event_id)
+    for event_id in moved:
+        event_moved_notify.delay(event_id)
+    return len(cancelled) + len(moved)

@@ -24,6 +24,14 @@ CANCEL_REASONS = {
     "reservation_expired": "The reservation expired and the ticket went back on sale.",
     "payment_failed": "The card was declined and the ticket went back on sale.",
     "service_unavailable": "The payment service was unavailable; nothing was charged.",
+    "event_cancelled": "The event was cancelled; nothing was charged.",
+}
+# Why a sale was refunded, from the refund's audit row (its note).
+REFUND_REASONS = {
+    "event_cancelled": "The event was cancelled: the buyer was refunded in full automatically "
+    "and the ticket was voided.",
+    "event_moved": "The event moved and the buyer chose a full refund instead of the new date; "
+    "the ticket was voided.",
 }
 COMPLETED_BY = {
     AuditAction.TRANSACTION_CONFIRMED: "The buyer confirmed they have the ticket.",
@@ -147,7 +155,10 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
                 "Refunded",
                 DONE,
                 row.created_at if row else txn.updated_at,
-                "The buyer was refunded in full and the ticket was voided.",
+                REFUND_REASONS.get(
+                    (row.changes or {}).get("note", "") if row else "",
+                    "The buyer was refunded in full and the ticket was voided.",
+                ),
             )
         )
     elif status == Transaction.Status.DISPUTED:

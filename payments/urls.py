@@ -25,6 +25,11 @@ urlpatterns = [
     path("my/transactions/<id:transaction_id>/confirm/", sales.confirm, name="confirm"),
     path("my/transactions/<id:transaction_id>/dispute/", sales.dispute, name="dispute"),
     path(
+        "my/transactions/<id:transaction_id>/postponement-refund/",
+        sales.postponement_refund,
+        name="postponement-refund",
+    ),
+    path(
         "my/transactions/<id:transaction_id>/messages/",
         messages.message_send_page,
         name="message-send",

@@ -54,6 +54,10 @@ class TicketOutput(serializers.Serializer):
     )
     face_value = money_field()
     original_fees = money_field(help_text="Unavoidable fees paid with it (the tier's).")
+    restrictions = serializers.CharField(help_text='Any restriction on its use ("" for none).')
+    organizer_ticket_number = serializers.CharField(
+        help_text="The organizer's own number for the ticket, if it has one (not the barcode)."
+    )
     barcode_last4 = serializers.CharField(help_text="The barcode itself is never shown.")
     barcode_source = serializers.ChoiceField(
         choices=Ticket.BarcodeSource.choices,
@@ -119,9 +123,31 @@ class TicketUploadInput(serializers.Serializer):
         "Matrix or 1-D barcode is the proof; the same file twice is a duplicate."
     )
     ticket_type = serializers.ChoiceField(choices=Ticket.Type.choices, required=False)
-    section = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    section = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, help_text="Stand, block or area."
+    )
     row = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    seat = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    seat = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        help_text="Required for a seated ticket (ticket_type seated).",
+    )
+    restrictions = serializers.CharField(
+        max_length=Ticket._meta.get_field("restrictions").max_length,
+        required=False,
+        allow_blank=True,
+        help_text="Any restriction on use printed on the ticket, shown to buyers; common ones: "
+        + "; ".join(Ticket.COMMON_RESTRICTIONS)
+        + ".",
+    )
+    organizer_ticket_number = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="The organizer's ticket or order number, shown to buyers. A value that is "
+        "or contains the barcode is refused (IS_BARCODE).",
+    )
 
 
 class TransferInput(serializers.Serializer):

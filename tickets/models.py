@@ -42,6 +42,16 @@ class Ticket(models.Model):
     REVIEW_NO_BARCODE_IN_FILE = "NO_BARCODE_IN_FILE"
     REVIEW_FACE_VALUE_HIGH = "FACE_VALUE_HIGH"
 
+    # The restrictions on use the sell form offers (a seller may write others).
+    COMMON_RESTRICTIONS = (
+        "Under 18s must be accompanied by an adult",
+        "ID must match the name on the ticket",
+        "Restricted view",
+        "Standing only",
+        "Accessible seating",
+        "Age 18+ only",
+    )
+
     # A void ticket no longer admits anyone, so its barcode may be uploaded again.
     INACTIVE_STATUSES = (Status.VOID,)
     # In its owner's hands, free to be listed or given away.

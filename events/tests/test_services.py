@@ -75,6 +75,9 @@ def test_organizer_creates_a_draft_in_the_default_currency_and_it_is_audited(set
         "metadata": {"age_limit": 18},
         "image_url": "",
         "time_zone": "Europe/Dublin",
+        "venue_capacity": None,
+        "primary_purchase_limit": 6,
+        "resale_at_original_price": False,
         "currency": "GBP",
     }
 

@@ -500,6 +500,8 @@ def admin_form(event, rows, initial=0):
         "currency": event.currency,
         "image_url": event.image_url,
         "metadata": "{}",
+        "venue_capacity": event.venue_capacity or "",
+        "primary_purchase_limit": event.primary_purchase_limit,
         "price_tiers-TOTAL_FORMS": str(len(rows)),
         "price_tiers-INITIAL_FORMS": str(initial),
         "price_tiers-MIN_NUM_FORMS": "0",

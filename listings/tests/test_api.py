@@ -234,9 +234,13 @@ def test_each_listing_carries_its_fee_breakdown(api):
     assert row["fee_breakdown"] == {
         "currency": "EUR",
         "face_value": "50.00",
+        "original_fees": "0.00",
+        "original_price": "50.00",
         "price": "55.00",
         "markup_percent": "10.0",
         "max_markup_percent": "20.0",
+        "rule": "Encore's cap for concert events: at most 20% above face value",
+        "cap_basis": "face_value_markup",
         "max_price": "60.00",
         "min_price": "40.00",
         "platform_fee_rate": "0.0800",

@@ -60,7 +60,8 @@ def test_listing_page_shows_the_ticket_the_seller_and_the_full_fee_breakdown(cli
     assert _breakdown_rows(html) == {
         "Face value": "50.00 EUR",
         "Markup": "+10%",
-        "Cap for concert in IE": "+20%, at most 60.00 EUR",
+        "Price cap": "Encore&#x27;s cap for concert events: at most 20% above face value",
+        "Highest price allowed": "60.00 EUR",
         "Ticket price": "55.00 EUR",
         "Encore's fee (8%, included)": "4.40 EUR",
         "The seller receives": "50.60 EUR",
@@ -74,7 +75,10 @@ def test_the_cap_shown_follows_the_category(client):
 
     rows = _breakdown_rows(client.get(f"/listings/{listing.pk}/").content.decode())
 
-    assert rows["Cap for festival in IE"] == "+30%, at most 65.00 EUR"
+    assert (
+        rows["Price cap"] == "Encore&#x27;s cap for festival events: at most 30% above face value"
+    )
+    assert rows["Highest price allowed"] == "65.00 EUR"
     assert rows["Markup"] == "+28%"
 
 

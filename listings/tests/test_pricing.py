@@ -103,7 +103,7 @@ def test_a_country_override_for_every_category_makes_it_face_value_only(settings
     assert price_limits(face_value="100.00", category="festival", country="ie").max_price == D(
         "100.00"
     )
-    assert price_limits(face_value="100.00", category="festival", country="GB").max_price == D(
+    assert price_limits(face_value="100.00", category="festival", country="FR").max_price == D(
         "130.00"
     )
 
@@ -150,9 +150,13 @@ def test_fee_breakdown_shows_everything_a_buyer_and_a_seller_need():
     assert breakdown.as_dict() == {
         "currency": "EUR",
         "face_value": "100.00",
+        "original_fees": "0.00",
+        "original_price": "100.00",
         "price": "110.00",
         "markup_percent": "10.0",
         "max_markup_percent": "20.0",
+        "rule": "Encore's cap for concert events: at most 20% above face value",
+        "cap_basis": "face_value_markup",
         "max_price": "120.00",
         "min_price": "80.00",
         "platform_fee_rate": "0.08",

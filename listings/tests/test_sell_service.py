@@ -39,7 +39,12 @@ def event():
 
 
 def sell(seller, event, *, price="55.00", code="ENC-SALE-0001", **overrides):
-    upload = {"file": pdf_upload(code), "face_value": Decimal("50.00"), "ticket_type": "seated"}
+    upload = {
+        "file": pdf_upload(code),
+        "face_value": Decimal("50.00"),
+        "ticket_type": "seated",
+        "seat": "12",
+    }
     upload.update(overrides)
     return ticket_upload_and_list(seller=seller, event=event, price=price, **upload)
 

@@ -14,7 +14,13 @@ class AuditAction(models.TextChoices):
     DISPUTE_REJECTED = "dispute.rejected", "Dispute: rejected"
     DISPUTE_RESOLVED_REFUND = "dispute.resolved_refund", "Dispute: resolved refund"
     DISPUTE_RESOLVED_RELEASE = "dispute.resolved_release", "Dispute: resolved release"
+    EVENT_CANCELLED = "event.cancelled", "Event: cancelled"
+    EVENT_CANCELLATION_FINISHED = (
+        "event.cancellation_finished",
+        "Event: cancellation finished",
+    )
     EVENT_CREATED = "event.created", "Event: created"
+    EVENT_MOVED = "event.moved", "Event: moved"
     EVENT_TIERS_CHANGED = "event.tiers_changed", "Event: tiers changed"
     EVENT_UPDATED = "event.updated", "Event: updated"
     LISTING_CANCELLED = "listing.cancelled", "Listing: cancelled"
@@ -33,6 +39,7 @@ class AuditAction(models.TextChoices):
     LISTING_REPORTED = "listing_report.created", "Listing report: created"
     LISTING_RESERVED = "listing.reserved", "Listing: reserved"
     LISTING_SOLD = "listing.sold", "Listing: sold"
+    LISTING_WITHDRAWN = "listing.withdrawn", "Listing: withdrawn"
     MESSAGE_CONTACT_MASKED = "message.contact_masked", "Message: contact masked"
     PAYOUT_AWAITING_ACCOUNT = "payout.awaiting_account", "Payout: awaiting account"
     PAYOUT_CANCELLED = "payout.cancelled", "Payout: cancelled"
@@ -83,6 +90,14 @@ class AuditAction(models.TextChoices):
     TRANSACTION_CONFIRMED = "transaction.confirmed", "Transaction: confirmed"
     TRANSACTION_CREATED = "transaction.created", "Transaction: created"
     TRANSACTION_DISPUTED = "transaction.disputed", "Transaction: disputed"
+    TRANSACTION_EVENT_CANCELLED_PAID_OUT = (
+        "transaction.event_cancelled_paid_out",
+        "Transaction: event cancelled, seller already paid",
+    )
+    TRANSACTION_EVENT_MOVED_NOTIFIED = (
+        "transaction.event_moved_notified",
+        "Transaction: buyer told the event moved",
+    )
     TRANSACTION_LATE_PAYMENT_RECEIVED = (
         "transaction.late_payment_received",
         "Transaction: late payment received",
@@ -103,6 +118,15 @@ class AuditAction(models.TextChoices):
         "transaction.reservation_extended",
         "Transaction: reservation extended",
     )
+    TRADER_DECLARATION_APPROVED = (
+        "trader_declaration.approved",
+        "Trader declaration: approved",
+    )
+    TRADER_DECLARATION_REJECTED = (
+        "trader_declaration.rejected",
+        "Trader declaration: rejected",
+    )
+    TRADER_DECLARATION_SAVED = "trader_declaration.saved", "Trader declaration: saved"
     USER_EMAIL_CHANGED = "user.email_changed", "User: email changed"
     USER_EMAIL_VERIFIED = "user.email_verified", "User: email verified"
     USER_REGISTERED = "user.registered", "User: registered"

@@ -359,6 +359,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.ticket_transfers_expire",
         "schedule": 5 * 60.0,
     },
+    # A cancelled event whose settling job is not finished (the broker was down,
+    # a worker died), and buyers not yet told an event moved.
+    "resume-event-changes": {
+        "task": "payments.tasks.event_changes_resume",
+        "schedule": 5 * 60.0,
+    },
 }
 
 # --- Stripe -----------------------------------------------------------------
@@ -419,10 +425,74 @@ PRICE_MARKUP_CAPS = {
 # Per-country overrides: {"IE": {"*": "0"}} makes every Irish event face-value
 # only; {"GB": {"sports": "0.10"}} changes one category. JSON in the env.
 PRICE_MARKUP_CAPS_BY_COUNTRY = env.json("PRICE_MARKUP_CAPS_BY_COUNTRY", default={})
+# Resale laws, by country: they replace the category markups above. "basis" is
+# what the cap is counted from: "original_price" (face value plus the unavoidable
+# fees paid with the ticket); "markup" the most over it; "text" what the fee
+# breakdown says; "designated_only": the law covers only events flagged
+# resale_at_original_price. listings.pricing.resale_rule decides which applies.
+# JSON in the env (RESALE_RULES) replaces the whole table.
+RESALE_RULES = env.json(
+    "RESALE_RULES",
+    default={
+        # UK: resale above the original price becomes unlawful (government decision
+        # of 19 November 2025).
+        "GB": {
+            "basis": "original_price",
+            "markup": "0",
+            "text": "UK law: at most the original price",
+        },
+        # Ireland's Sale of Tickets Act 2021: designated events and venues only.
+        "IE": {
+            "basis": "original_price",
+            "markup": "0",
+            "text": "Irish law (Sale of Tickets Act 2021): at most the original price",
+            "designated_only": True,
+        },
+        # New South Wales, Victoria and Western Australia cap resale at 10% above
+        # the original price; an event has no state, so every Australian event
+        # takes it.
+        "AU": {
+            "basis": "original_price",
+            "markup": "0.10",
+            "text": "Australian law: at most 10% above the original price",
+        },
+    },
+)
+# An event flagged resale_at_original_price where no law above says it in its own
+# words (flagged by staff): this rule.
+RESALE_RULE_AT_ORIGINAL_PRICE = {
+    "basis": "original_price",
+    "markup": "0",
+    "text": "Designated event: at most the original price",
+}
+# Countries whose venues of this capacity or more are designated by law: an event
+# there is flagged resale_at_original_price when created, or when its country or
+# venue capacity changes (events.services).
+RESALE_DESIGNATED_VENUE_CAPACITY = env.json(
+    "RESALE_DESIGNATED_VENUE_CAPACITY", default={"IE": 1000}
+)
+for _country, _rule in {**RESALE_RULES, "*": RESALE_RULE_AT_ORIGINAL_PRICE}.items():
+    if _rule.get("basis") not in ("original_price", "face_value") or not _rule.get("text"):
+        raise ImproperlyConfigured(
+            f"RESALE_RULES[{_country!r}] needs a basis (original_price or face_value) and a text."
+        )
+    if Decimal(str(_rule.get("markup", "0"))) < 0:
+        raise ImproperlyConfigured(f"RESALE_RULES[{_country!r}]: the markup cannot be negative.")
 RESERVATION_MINUTES = env.int("RESERVATION_MINUTES", default=15)
 AUTO_CONFIRM_HOURS = env.int("AUTO_CONFIRM_HOURS", default=48)
 DISPUTE_WINDOW_HOURS = env.int("DISPUTE_WINDOW_HOURS", default=48)
+# An event moved to another date or time: a buyer whose money Encore still holds
+# may choose a full refund instead, for this many days after the move.
+POSTPONEMENT_REFUND_DAYS = env.int("POSTPONEMENT_REFUND_DAYS", default=14)
+# A cancelled event's sales are settled by a job, this many items a batch.
+EVENT_CANCELLATION_BATCH = env.int("EVENT_CANCELLATION_BATCH", default=200)
 MAX_TICKETS_PER_EVENT = env.int("MAX_TICKETS_PER_EVENT", default=6)
+# A private seller who has listed this many tickets in the last 365 days is asked
+# whether they sell as a trader before listing more (EU DSA Art. 30, Omnibus
+# directive 2019/2161). 25: above what a fan resells (four events at the
+# MAX_TICKETS_PER_EVENT of 6 is 24) and below the 30 sales a year at which EU
+# platforms report sellers to the tax authorities (DAC7).
+TRADER_THRESHOLD_TICKETS_PER_YEAR = env.int("TRADER_THRESHOLD_TICKETS_PER_YEAR", default=25)
 # A ticket transferred by email is held this many days for its recipient to
 # claim (at the latest until the event starts), then goes back to the sender.
 TICKET_TRANSFER_HOLD_DAYS = env.int("TICKET_TRANSFER_HOLD_DAYS", default=7)
@@ -554,6 +624,9 @@ SPECTACULAR_SETTINGS = {
         "DisputeStatusEnum": "payments.models.Dispute.Status",
         "ListingReportReasonEnum": "listings.models.ListingReport.Reason",
         "ListingReportStatusEnum": "listings.models.ListingReport.Status",
+        # How a seller sells (EU DSA Art. 30), and the review of a trader's details.
+        "SellerKindEnum": "accounts.models.TraderDeclaration.Kind",
+        "TraderDeclarationStatusEnum": "accounts.models.TraderDeclaration.Status",
         # The caller's side of a sale (TransactionOutput.role, payments.selectors).
         "TransactionRoleEnum": ["buyer", "seller", "staff"],
     },

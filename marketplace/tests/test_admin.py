@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import TraderDeclaration, User
 from accounts.tests.factories import StaffFactory, UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
@@ -20,7 +20,14 @@ from listings.tests.factories import ListingFactory, ListingReportFactory
 from marketplace.core.models import AuditLog
 from messaging.models import Email, Message, Notification
 from messaging.tests.factories import EmailFactory, MessageFactory, NotificationFactory
-from payments.models import Dispute, Payout, PayoutAccount, StripeEvent, Transaction
+from payments.models import (
+    Dispute,
+    EventCancellation,
+    Payout,
+    PayoutAccount,
+    StripeEvent,
+    Transaction,
+)
 from payments.tests.factories import (
     DisputeFactory,
     PayoutAccountFactory,
@@ -31,6 +38,14 @@ from tickets.models import Ticket, TicketInReview
 from tickets.tests.factories import TicketFactory
 
 _numbers = itertools.count(1)
+
+
+def make_trader_declaration():
+    from accounts.traders import trader_declaration_save
+
+    return trader_declaration_save(
+        user=UserFactory(), kind="trader", business_name=f"Trader {next(_numbers)} Ltd"
+    )
 
 
 def make_group():
@@ -73,6 +88,10 @@ def make_audit_log():
     )
 
 
+def make_event_cancellation():
+    return EventCancellation.objects.create(event=EventFactory(status=Event.Status.CANCELLED))
+
+
 def make_ticket_in_review():
     ticket = TicketFactory(
         verification=Ticket.Verification.PENDING_REVIEW,
@@ -86,6 +105,7 @@ def make_ticket_in_review():
 # django.contrib.auth, is included on purpose: staff use it for permissions.
 ADMIN_OBJECTS = {
     User: (UserFactory, lambda o: o.email),
+    TraderDeclaration: (make_trader_declaration, lambda o: o.business_name),
     Group: (make_group, lambda o: o.name),
     Event: (EventFactory, lambda o: o.name),
     Ticket: (TicketFactory, lambda o: o.owner.email),
@@ -96,6 +116,7 @@ ADMIN_OBJECTS = {
     Payout: (PayoutFactory, lambda o: o.seller.email),
     PayoutAccount: (PayoutAccountFactory, lambda o: o.stripe_account_id),
     Dispute: (DisputeFactory, lambda o: o.opened_by.email),
+    EventCancellation: (make_event_cancellation, lambda o: o.event.name),
     Message: (MessageFactory, lambda o: o.sender.email),
     Notification: (NotificationFactory, lambda o: o.user.email),
     AuditLog: (make_audit_log, lambda o: o.entity_id),

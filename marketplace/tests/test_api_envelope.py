@@ -182,6 +182,7 @@ def test_the_schema_is_openapi_3_with_every_path_of_the_specification(api):
         "transactions/purchase",
         "transactions/{id}/pay",
         "transactions/{id}/extend",
+        "transactions/{id}/postponement-refund",
         "transactions/{id}/confirm",
         "transactions/{id}/dispute",
         "messages/{transaction_id}",
@@ -192,6 +193,8 @@ def test_the_schema_is_openapi_3_with_every_path_of_the_specification(api):
         "users/payout-account",
         "payouts",
         "tickets/claim",
+        # Selling as a private person or a trader (EU DSA Art. 30).
+        "users/profile/trader",
     }
     assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
 

@@ -207,6 +207,22 @@ ROUTES = [
         owner="seller",
         body={"name": "New name", "status": "active"},
     ),
+    # How each account sells (DSA Art. 30): its own declaration only.
+    Route(
+        "GET",
+        "users-profile-trader",
+        "/api/v1/users/profile/trader",
+        signed_in(200),
+        owner="seller",
+    ),
+    Route(
+        "PUT",
+        "users-profile-trader",
+        "/api/v1/users/profile/trader",
+        signed_in(200),
+        owner="seller",
+        body={"kind": "private", "status": "approved"},
+    ),
     Route(
         "POST",
         "users-verify",
@@ -411,6 +427,22 @@ ROUTES = [
         "POST",
         "transactions-extend",
         "/api/v1/transactions/{w.pending.pk}/extend",
+        only(403),
+        owner="seller",
+    ),
+    # The event has not moved: the buyer passes the authorization and gets the
+    # rule's answer (payments/tests/test_event_moved.py refunds after a move).
+    Route(
+        "POST",
+        "transactions-postponement-refund",
+        "/api/v1/transactions/{w.paid.pk}/postponement-refund",
+        only(400),
+        owner="buyer",
+    ),
+    Route(
+        "POST",
+        "transactions-postponement-refund",
+        "/api/v1/transactions/{w.paid.pk}/postponement-refund",
         only(403),
         owner="seller",
     ),

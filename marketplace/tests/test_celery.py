@@ -21,6 +21,7 @@ def test_every_periodic_job_names_a_registered_task():
         "payments.tasks.payout_account_reminders",
         "marketplace.core.tasks.idempotency_keys_purge",
         "tickets.tasks.ticket_transfers_expire",
+        "payments.tasks.event_changes_resume",
     }
     assert scheduled <= set(app.tasks)
 

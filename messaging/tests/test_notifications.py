@@ -95,6 +95,28 @@ PAYLOADS = {
         "role": "seller",
         "outcome": "won",
     },
+    "event_cancelled": {
+        "transaction_id": 12,
+        "event_id": 3,
+        "event_name": EVENT,
+        "price": "55.00",
+        "currency": "EUR",
+        "role": "buyer",
+        "situation": "paid_out",
+    },
+    "event_moved": {
+        "transaction_id": 12,
+        "event_id": 3,
+        "event_name": EVENT,
+        "price": "55.00",
+        "currency": "EUR",
+        "role": "buyer",
+        "starts_at": "2027-03-14T20:00:00+00:00",
+        "starts_at_display": "Sun 14 Mar 2027, 20:00 (Europe/Dublin)",
+        "refund_until": "2027-02-20T10:00:00+00:00",
+        "refund_until_display": "Sat 20 Feb 2027, 10:00 (Europe/Dublin)",
+        "refund_days": 14,
+    },
 }
 
 

@@ -1,5 +1,5 @@
 """The payments admin: transactions, payouts and payout accounts, the dispute queue."""
 
-from . import disputes, payouts, transactions
+from . import disputes, event_cancellations, payouts, transactions
 
-__all__ = ["disputes", "payouts", "transactions"]
+__all__ = ["disputes", "event_cancellations", "payouts", "transactions"]

@@ -5,7 +5,7 @@ from django.contrib import admin
 from marketplace.core.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, money
 from messaging.models import Message
 from payments import services
-from payments.models import Dispute, Payout, Transaction
+from payments.models import Dispute, EventCancellationOutcome, Payout, Transaction
 
 from .common import refund_action, request_ip
 
@@ -41,6 +41,33 @@ class MessageInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("sender")
 
 
+class EventCancelledForStaffFilter(admin.SimpleListFilter):
+    """Purchases of cancelled events the automatic refund did not settle: the
+    seller had been paid, or Stripe refused the refund. Staff refund them (the
+    action below takes the payout back first) or write to the buyer."""
+
+    title = "event cancelled"
+    parameter_name = "event_cancelled"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("for_staff", "Needs staff (not refunded yet)"),
+            *EventCancellationOutcome.choices,
+        )
+
+    def queryset(self, request, queryset):
+        if self.value() == "for_staff":
+            return queryset.filter(
+                event_cancellation__in=(
+                    EventCancellationOutcome.FOR_STAFF,
+                    EventCancellationOutcome.REFUND_FAILED,
+                )
+            ).exclude(status=Transaction.Status.REFUNDED)
+        if self.value() in EventCancellationOutcome.values:
+            return queryset.filter(event_cancellation=self.value())
+        return queryset
+
+
 @admin.register(Transaction)
 class TransactionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: money and statuses move only through the payment services and
@@ -56,7 +83,14 @@ class TransactionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         "payment_status",
         "created_at",
     )
-    list_filter = ("status", "payment_status", "payment_gateway", "created_at", "paid_at")
+    list_filter = (
+        EventCancelledForStaffFilter,
+        "status",
+        "payment_status",
+        "payment_gateway",
+        "created_at",
+        "paid_at",
+    )
     search_fields = (
         "=payment_id",
         "=charge_id",
@@ -69,7 +103,19 @@ class TransactionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     fieldsets = (
         (None, {"fields": ("listing", "buyer", "seller")}),
         ("Money", {"fields": ("final_price_display", "platform_fee_display", "payout_display")}),
-        ("Status", {"fields": ("status", "payment_status", "reserved_until", "paid_at")}),
+        (
+            "Status",
+            {
+                "fields": (
+                    "status",
+                    "payment_status",
+                    "reserved_until",
+                    "paid_at",
+                    "event_cancellation",
+                    "event_move_notified_at",
+                )
+            },
+        ),
         (
             "Payment",
             {

@@ -25,6 +25,7 @@ from payments.services import (
     reservation_extend,
     transaction_confirm,
     transaction_pay,
+    transaction_postponement_refund,
     transaction_purchase,
 )
 
@@ -101,6 +102,14 @@ class TransactionActionsOutput(serializers.Serializer):
         help_text=(
             "GET /tickets/{ticket_id}/file: the buyer, once paid, while the ticket is in "
             "their account."
+        )
+    )
+    postponement_refund = TransactionActionOutput(
+        help_text=(
+            "POST /transactions/{id}/postponement-refund: the buyer of a paid purchase whose "
+            "event moved to another date or time after the payment may choose a full refund "
+            "instead, until POSTPONEMENT_REFUND_DAYS (14) after the move and never after the "
+            "new start (until)."
         )
     )
 
@@ -370,6 +379,31 @@ class ExtendApi(APIView):
         return ok(_transaction(request, pk))
 
 
+class PostponementRefundApi(APIView):
+    @api_doc(
+        summary="The event moved: refund me instead",
+        description=(
+            "The buyer of a paid purchase (money still held by Encore) whose event moved to "
+            "another date or time after the payment chooses a full refund instead of the new "
+            "date: Stripe refunds the card, the ticket is void, the seller's payout cancelled, "
+            "and status becomes refunded. Allowed for POSTPONEMENT_REFUND_DAYS (14) after the "
+            "move and before the new start: actions.postponement_refund says until when. "
+            "Refused with 400 VALIDATION_ERROR, reason POSTPONEMENT_REFUND_CLOSED (details."
+            "closedAt), EVENT_NOT_MOVED, NOT_REFUNDABLE (not paid, or no longer held) or "
+            "CHARGEBACK_OPEN; 402 or 503 when Stripe refuses or is unreachable (nothing "
+            "changed: try again)."
+        ),
+        tags=TAGS,
+        response=TransactionOutput,
+        errors=(400, 402, 403, 404, 503),
+    )
+    def post(self, request, pk: int):
+        transaction_postponement_refund(
+            buyer=request.user, transaction_id=pk, ip_address=client_ip(request)
+        )
+        return ok(_transaction(request, pk))
+
+
 class ConfirmApi(APIView):
     @api_doc(
         summary="Confirm I received the ticket",
@@ -411,5 +445,10 @@ URLS = [
     path("transactions/<id:pk>/pay", PayApi.as_view(), name="transactions-pay"),
     path("transactions/<id:pk>/extend", ExtendApi.as_view(), name="transactions-extend"),
     path("transactions/<id:pk>/confirm", ConfirmApi.as_view(), name="transactions-confirm"),
+    path(
+        "transactions/<id:pk>/postponement-refund",
+        PostponementRefundApi.as_view(),
+        name="transactions-postponement-refund",
+    ),
     path("transactions/<id:pk>/dispute", DisputeApi.as_view(), name="transactions-dispute"),
 ]

@@ -13,6 +13,13 @@ from .escrow import (
     transaction_confirm,
     transactions_auto_confirm_due,
 )
+from .event_changes import (
+    event_cancellation_step,
+    event_cancellations_unfinished,
+    event_moved_notify_step,
+    event_moves_unnotified,
+    transaction_postponement_refund,
+)
 from .payment import (
     transaction_authentication_failed,
     transaction_mark_paid,
@@ -49,6 +56,10 @@ __all__ = [
     "dispute_open",
     "dispute_resolve_refund",
     "dispute_resolve_release",
+    "event_cancellation_step",
+    "event_cancellations_unfinished",
+    "event_moved_notify_step",
+    "event_moves_unnotified",
     "late_payments_refund",
     "payment_method_validate",
     "payout_account_apply",
@@ -72,6 +83,7 @@ __all__ = [
     "transaction_payment_sync",
     "transaction_purchase",
     "transaction_refund",
+    "transaction_postponement_refund",
     "transaction_refund_late_payment",
     "transaction_release",
     "transactions_auto_confirm_due",

@@ -188,6 +188,20 @@ def _refund(*, staff, txn: Transaction, note: str, ip_address) -> str:
     return refund_id
 
 
+def sale_refund(*, actor, txn: Transaction, note: str, ip_address=None) -> str:
+    """The full refund staff give when settling (a transfer made is taken back,
+    Stripe refunds with the transaction's idempotency key, the ticket is void,
+    the payout cancelled), for the other services of this package: an event
+    cancelled or moved. Runs inside the caller's transaction, with the
+    transaction row locked; returns the refund id."""
+    return _refund(staff=actor, txn=txn, note=note, ip_address=ip_address)
+
+
+def no_open_chargeback(transaction_id: int) -> None:
+    """ValidationFailed (CHARGEBACK_OPEN) while the buyer's bank holds the money."""
+    _no_open_chargeback(transaction_id)
+
+
 def _locked_open_dispute(dispute_id: int) -> Dispute:
     # Lock the dispute and its transaction while Stripe refunds: a second
     # member of staff clicking at the same moment waits, then finds it settled.

@@ -23,7 +23,15 @@ pytestmark = pytest.mark.django_db
 Status = Transaction.Status
 # The actions a partner can take through the API (giving a reservation up is on
 # the site only: the API's reservations end by themselves).
-API_ACTIONS = ("pay", "extend", "confirm", "dispute", "message", "download_ticket")
+API_ACTIONS = (
+    "pay",
+    "extend",
+    "confirm",
+    "dispute",
+    "message",
+    "download_ticket",
+    "postponement_refund",
+)
 
 
 def purchase(status=Status.PAID, **kwargs) -> Transaction:

@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketplace.core.client_ip import client_ip
-from marketplace.core.errors import ValidationFailed
+from marketplace.core.errors import PaymentFailed, ServiceUnavailable, ValidationFailed
 from marketplace.core.forms import form_error_from
 from marketplace.core.pagination import BoundedPaginator
 from messaging.forms import MessageForm
@@ -25,7 +25,11 @@ from payments.selectors import (
     transaction_list_for_user,
     transaction_view_for,
 )
-from payments.services import dispute_open, transaction_confirm
+from payments.services import (
+    dispute_open,
+    transaction_confirm,
+    transaction_postponement_refund,
+)
 from payments.timeline import transaction_timeline
 
 from .common import buyer_transaction, transaction_breakdown
@@ -144,6 +148,27 @@ def confirm(request, transaction_id: int):
     else:
         messages.success(
             request, "Thank you! The sale is complete and the seller's payout is on its way."
+        )
+    return redirect("payments:transaction", txn.pk)
+
+
+@require_POST
+@login_required
+def postponement_refund(request, transaction_id: int):
+    """The buyer's "Refund me instead" after the event moved (within
+    POSTPONEMENT_REFUND_DAYS of the move, payments.services.event_changes)."""
+    txn = buyer_transaction(request, transaction_id)
+    try:
+        txn = transaction_postponement_refund(
+            buyer=request.user, transaction_id=txn.pk, ip_address=client_ip(request)
+        )
+    except (ValidationFailed, PaymentFailed, ServiceUnavailable) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"You are refunded in full: {txn.final_price} {txn.currency} goes back to your card "
+            "within 5 to 10 working days. The ticket has been cancelled.",
         )
     return redirect("payments:transaction", txn.pk)
 

@@ -14,6 +14,8 @@
   // An event with price tiers: the face value is the chosen tier's.
   var tierSelect = form.querySelector("select[name='tier']");
   var fixedFace = form.getAttribute("data-face-value");
+  // The unavoidable fees paid with the ticket (a tier's): the original price's part.
+  var fixedFees = form.getAttribute("data-fees");
   var priceInput = form.querySelector("input[name='price']");
   var region = form.querySelector("[data-price-range]");
   if (!priceInput || !region) return;
@@ -43,10 +45,19 @@
     return faceInput ? amount(faceInput) : fixedFace || "";
   }
 
+  function fees() {
+    if (tierSelect) {
+      var option = tierSelect.options[tierSelect.selectedIndex];
+      return (option && option.getAttribute("data-fees")) || "";
+    }
+    return fixedFees || "";
+  }
+
   function update() {
     var face = faceValue();
     var price = amount(priceInput);
     var params = new URLSearchParams({ face_value: face });
+    if (fees()) params.set("fees", fees());
     if (price) params.set("price", price);
     var query = params.toString();
     if (query === lastQuery) return;

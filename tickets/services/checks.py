@@ -88,18 +88,70 @@ def ticket_type_clean(value) -> str:
 def place_clean(name: str, value) -> str:
     if value is None:
         return ""
+    label = name.replace("_", " ")
     if not isinstance(value, str):
-        raise invalid(name, "INVALID", f"The {name} must be text.")
+        raise invalid(name, "INVALID", f"The {label} must be text.")
     value = value.strip()
     max_length = Ticket._meta.get_field(name).max_length
     if len(value) > max_length:
         raise invalid(
             name,
             "TOO_LONG",
-            f"The {name} has at most {max_length} characters.",
+            f"The {label} has at most {max_length} characters.",
             max_length=max_length,
         )
     return value
+
+
+def seat_check(*, ticket_type: str, seat: str) -> None:
+    """A seated ticket names its seat: a resale listing must say it (UK Consumer
+    Rights Act 2015, s.90)."""
+    if ticket_type == Ticket.Type.SEATED and not seat:
+        raise invalid("seat", "REQUIRED", "A seated ticket needs its seat: type the seat number.")
+
+
+def restrictions_clean(value) -> str:
+    """Any restriction on the ticket's use, as free text (the sell form offers the
+    common ones, Ticket.COMMON_RESTRICTIONS); "" for none."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise invalid("restrictions", "INVALID", "The restrictions must be text.")
+    value = value.strip()
+    max_length = Ticket._meta.get_field("restrictions").max_length
+    if len(value) > max_length:
+        raise invalid(
+            "restrictions",
+            "TOO_LONG",
+            f"The restrictions have at most {max_length} characters.",
+            max_length=max_length,
+        )
+    return value
+
+
+def organizer_ticket_number_clean(value) -> str:
+    """The organizer's own number for the ticket (printed on it, not the barcode);
+    "" when the ticket has none."""
+    number = place_clean("organizer_ticket_number", value)
+    if number and not number.isprintable():
+        raise invalid(
+            "organizer_ticket_number",
+            "INVALID_CHARACTERS",
+            "The ticket number contains invalid characters.",
+        )
+    return number
+
+
+def organizer_ticket_number_check(number: str, *, barcode: str) -> None:
+    """The ticket number is shown to every buyer: it must not be, or contain, the
+    barcode (whoever has the barcode can get in), however it is written."""
+    if number and barcode and barcode_normalize(barcode) in barcode_normalize(number):
+        raise invalid(
+            "organizer_ticket_number",
+            "IS_BARCODE",
+            "This is the ticket's barcode, which Encore never shows: type the organizer's "
+            "ticket or order number printed on the ticket instead, or leave it empty.",
+        )
 
 
 def barcode_clean(value) -> str:

@@ -21,8 +21,12 @@ from .checks import (
     event_check_open,
     file_check,
     invalid,
+    organizer_ticket_number_check,
+    organizer_ticket_number_clean,
     place_clean,
     price_clean,
+    restrictions_clean,
+    seat_check,
     ticket_type_clean,
 )
 
@@ -45,6 +49,8 @@ def ticket_upload(
     section: str = "",
     row: str = "",
     seat: str = "",
+    restrictions: str = "",
+    organizer_ticket_number: str = "",
     ip_address: str | None = None,
 ) -> Ticket:
     """Put `owner`'s ticket for `event` on Encore, available, with its file.
@@ -68,9 +74,15 @@ def ticket_upload(
     ticket per event has a given barcode, and at most one a given file (by
     SHA-256 of its bytes), whatever the concurrency.
 
+    What a resale listing must say (UK Consumer Rights Act 2015, s.90) is kept
+    with it: the seat (required for a seated ticket), any `restrictions` on use,
+    and the `organizer_ticket_number` when the ticket has one, which must not be
+    or contain the barcode (IS_BARCODE): it is shown to every buyer.
+
     Raises PermissionDenied (the account may not trade), ValidationFailed
     (details name the field: event, tier_id, face_value, ticket_type, section,
-    row, seat, barcode (BARCODE_MISMATCH: the typed barcode is not the file's)
+    row, seat, restrictions, organizer_ticket_number, barcode (BARCODE_MISMATCH:
+    the typed barcode is not the file's)
     or file (unreadable, too many pages or barcodes...)) or DuplicateTicket (an
     active ticket of the event has this file, DUPLICATE_FILE, or this barcode,
     DUPLICATE_BARCODE, whatever was typed; that refusal is itself audit-logged
@@ -92,7 +104,11 @@ def ticket_upload(
         name: place_clean(name, value)
         for name, value in (("section", section), ("row", row), ("seat", seat))
     }
+    seat_check(ticket_type=ticket_type, seat=places["seat"])
+    restrictions = restrictions_clean(restrictions)
+    number = organizer_ticket_number_clean(organizer_ticket_number)
     typed = barcode_clean(barcode)
+    organizer_ticket_number_check(number, barcode=typed)
     extension = file_check(file)
     content = file_content(file)
     digest = file_sha256(content)
@@ -102,6 +118,7 @@ def ticket_upload(
     claim.refuse_if_taken(file_sha256=digest)
     evidence = evidence_read(content, kind=extension)
     code, source = _barcode_of(evidence=evidence, typed=typed, claim=claim)
+    organizer_ticket_number_check(number, barcode=code)
     reasons, review = _review_reasons(
         event=event, owner=owner, tier=tier, face_value=face_value, source=source
     )
@@ -123,6 +140,8 @@ def ticket_upload(
                     Ticket.Verification.PENDING_REVIEW if reasons else Ticket.Verification.VERIFIED
                 ),
                 review_reasons=reasons,
+                restrictions=restrictions,
+                organizer_ticket_number=number,
                 **places,
             ),
             claim=claim,
@@ -294,6 +313,8 @@ def _ticket_insert(*, ticket: Ticket, claim: _Claim, file, extension, audit) -> 
                     "section": ticket.section,
                     "row": ticket.row,
                     "seat": ticket.seat,
+                    "restrictions": ticket.restrictions,
+                    "organizer_ticket_number": ticket.organizer_ticket_number,
                     "barcode_last4": ticket.barcode_last4,
                     "barcode_source": ticket.barcode_source,
                     "file_sha256": ticket.file_sha256,

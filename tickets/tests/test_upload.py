@@ -117,6 +117,8 @@ def test_upload_writes_its_audit_row(seller, event):
         "section": "B",
         "row": "7",
         "seat": "14",
+        "restrictions": "",
+        "organizer_ticket_number": "",
         "barcode_last4": "7781",
         # The evidence: where the barcode came from, the file's hash, the verdict.
         "barcode_source": "file",

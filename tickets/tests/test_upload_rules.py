@@ -417,7 +417,9 @@ def test_the_sell_page_offers_the_tiers_instead_of_a_face_value(page, event, tie
     html = page.get(reverse("listings:sell-event", args=[event.pk])).content.decode()
 
     assert 'name="face_value"' not in html
-    assert f'<option value="{tiers["standing"].pk}" data-face-value="49.50">' in html
+    assert (
+        f'<option value="{tiers["standing"].pk}" data-face-value="49.50" data-fees="5.50">' in html
+    )
     assert "Standing: 49.50 EUR + 5.50 fees" in html
 
 

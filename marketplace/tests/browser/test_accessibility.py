@@ -18,7 +18,7 @@ from payments.models import Transaction
 from payments.tests.helpers import transaction_in
 from tickets.tests.factories import TicketFactory
 
-from .helpers import axe_check
+from .helpers import axe_check, shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,7 +47,9 @@ def test_the_main_pages_have_no_serious_axe_violations(site, second_site):
     site.log_in(buyer.email)
     axe_check(site.go("/events/"), "events")
     axe_check(site.go(f"/events/{event.pk}/"), "event")
-    axe_check(site.go(f"/listings/{listing.pk}/report/"), "report")
+    page = site.go(f"/listings/{listing.pk}/report/")
+    axe_check(page, "report")
+    shoot(page, "listing-report")
     page = site.go(f"/listings/{listing.pk}/")
     axe_check(page, "listing")
     page.get_by_role("button", name="Buy this ticket").click()
@@ -86,6 +88,7 @@ def test_a_buyer_short_of_time_is_told_and_gets_fifteen_more_minutes_once(site):
     expect(more_time).to_be_visible(timeout=8_000)
     expect(page.locator("#countdown-warning")).to_have_text(re.compile("Need more time?"))
     axe_check(page, "checkout, last minutes")
+    shoot(page, "checkout-more-time")
 
     more_time.click()
 
