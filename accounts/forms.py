@@ -6,6 +6,7 @@ from django import forms
 
 from .models import User
 from .selectors import EMAIL_PREFERENCES, email_preferences
+from .traders import TRADER_TEXT_FIELDS
 
 
 # The email choices a user makes on their profile, stored as booleans in the
@@ -147,16 +148,7 @@ class TraderDeclarationForm(forms.Form):
         required=False,
     )
 
-    TRADER_FIELDS = (
-        "business_name",
-        "address",
-        "phone",
-        "email",
-        "trade_register_name",
-        "trade_register_number",
-        "vat_number",
-        "compliance_certified",
-    )
+    TRADER_FIELDS = (*TRADER_TEXT_FIELDS, "compliance_certified")
 
     @classmethod
     def for_declaration(cls, declaration, data=None):

@@ -157,14 +157,17 @@ class ListingReportAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
             return obj.get_appeal_outcome_display()
         return "pending" if obj.appealed_at else "-"
 
-    def _decide(self, request, queryset, *, outcome, title, explanation):
+    def _decide(self, request, queryset, *, outcome, title, explanation, decide=None):
+        """A decision (or, with decide=listing_report_decide_appeal, an appeal's),
+        with the statement of reasons typed on the confirmation page."""
+        decide = decide or listing_report_decide
         return confirm_then(
             self,
             request,
             queryset.select_related("listing"),
             title=title,
             explanation=explanation,
-            perform=lambda report, note: listing_report_decide(
+            perform=lambda report, note: decide(
                 staff=request.user,
                 report=report,
                 outcome=outcome,
@@ -201,27 +204,12 @@ class ListingReportAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
             ),
         )
 
-    def _decide_appeal(self, request, queryset, *, outcome, title, explanation):
-        return confirm_then(
-            self,
-            request,
-            queryset.select_related("listing"),
-            title=title,
-            explanation=explanation,
-            perform=lambda report, note: listing_report_decide_appeal(
-                staff=request.user,
-                report=report,
-                outcome=outcome,
-                reasons=note,
-                ip_address=client_ip(request),
-            ),
-        )
-
     @admin.action(description="Appeal: reverse the decision (another staff member)")
     def appeal_reverse(self, request, queryset):
-        return self._decide_appeal(
+        return self._decide(
             request,
             queryset,
+            decide=listing_report_decide_appeal,
             outcome=ListingReport.AppealOutcome.REVERSED,
             title="Reverse these decisions on appeal",
             explanation=(
@@ -233,9 +221,10 @@ class ListingReportAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
 
     @admin.action(description="Appeal: confirm the decision (another staff member)")
     def appeal_confirm(self, request, queryset):
-        return self._decide_appeal(
+        return self._decide(
             request,
             queryset,
+            decide=listing_report_decide_appeal,
             outcome=ListingReport.AppealOutcome.CONFIRMED,
             title="Confirm these decisions on appeal",
             explanation=(

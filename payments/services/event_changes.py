@@ -152,17 +152,25 @@ def _buyer_told(txn: Transaction, situation: str) -> None:
     )
 
 
-def _paid_out_hand_to_staff(*, pk: int, run: EventCancellation) -> None:
-    """The seller already has the money: nothing is taken back automatically.
-    Claimed by one conditional UPDATE (a second worker finds it claimed),
-    audited, listed for staff, and the buyer told what happens next."""
+def _for_staff(
+    *,
+    pk: int,
+    run: EventCancellation,
+    due,
+    outcome: str,
+    situation: str,
+    counter: str,
+    last_error: str = "",
+    **extra,
+) -> None:
+    """Mark one purchase for staff with `outcome`, claimed by one conditional
+    UPDATE on the `due` queryset (a second worker finds it claimed), audited,
+    counted, and its buyer told what happens next."""
     with transaction.atomic():
         claimed = (
-            _paid_out_due(run.event)
+            due(run.event)
             .filter(pk=pk)
-            .update(
-                event_cancellation=EventCancellationOutcome.FOR_STAFF, updated_at=timezone.now()
-            )
+            .update(event_cancellation=outcome, updated_at=timezone.now())
         )
         if claimed != 1:
             return
@@ -171,38 +179,38 @@ def _paid_out_hand_to_staff(*, pk: int, run: EventCancellation) -> None:
             actor=None,
             action=AuditAction.TRANSACTION_EVENT_CANCELLED_PAID_OUT,
             entity=txn,
-            changes={"event_cancellation": EventCancellationOutcome.FOR_STAFF},
+            changes={"event_cancellation": outcome, **extra},
         )
-        _count(run, "handed_to_staff")
-        _buyer_told(txn, "paid_out")
+        _count(run, counter, **({"last_error": last_error} if last_error else {}))
+        _buyer_told(txn, situation)
+
+
+def _paid_out_hand_to_staff(*, pk: int, run: EventCancellation) -> None:
+    """The seller already has the money: nothing is taken back automatically."""
+    _for_staff(
+        pk=pk,
+        run=run,
+        due=_paid_out_due,
+        outcome=EventCancellationOutcome.FOR_STAFF,
+        situation="paid_out",
+        counter="handed_to_staff",
+    )
 
 
 def _refund_failed(*, pk: int, run: EventCancellation, error: DomainError) -> None:
+    """Stripe refused the refund (or a chargeback holds the money): for staff."""
     message = f"Transaction #{pk}: {error.message}"
     logger.error("Event %s cancelled: refund refused: %s", run.event_id, message)
-    with transaction.atomic():
-        claimed = (
-            _escrow_due(run.event)
-            .filter(pk=pk)
-            .update(
-                event_cancellation=EventCancellationOutcome.REFUND_FAILED,
-                updated_at=timezone.now(),
-            )
-        )
-        if claimed != 1:
-            return
-        txn = Transaction.objects.select_related("listing__ticket__event", "buyer").get(pk=pk)
-        audit_log_record(
-            actor=None,
-            action=AuditAction.TRANSACTION_EVENT_CANCELLED_PAID_OUT,
-            entity=txn,
-            changes={
-                "event_cancellation": EventCancellationOutcome.REFUND_FAILED,
-                "error": error.message,
-            },
-        )
-        _count(run, "failed", last_error=message)
-        _buyer_told(txn, "refund_review")
+    _for_staff(
+        pk=pk,
+        run=run,
+        due=_escrow_due,
+        outcome=EventCancellationOutcome.REFUND_FAILED,
+        situation="refund_review",
+        counter="failed",
+        last_error=message,
+        error=error.message,
+    )
 
 
 # In order: a released reservation puts its listing back on sale, withdrawn next.

@@ -1,13 +1,17 @@
 """Helpers the tests of this folder import (fixtures stay in conftest.py)."""
 
 import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from events.tests.factories import EventFactory
+from listings.tests.factories import ListingFactory
 from payments.models import Transaction
 from payments.tests.factories import TransactionFactory
 from tickets.models import Ticket
+from tickets.tests.factories import TicketFactory
 
 # Stripe's test payment methods, as localstripe knows them.
 CARD_OK = "pm_card_visa"
@@ -39,3 +43,10 @@ def transaction_in(status, **kwargs):
     ):
         Ticket.objects.filter(pk=txn.listing.ticket_id).update(owner=txn.buyer)
     return txn
+
+
+def listing_on_sale(event, price="55.00"):
+    """A listing of a 50.00 ticket of `event`, by a seller of its own."""
+    seller = UserFactory()
+    ticket = TicketFactory(event=event, owner=seller, face_value=Decimal("50.00"), status="listed")
+    return ListingFactory(ticket=ticket, seller=seller, price=Decimal(price))

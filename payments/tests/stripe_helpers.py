@@ -148,3 +148,9 @@ def transfers_of(txn: Transaction) -> list:
 
 def cents(amount: Decimal) -> int:
     return gateway.to_minor_units(amount, "EUR")
+
+
+def refund_amounts(txn: Transaction) -> list[int]:
+    """The refunds the local Stripe made of the transaction's payment (amounts in cents)."""
+    found = gateway.stripe_client().v1.refunds.list(params={"payment_intent": txn.payment_id})
+    return [refund.amount for refund in found.data]

@@ -5,7 +5,6 @@ already paid out handed to staff; from the organizer's page, the admin and
 the API alike."""
 
 import datetime
-from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -17,7 +16,6 @@ from accounts.tests.factories import StaffFactory, UserFactory
 from events.models import Event
 from events.services import event_update
 from listings.models import Listing
-from listings.tests.factories import ListingFactory
 from marketplace.core.models import AuditLog
 from marketplace.testing import ok_data, run_in_threads, wait_for
 from messaging.models import Email
@@ -36,33 +34,23 @@ from payments.services import (
     transaction_purchase,
 )
 from payments.services import event_changes as event_changes_module
-from payments.tests.stripe_helpers import paid_purchase
+from payments.tests.helpers import listing_on_sale
+from payments.tests.stripe_helpers import paid_purchase, refund_amounts
 from tickets.models import Ticket
-from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _listing(event, price="55.00"):
-    seller = UserFactory()
-    ticket = TicketFactory(event=event, owner=seller, face_value=Decimal("50.00"), status="listed")
-    return ListingFactory(ticket=ticket, seller=seller, price=Decimal(price))
-
-
-def _refunds(txn) -> list[int]:
-    """The refunds the local Stripe made of the transaction's payment (amounts in cents)."""
-    found = gateway.stripe_client().v1.refunds.list(params={"payment_intent": txn.payment_id})
-    return [refund.amount for refund in found.data]
 
 
 @pytest.fixture
 def sales(event):
     """One of each: a listing on sale, a reservation awaiting payment, a paid
     purchase in escrow, and a purchase the buyer confirmed (seller paid)."""
-    on_sale = _listing(event)
-    reserved = transaction_purchase(buyer=UserFactory(), listing_id=_listing(event).pk).transaction
-    paid = paid_purchase(UserFactory(), _listing(event))
-    completed = paid_purchase(UserFactory(), _listing(event, price="60.00"))
+    on_sale = listing_on_sale(event)
+    reserved = transaction_purchase(
+        buyer=UserFactory(), listing_id=listing_on_sale(event).pk
+    ).transaction
+    paid = paid_purchase(UserFactory(), listing_on_sale(event))
+    completed = paid_purchase(UserFactory(), listing_on_sale(event, price="60.00"))
     transaction_confirm(buyer=completed.buyer, transaction_id=completed.pk)
     return SimpleNamespace(on_sale=on_sale, reserved=reserved, paid=paid, completed=completed)
 
@@ -87,7 +75,7 @@ def _assert_settled(event, sales):
         "refunded",
         EventCancellationOutcome.REFUNDED,
     )
-    assert _refunds(paid) == [5500]
+    assert refund_amounts(paid) == [5500]
     assert Ticket.objects.get(pk=paid.listing.ticket_id).status == Ticket.Status.VOID
     assert Payout.objects.get(transaction=paid).status == Payout.Status.CANCELLED
     refund = paid.buyer.notifications.get(type="refund")
@@ -98,7 +86,7 @@ def _assert_settled(event, sales):
     completed = Transaction.objects.get(pk=sales.completed.pk)
     assert completed.status == Transaction.Status.COMPLETED
     assert completed.event_cancellation == EventCancellationOutcome.FOR_STAFF
-    assert _refunds(completed) == []
+    assert refund_amounts(completed) == []
     told = completed.buyer.notifications.get(type="event_cancelled")
     assert (told.payload["situation"], told.payload["price"]) == ("paid_out", "60.00")
     # The run, finished, counted each once.
@@ -230,7 +218,7 @@ class Killed(BaseException):
 
 def test_a_run_killed_in_the_middle_of_a_refund_resumes_and_refunds_each_once(event, monkeypatch):
     # given three paid purchases, the event cancelled without its job running
-    paid = [paid_purchase(UserFactory(), _listing(event)) for _ in range(3)]
+    paid = [paid_purchase(UserFactory(), listing_on_sale(event)) for _ in range(3)]
     event_update(actor=event.organizer, event=event, status=Event.Status.CANCELLED)
     real = event_changes_module._open_buyer_dispute_settle
     calls = {"n": 0}
@@ -251,7 +239,7 @@ def test_a_run_killed_in_the_middle_of_a_refund_resumes_and_refunds_each_once(ev
     # then the first is refunded, the second not yet in our books, though Stripe refunded it
     states = [Transaction.objects.get(pk=t.pk).status for t in paid]
     assert states == ["refunded", "paid", "paid"]
-    assert _refunds(paid[1]) == [5500]
+    assert refund_amounts(paid[1]) == [5500]
     assert EventCancellation.objects.get(event=event).refunded == 1
 
     # when it starts again (a worker picks the run up)
@@ -261,7 +249,7 @@ def test_a_run_killed_in_the_middle_of_a_refund_resumes_and_refunds_each_once(ev
     # then each purchase is refunded exactly once, at Stripe and in the books
     for txn in paid:
         txn.refresh_from_db()
-        assert (txn.status, _refunds(txn)) == ("refunded", [5500])
+        assert (txn.status, refund_amounts(txn)) == ("refunded", [5500])
         assert txn.buyer.notifications.filter(type="refund").count() == 1
     run = EventCancellation.objects.get(event=event)
     assert (run.state, run.refunded, run.failed) == ("finished", 3, 0)
@@ -269,8 +257,8 @@ def test_a_run_killed_in_the_middle_of_a_refund_resumes_and_refunds_each_once(ev
 
 
 def test_batches_resume_where_the_last_one_stopped(event, django_assert_max_num_queries):
-    paid = [paid_purchase(UserFactory(), _listing(event)) for _ in range(3)]
-    on_sale = [_listing(event) for _ in range(2)]
+    paid = [paid_purchase(UserFactory(), listing_on_sale(event)) for _ in range(3)]
+    on_sale = [listing_on_sale(event) for _ in range(2)]
     event_update(actor=event.organizer, event=event, status=Event.Status.CANCELLED)
 
     assert event_cancellation_step(event_id=event.pk, batch_size=2) is True
@@ -283,12 +271,12 @@ def test_batches_resume_where_the_last_one_stopped(event, django_assert_max_num_
 
     run.refresh_from_db()
     assert (run.listings_withdrawn, run.refunded, run.batches, run.state) == (2, 3, 3, "finished")
-    assert all(_refunds(t) == [5500] for t in paid)
+    assert all(refund_amounts(t) == [5500] for t in paid)
     assert all(Listing.objects.get(pk=x.pk).status == "cancelled" for x in on_sale)
 
 
 def test_a_buyers_open_dispute_is_settled_by_the_refund(event):
-    txn = paid_purchase(UserFactory(), _listing(event))
+    txn = paid_purchase(UserFactory(), listing_on_sale(event))
     dispute = dispute_open(
         buyer=txn.buyer,
         transaction_id=txn.pk,
@@ -301,14 +289,14 @@ def test_a_buyers_open_dispute_is_settled_by_the_refund(event):
 
     txn.refresh_from_db()
     dispute.refresh_from_db()
-    assert (txn.status, _refunds(txn)) == ("refunded", [5500])
+    assert (txn.status, refund_amounts(txn)) == ("refunded", [5500])
     assert dispute.status == Dispute.Status.RESOLVED_REFUND
 
 
 def test_a_refund_stripe_refuses_is_listed_for_staff_and_the_run_finishes(event, monkeypatch):
     from marketplace.core.errors import PaymentFailed
 
-    txn = paid_purchase(UserFactory(), _listing(event))
+    txn = paid_purchase(UserFactory(), listing_on_sale(event))
     event_update(actor=event.organizer, event=event, status=Event.Status.CANCELLED)
 
     def refuses(**kwargs):
@@ -327,7 +315,7 @@ def test_a_refund_stripe_refuses_is_listed_for_staff_and_the_run_finishes(event,
 
 
 def test_stripe_down_stops_the_batch_and_the_retry_refunds_once(event, settings):
-    txn = paid_purchase(UserFactory(), _listing(event))
+    txn = paid_purchase(UserFactory(), listing_on_sale(event))
     event_update(actor=event.organizer, event=event, status=Event.Status.CANCELLED)
     from marketplace.core.errors import ServiceUnavailable
 
@@ -341,12 +329,12 @@ def test_stripe_down_stops_the_batch_and_the_retry_refunds_once(event, settings)
     settings.STRIPE_API_BASE = api_base
     assert event_cancellation_step(event_id=event.pk) is False
     txn.refresh_from_db()
-    assert (txn.status, _refunds(txn)) == ("refunded", [5500])
+    assert (txn.status, refund_amounts(txn)) == ("refunded", [5500])
 
 
 def test_the_periodic_job_starts_a_run_whose_task_was_lost_and_resumes_a_stale_one(event):
     # given a cancellation whose task never reached a worker (no on-commit here)
-    txn = paid_purchase(UserFactory(), _listing(event))
+    txn = paid_purchase(UserFactory(), listing_on_sale(event))
     event_update(actor=event.organizer, event=event, status=Event.Status.CANCELLED)
     assert not EventCancellation.objects.filter(event=event).exists()
 
@@ -354,7 +342,7 @@ def test_the_periodic_job_starts_a_run_whose_task_was_lost_and_resumes_a_stale_o
     assert tasks.event_changes_resume() == 1
 
     txn.refresh_from_db()
-    assert (txn.status, _refunds(txn)) == ("refunded", [5500])
+    assert (txn.status, refund_amounts(txn)) == ("refunded", [5500])
     # A finished run is not picked up again, nor one that is moving.
     assert tasks.event_changes_resume() == 0
     other = EventFactoryCancelledWithStaleRun()
@@ -376,7 +364,7 @@ def EventFactoryCancelledWithStaleRun():  # noqa: N802 (reads as a factory)
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_refund_each_purchase_once(event):
     # given four paid purchases of a cancelled event
-    paid = [paid_purchase(UserFactory(), _listing(event)) for _ in range(4)]
+    paid = [paid_purchase(UserFactory(), listing_on_sale(event)) for _ in range(4)]
     Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
 
     # when two workers run the job at the same moment, each on its own connection
@@ -388,7 +376,7 @@ def test_two_runs_at_once_refund_each_purchase_once(event):
     # then every purchase is refunded once, and the run counted each once
     for txn in paid:
         txn.refresh_from_db()
-        assert (txn.status, _refunds(txn)) == ("refunded", [5500])
+        assert (txn.status, refund_amounts(txn)) == ("refunded", [5500])
         assert txn.buyer.notifications.filter(type="refund").count() == 1
     run = EventCancellation.objects.get(event=event)
     assert (run.state, run.refunded) == ("finished", 4)
@@ -397,8 +385,8 @@ def test_two_runs_at_once_refund_each_purchase_once(event):
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_receives_the_job_published_by_name(in_thread_worker, event):
     # given a paid purchase and a listing on sale
-    txn = paid_purchase(UserFactory(), _listing(event))
-    on_sale = _listing(event)
+    txn = paid_purchase(UserFactory(), listing_on_sale(event))
+    on_sale = listing_on_sale(event)
 
     # when the organizer cancels (the task is published on commit, by name, to Redis)
     event_update(actor=event.organizer, event=event, status=Event.Status.CANCELLED)
@@ -409,5 +397,5 @@ def test_a_real_worker_receives_the_job_published_by_name(in_thread_worker, even
         what="the cancellation run to finish",
     )
     txn.refresh_from_db()
-    assert (txn.status, _refunds(txn)) == ("refunded", [5500])
+    assert (txn.status, refund_amounts(txn)) == ("refunded", [5500])
     assert Listing.objects.get(pk=on_sale.pk).status == "cancelled"

@@ -3,7 +3,6 @@ start; buyers whose money Encore holds are told once per move and may choose
 a full refund instead, for POSTPONEMENT_REFUND_DAYS, on the page and the API."""
 
 import datetime
-from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
@@ -14,29 +13,16 @@ from accounts.tests.factories import UserFactory
 from events.models import Event
 from events.services import event_update
 from listings.models import Listing
-from listings.tests.factories import ListingFactory
 from marketplace.core.models import AuditLog
 from marketplace.testing import error_of, ok_data
 from messaging.models import Email
-from payments import gateway
 from payments.models import Payout, Transaction
 from payments.services import event_moved_notify_step, transaction_confirm
-from payments.tests.stripe_helpers import paid_purchase
+from payments.tests.helpers import listing_on_sale
+from payments.tests.stripe_helpers import paid_purchase, refund_amounts
 from tickets.models import Ticket
-from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _listing(event, price="55.00"):
-    seller = UserFactory()
-    ticket = TicketFactory(event=event, owner=seller, face_value=Decimal("50.00"), status="listed")
-    return ListingFactory(ticket=ticket, seller=seller, price=Decimal(price))
-
-
-def _refunds(txn) -> list[int]:
-    found = gateway.stripe_client().v1.refunds.list(params={"payment_intent": txn.payment_id})
-    return [refund.amount for refund in found.data]
 
 
 def _move(event, days: int, capture):
@@ -57,7 +43,7 @@ def _window_passed(event, paid, settings):
 
 @pytest.fixture
 def paid(event):
-    return paid_purchase(UserFactory(), _listing(event))
+    return paid_purchase(UserFactory(), listing_on_sale(event))
 
 
 @pytest.fixture
@@ -70,8 +56,8 @@ def moved(event, paid, django_capture_on_commit_callbacks):
 def test_a_move_tells_each_buyer_in_escrow_once_with_the_refund_deadline(
     event, paid, django_capture_on_commit_callbacks, settings
 ):
-    on_sale = _listing(event)
-    completed = paid_purchase(UserFactory(), _listing(event))
+    on_sale = listing_on_sale(event)
+    completed = paid_purchase(UserFactory(), listing_on_sale(event))
     transaction_confirm(buyer=completed.buyer, transaction_id=completed.pk)
 
     _move(event, 7, django_capture_on_commit_callbacks)
@@ -98,7 +84,7 @@ def test_a_move_tells_each_buyer_in_escrow_once_with_the_refund_deadline(
 
 
 def test_a_time_change_moves_the_listings_expiry_too(event, django_capture_on_commit_callbacks):
-    on_sale = _listing(event)
+    on_sale = listing_on_sale(event)
     with django_capture_on_commit_callbacks(execute=True):
         event_update(actor=event.organizer, event=event, event_time=datetime.time(21, 30))
     event.refresh_from_db()
@@ -126,7 +112,7 @@ def test_the_buyer_chooses_a_refund_through_the_api(api_as, moved, paid):
     assert (data["status"], data["payment_status"]) == ("refunded", "refunded")
     assert data["actions"]["postponement_refund"] == {"allowed": False, "until": None}
     paid.refresh_from_db()
-    assert _refunds(paid) == [5500]
+    assert refund_amounts(paid) == [5500]
     assert Ticket.objects.get(pk=paid.listing.ticket_id).status == Ticket.Status.VOID
     assert Payout.objects.get(transaction=paid).status == Payout.Status.CANCELLED
     refund = paid.buyer.notifications.get(type="refund")
@@ -134,7 +120,7 @@ def test_the_buyer_chooses_a_refund_through_the_api(api_as, moved, paid):
     # Twice refunds once.
     again = api_as(paid.buyer).post(f"/api/v1/transactions/{paid.pk}/postponement-refund")
     assert error_of(again, 400, "VALIDATION_ERROR")["details"]["reason"] == "NOT_REFUNDABLE"
-    assert _refunds(paid) == [5500]
+    assert refund_amounts(paid) == [5500]
 
 
 def test_after_the_window_the_api_refuses_with_a_clear_error_and_changes_nothing(
@@ -152,7 +138,7 @@ def test_after_the_window_the_api_refuses_with_a_clear_error_and_changes_nothing
     assert "closedAt" in error["details"]
     assert "ended on" in error["message"]
     assert db_snapshot() == before
-    assert _refunds(paid) == []
+    assert refund_amounts(paid) == []
 
 
 @pytest.mark.parametrize(
@@ -192,7 +178,7 @@ def test_the_seller_cannot_choose_the_buyers_refund(api_as, moved, paid):
     assert Transaction.objects.get(pk=paid.pk).status == "paid"
 
 
-def test_the_transaction_page_offers_the_refund_and_the_button_refunds(
+def test_the_transaction_page_offers_the_refund_and_the_buttonrefund_amounts(
     client, moved, paid, django_assert_max_num_queries
 ):
     client.force_login(paid.buyer)
@@ -208,7 +194,7 @@ def test_the_transaction_page_offers_the_refund_and_the_button_refunds(
 
     assert response.status_code == 302
     paid.refresh_from_db()
-    assert (paid.status, _refunds(paid)) == ("refunded", [5500])
+    assert (paid.status, refund_amounts(paid)) == ("refunded", [5500])
     notes = [str(m) for m in get_messages(response.wsgi_request)]
     assert any("refunded in full" in note for note in notes)
     after = client.get(url).content.decode()
