@@ -7,7 +7,7 @@ from marketplace.core.client_ip import client_ip
 from marketplace.core.errors import DomainError
 
 from .models import Event, PriceTier
-from .services import event_update
+from .services import event_designated_by_venue, event_update
 
 # Changed through event_update, never saved raw: its rules hold in the admin
 # too (allowed transitions, a start in the future), and cancelling or moving
@@ -96,6 +96,10 @@ class EventAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
+            # A venue the law designates flags the event, as event_create does.
+            obj.resale_at_original_price = obj.resale_at_original_price or (
+                event_designated_by_venue(country=obj.country, venue_capacity=obj.venue_capacity)
+            )
             return super().save_model(request, obj, form, change)
         ruled = {
             name: form.cleaned_data[name] for name in SERVICE_FIELDS if name in form.changed_data

@@ -115,6 +115,14 @@ def resale_limit_check(*, seller, event, lock: bool = True) -> None:
         raise _resale_limit_error(limit)
 
 
+def _seller_declaration_check(seller) -> None:
+    """A trader lists with complete details; a private seller past the yearly
+    threshold declares first (accounts.traders, DSA Art. 30)."""
+    trader_listing_check(
+        seller=seller, tickets_listed_since=partial(listing_tickets_listed_since, seller=seller)
+    )
+
+
 def listing_create(
     *, seller, ticket: Ticket, price, expires_at: datetime.datetime | None = None, ip_address=None
 ) -> Listing:
@@ -135,11 +143,7 @@ def listing_create(
         raise NotFound("Ticket not found.")
     if not user_can_trade(user=seller):
         raise PermissionDenied("Your account cannot sell tickets at the moment.")
-    # A trader lists with complete details; a private seller past the yearly
-    # threshold declares first (accounts.traders, DSA Art. 30).
-    trader_listing_check(
-        seller=seller, tickets_listed_since=partial(listing_tickets_listed_since, seller=seller)
-    )
+    _seller_declaration_check(seller)
     event = ticket.event
     now = timezone.now()
     reason = ticket_unlistable_reason(ticket=ticket, now=now)
@@ -235,8 +239,9 @@ def ticket_upload_and_list(*, seller, event, price, ip_address=None, **upload) -
       price of the ticket already uploaded; uploading the same file again would be
       refused as a duplicate.
     """
-    # Before the upload, so that a seller at their limit stores nothing; listing_create
-    # counts again under the lock.
+    # Before the upload, so that a seller who may not list (trader details missing,
+    # at their limit) stores nothing; listing_create checks again, under the lock.
+    _seller_declaration_check(seller)
     resale_limit_check(seller=seller, event=event, lock=False)
     ticket = ticket_upload(owner=seller, event=event, ip_address=ip_address, **upload)
     if ticket_unverified_reason(ticket=ticket):

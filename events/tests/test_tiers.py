@@ -568,3 +568,19 @@ def test_the_admin_refuses_a_tier_at_zero(staff_client, event):
 
     assert response.status_code == 200
     assert not PriceTier.objects.exists()
+
+
+@pytest.mark.parametrize(("capacity", "flagged"), [(3000, True), (800, False)])
+def test_an_irish_event_added_in_the_admin_is_designated_by_its_venue(
+    staff_client, capacity, flagged
+):
+    new = EventFactory.build(
+        organizer=OrganizerFactory(), country="IE", city="Dublin", venue_capacity=capacity
+    )
+    data = admin_form(new, [])
+    data.pop("price_tiers-0-event", None)
+
+    response = staff_client.post(reverse("admin:events_event_add"), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Event.objects.get(name=new.name).resale_at_original_price is flagged
