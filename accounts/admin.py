@@ -291,8 +291,8 @@ class TraderDeclarationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             outcome=TraderDeclaration.Status.REJECTED,
             title="Reject these traders' details",
             explanation=(
-                "The seller can put no new tickets on sale until they correct their details "
-                "and staff approve them. The note is the reasons (required): it is emailed to "
-                "the seller."
+                "The seller's tickets on sale come off sale, and they can put none on sale "
+                "until they correct their details and staff approve them. The note is the "
+                "reasons (required): it is emailed to the seller."
             ),
         )

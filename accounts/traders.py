@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from marketplace.core.audit import AuditAction, audit_log_record
 from marketplace.core.errors import PermissionDenied, ValidationFailed
+from marketplace.core.queue import enqueue_named_on_commit
 
 from .models import TraderDeclaration, User
 from .services import PHONE_PATTERN
@@ -329,12 +330,21 @@ def _email_seller(declaration: TraderDeclaration, template: str) -> None:
 
 
 def trader_declaration_review(
-    *, staff: User, declaration: TraderDeclaration, outcome: str, reason: str = "", ip_address=None
+    *,
+    staff: User,
+    declaration: TraderDeclaration,
+    outcome: str,
+    reason: str = "",
+    ip_address=None,
 ) -> TraderDeclaration:
     """Staff approve or reject a trader's complete details; the seller is
     emailed the outcome (with the reasons, which a rejection requires). A
     rejection stops the seller listing until staff approve corrected details;
-    approved details may be rejected later (a check after the fact).
+    approved details may be rejected later (a check after the fact). A
+    rejection also takes the seller's tickets off sale once it commits (DSA Art.
+    30(3): the service is suspended until the details are corrected): the job
+    listings.tasks.trader_listings_withdraw, published by name so that accounts
+    need not import listings; a periodic sweep catches what the broker lost.
 
     Raises PermissionDenied (not staff, or one's own declaration) or
     ValidationFailed (unknown outcome, no reasons for a rejection, a private
@@ -413,5 +423,11 @@ def trader_declaration_review(
             changes={"status": {"from": previous, "to": outcome}, "reason": reason},
             ip_address=ip_address,
         )
+        if rejected:
+            enqueue_named_on_commit(
+                "listings.tasks.trader_listings_withdraw",
+                declaration.user_id,
+                fallback="listings.tasks.rejected_traders_listings_withdraw runs every 5 minutes",
+            )
         _email_seller(declaration, "trader_rejected" if rejected else "trader_approved")
     return declaration

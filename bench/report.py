@@ -60,6 +60,37 @@ def _flash_table(results: dict) -> list[str]:
     return lines
 
 
+def _cancellation_lines(results: dict) -> list[str]:
+    c = results.get("event_cancellation")
+    if not c:
+        return []
+    failed_seeds = {k: v for k, v in c["seed_outcomes"].items() if k != "paid"}
+    errors = c["step_errors"] or "none"
+    return [
+        f"## A cancelled event: {c['paid_before']:,} purchases refunded",
+        "",
+        f"Seeded through the services (purchase, then pay with a test card, "
+        f"{c['seed_threads']} threads): {c['purchases']:,} purchases in "
+        f"{c['seed_seconds']:.0f} s, **{c['purchases_per_second']:.1f} purchases/s**"
+        + (f" (not paid: {failed_seeds})" if failed_seeds else "")
+        + ". Cancelled by staff, then the job's steps (batches of "
+        f"{c['batch_size']}) run by {c['racing_workers']} workers at once: everything settled "
+        f"in **{c['cancellation_seconds']:.0f} s, {c['refunds_per_second']:.1f} refunds/s**; "
+        f"{c['steps']} steps, p50 {c['step_p50_s']:.2f} s, p99 {c['step_p99_s']:.2f} s, "
+        f"worst {c['step_max_s']:.2f} s; step errors: {errors}.",
+        "",
+        f"Refunded in the database {c['refunded_in_database']:,} "
+        f"(not refunded {c['not_refunded_in_database']}); the run {c['run_state']}, "
+        f"counted {c['run_refunded']:,} refunded and {c['run_failed']} failed; at the local "
+        f"Stripe {c['refunds_at_stripe']:,} refunds of {c['intents_refunded_at_stripe']:,} "
+        f"PaymentIntents, **{c['duplicate_refunds']} duplicates**, "
+        f"{c['intents_not_refunded_at_stripe']} not refunded, "
+        f"{c['refunds_of_wrong_amount']} of the wrong amount. Bench process peak "
+        f"{c['bench_process_peak_rss_mb']:.0f} MB resident.",
+        "",
+    ]
+
+
 def summary_markdown(results: dict) -> str:
     fill = results["fill"]
     data = results["data"]
@@ -115,6 +146,7 @@ def summary_markdown(results: dict) -> str:
         f"**Memory**: {memory['workers']} web workers, at most {memory['max_mb']} MB resident "
         f"each ({memory['total_mb']} MB in all) after the run.",
         "",
+        *_cancellation_lines(results),
     ]
     return "\n".join(lines)
 

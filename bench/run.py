@@ -11,6 +11,9 @@
 4. A flash sale (200 buyers on one listing at once, 20 rounds), purchase
    throughput on 1,000 listings of one event, search latency at full size
    and EXPLAIN ANALYZE of the common searches.
+5. A cancelled event (bench/cancellation.py): BENCH_CANCEL_PURCHASES paid
+   purchases of one event, the event cancelled and its resumable refund job
+   run by two workers at once until each purchase is refunded once.
 
 Figures go to bench/results/ (latest.json, a dated copy, summary.md and
 latency.png). Nothing is asserted: this is a measurement, not a test.
@@ -26,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import load, plans, report, server  # noqa: E402
+from bench import cancellation, load, plans, report, server  # noqa: E402
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "5000"))
 TICKETS_PER_EVENT = int(os.environ.get("BENCH_TICKETS_PER_EVENT", "100"))
@@ -204,6 +207,8 @@ def main() -> None:
                 base, jobs, concurrency=PURCHASE_CONCURRENCY
             )
             results["memory"] = server.workers_rss_mb(pid)
+        print("A cancelled event ...", flush=True)
+        results["event_cancellation"] = cancellation.measure()
     finally:
         stripe.terminate()
         stripe.wait(timeout=10)

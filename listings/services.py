@@ -14,7 +14,7 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import TraderDeclaration, User
 from accounts.selectors import user_can_trade
 from accounts.traders import trader_listing_check
 from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
@@ -402,6 +402,43 @@ def listing_withdraw_for_cancelled_event(*, listing_id: int) -> bool:
         },
     )
     return True
+
+
+def trader_listings_withdraw(*, seller_id: int) -> int:
+    """Take every listing of a seller whose trader details staff rejected off sale
+    (accounts.traders.trader_declaration_review; DSA Art. 30(3)), each in its own
+    transaction and audited; a ticket being bought finishes its sale. Nothing
+    happens if the details were approved again meanwhile. Safe to run twice at
+    once. Returns how many were withdrawn."""
+    if not TraderDeclaration.objects.filter(
+        user_id=seller_id, status=TraderDeclaration.Status.REJECTED
+    ).exists():
+        return 0
+    withdrawn = 0
+    on_sale = Listing.objects.filter(seller_id=seller_id, status=Listing.Status.ACTIVE)
+    for listing in on_sale.select_related("ticket"):
+        with transaction.atomic():
+            withdrawn += _listing_close(
+                listing=listing,
+                status=Listing.Status.CANCELLED,
+                actor=None,
+                action=AuditAction.LISTING_WITHDRAWN,
+            )
+    return withdrawn
+
+
+def rejected_traders_listings_withdraw() -> int:
+    """The periodic sweep: listings still on sale by sellers whose trader details
+    are rejected (the job after the rejection was lost with the broker)."""
+    sellers = (
+        Listing.objects.filter(
+            status=Listing.Status.ACTIVE,
+            seller__trader_declaration__status=TraderDeclaration.Status.REJECTED,
+        )
+        .values_list("seller_id", flat=True)
+        .distinct()
+    )
+    return sum(trader_listings_withdraw(seller_id=pk) for pk in list(sellers))
 
 
 def listings_expire_due(*, limit: int = 1000) -> int:

@@ -1,9 +1,21 @@
 from celery import shared_task
 
-from .services import listings_expire_due
+from . import services
 
 
 @shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
 def listings_expire() -> int:
     """Periodic: expire listings whose event has started. Safe to run twice at once."""
-    return listings_expire_due()
+    return services.listings_expire_due()
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
+def trader_listings_withdraw(seller_id: int) -> int:
+    """After staff reject a trader's details: their listings come off sale."""
+    return services.trader_listings_withdraw(seller_id=seller_id)
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
+def rejected_traders_listings_withdraw() -> int:
+    """Periodic: what trader_listings_withdraw missed (the broker was down)."""
+    return services.rejected_traders_listings_withdraw()

@@ -21,6 +21,7 @@ from accounts.traders import (
 )
 from events.models import Event
 from events.tests.factories import EventFactory
+from listings import tasks as listings_tasks
 from listings.models import Listing
 from listings.services import listing_create
 from listings.tests.factories import ListingFactory
@@ -205,6 +206,55 @@ def test_staff_rejection_stops_listing_and_emails_the_seller_the_reasons(
         "trader_declaration.saved",
         "trader_declaration.rejected",
     ]
+
+
+def _on_sale(seller, event=None, status="active"):
+    ticket = TicketFactory(
+        event=event or EventFactory(), owner=seller, face_value=Decimal("50.00"), status="listed"
+    )
+    return ListingFactory(ticket=ticket, seller=seller, price=Decimal("55.00"), status=status)
+
+
+def test_a_rejection_takes_the_traders_tickets_off_sale(seller, django_capture_on_commit_callbacks):
+    declaration = trader(seller)
+    on_sale, other = _on_sale(seller), _on_sale(seller)
+    being_bought = _on_sale(seller, status="pending")
+    someone_elses = _on_sale(UserFactory())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        trader_declaration_review(
+            staff=StaffFactory(), declaration=declaration, outcome="rejected", reason="No VAT id."
+        )
+
+    statuses = dict(Listing.objects.values_list("pk", "status"))
+    assert statuses == {
+        on_sale.pk: "cancelled",
+        other.pk: "cancelled",
+        being_bought.pk: "pending",  # its sale finishes
+        someone_elses.pk: "active",
+    }
+    assert Ticket.objects.get(pk=on_sale.ticket_id).status == Ticket.Status.AVAILABLE
+    withdrawn = AuditLog.objects.filter(action="listing.withdrawn", actor=None)
+    assert sorted(withdrawn.values_list("entity_id", flat=True)) == sorted(
+        [str(on_sale.pk), str(other.pk)]
+    )
+
+
+def test_the_sweep_withdraws_what_a_lost_job_left_on_sale(seller):
+    declaration = trader(seller)
+    # given: the rejection committed, its job never ran (the broker was down)
+    trader_declaration_review(
+        staff=StaffFactory(), declaration=declaration, outcome="rejected", reason="No VAT id."
+    )
+    listing = _on_sale(seller)
+    approved = trader(UserFactory())
+    approved_listing = _on_sale(approved.user)
+
+    assert listings_tasks.rejected_traders_listings_withdraw.delay().get() == 1
+
+    assert Listing.objects.get(pk=listing.pk).status == Listing.Status.CANCELLED
+    assert Listing.objects.get(pk=approved_listing.pk).status == Listing.Status.ACTIVE
+    assert listings_tasks.rejected_traders_listings_withdraw.delay().get() == 0
 
 
 def test_corrected_details_after_a_rejection_list_again_only_once_approved(

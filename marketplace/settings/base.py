@@ -337,6 +337,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60.0,
     },
     "expire-listings": {"task": "listings.tasks.listings_expire", "schedule": 5 * 60.0},
+    "withdraw-rejected-traders-listings": {
+        "task": "listings.tasks.rejected_traders_listings_withdraw",
+        "schedule": 5 * 60.0,
+    },
     "send-scheduled-payouts": {
         "task": "payments.tasks.payouts_send_scheduled",
         "schedule": 5 * 60.0,

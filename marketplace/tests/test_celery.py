@@ -16,6 +16,7 @@ def test_every_periodic_job_names_a_registered_task():
         "payments.tasks.payouts_send_scheduled",
         "payments.tasks.late_payments_refund",
         "listings.tasks.listings_expire",
+        "listings.tasks.rejected_traders_listings_withdraw",
         "messaging.tasks.emails_send_ready",
         "accounts.tasks.tokens_flush",
         "payments.tasks.payout_account_reminders",
