@@ -80,9 +80,10 @@ def targets() -> dict:
         )
 
     measured = Event.objects.get(metadata__bench_key=MEASURED_KEY)
+    # A small run (BENCH_EVENTS under 100 + the rounds) fights over its last events.
+    first = max(min(FLASH_FIRST_KEY, EVENTS - FLASH_ROUNDS), 0)
     flash = [
-        cheapest(Event.objects.get(metadata__bench_key=FLASH_FIRST_KEY + n))
-        for n in range(FLASH_ROUNDS)
+        cheapest(Event.objects.get(metadata__bench_key=first + n)) for n in range(FLASH_ROUNDS)
     ]
     rush = Listing.objects.filter(
         ticket__event__metadata__bench_key="rush", status=Listing.Status.ACTIVE
