@@ -58,6 +58,12 @@ class FeeBreakdownOutput(serializers.Serializer):
     buyer_total = money_field(help_text="All-in: the listed price is the price paid.")
 
 
+# One instance each for every listing of a page: a serializer built per item
+# copies its fields each time (most of a 50-listing page's cost).
+_SELLER_KIND = SellerKindOutput()
+_FEE_BREAKDOWN = FeeBreakdownOutput()
+
+
 class ListingOutput(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Listing.Status.choices)
@@ -72,10 +78,10 @@ class ListingOutput(serializers.Serializer):
     fee_breakdown = serializers.SerializerMethodField()
 
     def get_seller_kind(self, listing) -> SellerKindOutput:
-        return SellerKindOutput(seller_kind(seller=listing.seller)).data
+        return _SELLER_KIND.to_representation(seller_kind(seller=listing.seller))
 
     def get_fee_breakdown(self, listing) -> FeeBreakdownOutput:
-        return FeeBreakdownOutput(fee_breakdown_for_listing(listing)).data
+        return _FEE_BREAKDOWN.to_representation(fee_breakdown_for_listing(listing))
 
 
 class ListingCreateInput(serializers.Serializer):
