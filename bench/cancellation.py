@@ -67,8 +67,7 @@ def _event_with_listings(count: int, *, organizer, sellers: list):
     from events.models import Event
     from listings.models import Listing
     from marketplace.devtools import demo_data
-    from marketplace.devtools.bench_seed import listing_price, sample_file
-    from tickets.barcodes import barcode_hash, barcode_last4
+    from marketplace.devtools.bench_seed import bench_ticket, listing_price, sample_file
     from tickets.models import Ticket
 
     venue = demo_data.VENUES[next(iter(demo_data.VENUES))]
@@ -89,32 +88,18 @@ def _event_with_listings(count: int, *, organizer, sellers: list):
         currency=venue.currency,
     )
     file = sample_file()
-    base = demo_data.BASE_FACE_VALUE[event.category]
-    tiers = demo_data.TIERS[event.category]
-    tickets = []
-    for n in range(count):
-        ticket_type, section, share = tiers[n % len(tiers)]
-        row, seat = demo_data.seat_for(ticket_type, n)
-        barcode = f"BENCH-CANCEL-{n:07d}"
-        tickets.append(
-            Ticket(
-                event=event,
-                # A seller lists at most MAX_TICKETS_PER_EVENT of an event's tickets.
-                owner=sellers[n % len(sellers)],
-                ticket_type=ticket_type,
-                section=section,
-                row=row,
-                seat=seat,
-                face_value=demo_data.tier_face_value(base, share),
-                barcode_hash=barcode_hash(barcode),
-                barcode_last4=barcode_last4(barcode),
-                file=file,
-                status=Ticket.Status.LISTED,
-                barcode_source=Ticket.BarcodeSource.FILE,
-                verification=Ticket.Verification.VERIFIED,
-                file_sha256="",
-            )
+    tickets = [
+        bench_ticket(
+            event=event,
+            n=n,
+            base=demo_data.BASE_FACE_VALUE[event.category],
+            # A seller lists at most MAX_TICKETS_PER_EVENT of an event's tickets.
+            owner=sellers[n % len(sellers)],
+            barcode=f"BENCH-CANCEL-{n:07d}",
+            file=file,
         )
+        for n in range(count)
+    ]
     tickets = Ticket.objects.bulk_create(tickets, batch_size=1000)
     rng = random.Random(42)  # noqa: S311 (prices, not secrets)
     now = timezone.now()

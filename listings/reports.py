@@ -183,6 +183,12 @@ def listing_report_decide(
     return report
 
 
+def listing_report_appealable(report: ListingReport) -> bool:
+    """Whether the seller may still appeal the decision: upheld, and not appealed yet
+    (the one appeal listing_report_appeal takes; My listings offers it when true)."""
+    return report.status == ListingReport.Status.UPHELD and report.appealed_at is None
+
+
 def listing_report_appeal(
     *, seller, report: ListingReport, text: str, ip_address=None
 ) -> ListingReport:

@@ -42,7 +42,7 @@ from .forms import (
 )
 from .models import Listing
 from .pricing import PriceQuote, fee_breakdown_for_listing, price_quote, resale_rule_for
-from .reports import listing_report_appeal, listing_report_create
+from .reports import listing_report_appeal, listing_report_appealable, listing_report_create
 from .selectors import (
     listing_get_visible,
     listing_list_for_seller,
@@ -441,7 +441,7 @@ def _my_listings_page(request, *, page_number=None, bound: tuple | None = None):
                     {
                         "report": report,
                         "appeal_form": ListingReportAppealForm(prefix=f"appeal-{report.pk}")
-                        if report.status == report.Status.UPHELD and report.appealed_at is None
+                        if listing_report_appealable(report)
                         else None,
                     }
                     for report in decisions.get(listing.pk, [])

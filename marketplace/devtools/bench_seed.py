@@ -161,28 +161,41 @@ class BenchSeeder:
     def _ticket(self, event: Event, n: int, file: str) -> Ticket:
         key = event.metadata["bench_key"]
         number = key if isinstance(key, int) else 9_999_999
-        base = demo_data.BASE_FACE_VALUE[event.category] + 5 * (number % 5)
-        tiers = demo_data.TIERS[event.category]
-        ticket_type, section, share = tiers[n % len(tiers)]
-        row, seat = demo_data.seat_for(ticket_type, n)
-        barcode = demo_data.bench_barcode(number, n)
-        return Ticket(
+        return bench_ticket(
             event=event,
+            n=n,
+            base=demo_data.BASE_FACE_VALUE[event.category] + 5 * (number % 5),
             owner=self.sellers[(number + n) % len(self.sellers)],
-            ticket_type=ticket_type,
-            section=section,
-            row=row,
-            seat=seat,
-            face_value=demo_data.tier_face_value(base, share),
-            barcode_hash=barcode_hash(barcode),
-            barcode_last4=barcode_last4(barcode),
+            barcode=demo_data.bench_barcode(number, n),
             file=file,
-            status=Ticket.Status.LISTED,
-            # Bulk seeding stays fast: no file is read here (the upload service
-            # would decode each ticket's file). The benchmark's tickets are marked
-            # verified directly, and share one sample file, so they have no file
-            # hash of their own (file_sha256 "" is outside the one-file guard).
-            barcode_source=Ticket.BarcodeSource.FILE,
-            verification=Ticket.Verification.VERIFIED,
-            file_sha256="",
         )
+
+
+def bench_ticket(*, event: Event, n: int, base, owner, barcode: str, file: str) -> Ticket:
+    """The `n`th listed ticket of a bench event (unsaved, for bulk_create): its tier,
+    seat and face value from the demo's tiers over `base`.
+
+    Bulk seeding stays fast: no file is read here (the upload service would decode
+    each ticket's file). The benchmark's tickets are marked verified directly, and
+    share one sample file, so they have no file hash of their own (file_sha256 ""
+    is outside the one-file guard)."""
+    ticket_type, section, share = demo_data.TIERS[event.category][
+        n % len(demo_data.TIERS[event.category])
+    ]
+    row, seat = demo_data.seat_for(ticket_type, n)
+    return Ticket(
+        event=event,
+        owner=owner,
+        ticket_type=ticket_type,
+        section=section,
+        row=row,
+        seat=seat,
+        face_value=demo_data.tier_face_value(base, share),
+        barcode_hash=barcode_hash(barcode),
+        barcode_last4=barcode_last4(barcode),
+        file=file,
+        status=Ticket.Status.LISTED,
+        barcode_source=Ticket.BarcodeSource.FILE,
+        verification=Ticket.Verification.VERIFIED,
+        file_sha256="",
+    )
