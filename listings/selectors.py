@@ -1,13 +1,21 @@
 """Reads of listings that the pages and the API share."""
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from events.models import Event
-from marketplace.core.errors import NotFound, ValidationFailed
+from events.selectors import event_is_on_sale
+from marketplace.core.errors import (
+    DomainError,
+    ListingExpired,
+    NotFound,
+    TicketNotAvailable,
+    ValidationFailed,
+)
 from marketplace.core.ids import as_id
 from marketplace.core.money import to_decimal
 from marketplace.core.ranges import date_range_check, price_range_check
@@ -145,7 +153,8 @@ def listing_get_visible(*, user, listing_id) -> Listing:
     """The listing `listing_id` as `user` (maybe anonymous) may see it: an active
     listing to anyone, any other (reserved, sold, cancelled, expired) only to its
     seller and staff. NotFound otherwise, and for an id that is not a positive
-    integer.
+    integer. (The listing page and GET /listings/<id> read listing_lookup instead,
+    which tells anyone else why a listing is no longer on sale.)
     """
     pk = as_id(listing_id)
     listing = (
@@ -166,6 +175,113 @@ def _is_seller_or_staff(user, listing: Listing) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return listing.seller_id == user.pk or user.is_staff
+
+
+# --- what an old or shared link to a listing finds -------------------------------------
+
+# Why a listing is not on sale for a viewer, and what its page and the API say.
+GONE_HEADLINES = {
+    "sold": "This ticket has been sold",
+    "withdrawn": "This listing was withdrawn",
+    "ended": "This listing has ended",
+    "reserved": "This ticket is reserved by another fan right now",
+}
+# The API's word for each reason (details.reason).
+GONE_API_REASONS = {
+    "sold": "SOLD",
+    "withdrawn": "WITHDRAWN",
+    "ended": "ENDED",
+    "reserved": "RESERVED",
+}
+_GONE_BY_STATUS = {
+    Listing.Status.SOLD: "sold",
+    Listing.Status.CANCELLED: "withdrawn",
+    Listing.Status.EXPIRED: "ended",
+    Listing.Status.PENDING: "reserved",
+}
+
+
+@dataclass(frozen=True)
+class ListingLookup:
+    """What a viewer finds at a listing's address: the listing (with its ticket,
+    event and seller) and, when it is not on sale for them, why (`gone`: sold,
+    withdrawn, ended or reserved). None for a listing on sale, and always for its
+    seller and staff, who see their listing whatever its status."""
+
+    listing: Listing
+    gone: str | None = None
+
+    @property
+    def headline(self) -> str:
+        return GONE_HEADLINES.get(self.gone, "")
+
+    @property
+    def is_final(self) -> bool:
+        """Gone for good (sold, withdrawn, ended): 410. A reserved one may come back."""
+        return self.gone is not None and self.gone != "reserved"
+
+    def error(self) -> DomainError | None:
+        """The API's answer for a listing gone for this viewer: 410 LISTING_EXPIRED
+        (sold, withdrawn, ended) or 409 TICKET_NOT_AVAILABLE (reserved)."""
+        if self.gone is None:
+            return None
+        details = {"reason": GONE_API_REASONS[self.gone], "event_id": self.listing.ticket.event_id}
+        if self.gone == "reserved":
+            return TicketNotAvailable(
+                f"{self.headline}. If it comes back on sale, fans on the event's waiting list "
+                "get it first.",
+                details=details,
+            )
+        return ListingExpired(f"{self.headline}: it is no longer on sale.", details=details)
+
+
+def _gone_reason(listing: Listing, *, now: datetime.datetime) -> str | None:
+    if listing.status != Listing.Status.ACTIVE:
+        return _GONE_BY_STATUS.get(listing.status, "ended")
+    # Past its expiry, or its event no longer on sale, an active listing cannot be
+    # bought (the purchase answers LISTING_EXPIRED) even before the periodic job
+    # marks it expired or withdrawn.
+    event = listing.ticket.event
+    if listing.expires_at <= now or not event_is_on_sale(event=event, now=now):
+        return "ended"
+    return None
+
+
+def listing_lookup(*, user, listing_id, now: datetime.datetime | None = None) -> ListingLookup:
+    """The listing `listing_id` as `user` (maybe anonymous) finds it: its seller and
+    staff see it whatever its status; anyone else sees it on sale, or learns why it
+    is not (ListingLookup.gone). One query. NotFound for a listing that never
+    existed, and for an id that is not a positive integer.
+    """
+    pk = as_id(listing_id)
+    listing = (
+        Listing.objects.filter(pk=pk)
+        .select_related("ticket__event", "seller__trader_declaration")
+        .first()
+        if pk is not None
+        else None
+    )
+    if listing is None:
+        raise NotFound("Listing not found.")
+    if _is_seller_or_staff(user, listing):
+        return ListingLookup(listing=listing)
+    return ListingLookup(listing=listing, gone=_gone_reason(listing, now=now or timezone.now()))
+
+
+# The other tickets a page about a gone listing offers.
+OTHER_TICKETS_SHOWN = 6
+
+
+def listing_list_others_on_sale(
+    *, listing: Listing, limit: int = OTHER_TICKETS_SHOWN, now: datetime.datetime | None = None
+) -> list[Listing]:
+    """Up to `limit` tickets of `listing`'s event on sale now, cheapest first (one
+    query, with each one's ticket, event and seller)."""
+    return list(
+        listing_list_for_event(event=listing.ticket.event)
+        .exclude(pk=listing.pk)
+        .filter(expires_at__gt=now or timezone.now())[:limit]
+    )
 
 
 def listing_event_id(*, listing_id: int) -> int | None:

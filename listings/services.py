@@ -43,6 +43,7 @@ from tickets.services import ticket_upload
 from .models import Listing
 from .pricing import price_validate, resale_rule_for
 from .selectors import listing_tickets_listed_since
+from .waitlist.offers import listing_hold_for_waitlist, listing_hold_withdraw
 
 
 def _refuse(reason: str | None) -> None:
@@ -200,6 +201,9 @@ def listing_create(
             new=Ticket.Status.LISTED,
             ip_address=ip_address,
         )
+        # Fans waiting for the event get it first (rule 13): held, then offered
+        # to the first matching fan once this commits.
+        listing_hold_for_waitlist(listing=listing, now=now, actor=seller, ip_address=ip_address)
     ticket.status = Ticket.Status.LISTED
     return listing
 
@@ -291,9 +295,11 @@ def _listing_close(*, listing: Listing, status: str, actor, action: str, ip_addr
     """Move an active listing to `status` and its ticket back to its owner's hands.
 
     Returns False (and changes nothing) when the listing is no longer active.
-    Runs inside the caller's transaction.
+    A listing held for the waiting list (not yet bought) is closed too: its
+    offer is withdrawn first. Runs inside the caller's transaction.
     """
     now = timezone.now()
+    listing_hold_withdraw(listing_id=listing.pk, now=now, actor=actor, reason=action)
     closed = Listing.objects.filter(pk=listing.pk, status=Listing.Status.ACTIVE).update(
         status=status, updated_at=now
     )

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import views
+from .views import listing as views
+from .views import waitlist as waitlist_views
 
 app_name = "listings"
 
 urlpatterns = [
+    path("waitlist/offers/<id:offer_id>/", waitlist_views.waitlist_offer, name="waitlist-offer"),
     path("listings/<id:listing_id>/", views.listing_detail, name="detail"),
     path("listings/<id:listing_id>/report/", views.listing_report, name="report"),
     path("sell/", views.sell, name="sell"),

@@ -49,6 +49,7 @@ class Notification(models.Model):
         CHARGEBACK_CLOSED = "chargeback_closed", "Bank dispute closed"
         EVENT_CANCELLED = "event_cancelled", "Event cancelled"
         EVENT_MOVED = "event_moved", "Event moved"
+        WAITLIST_OFFER = "waitlist_offer", "A ticket for you from the waiting list"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -23,6 +23,15 @@ class Transaction(models.Model):
         DISPUTED = "disputed", "Disputed"
         REFUNDED = "refunded", "Refunded"
 
+    # The purchases that count towards a buyer's tickets for one event (the
+    # purchase limit, a waiting list entry's quantity).
+    HOLDING_STATUSES = (
+        Status.PENDING_PAYMENT,
+        Status.PAID,
+        Status.COMPLETED,
+        Status.DISPUTED,
+    )
+
     class PaymentStatus(models.TextChoices):
         PENDING = "pending", "Pending"
         # The card holder's bank asks them to authenticate (3-D Secure).
@@ -75,6 +84,14 @@ class Transaction(models.Model):
     )
     # When the buyer was last told that the event moved (once per move).
     event_move_notified_at = models.DateTimeField(null=True, blank=True)
+    # The waiting list offer this purchase accepted (listings.waitlist), if any.
+    waitlist_offer = models.OneToOneField(
+        "listings.WaitlistOffer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transaction",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -323,12 +323,21 @@ def test_anyone_can_read_an_active_listing(api, api_as):
         assert data["fee_breakdown"]["seller_payout"] == "50.60"
 
 
-@pytest.mark.parametrize("status", ["cancelled", "sold", "pending", "expired"])
-def test_a_closed_listing_is_not_found_for_others(api, api_as, status):
+@pytest.mark.parametrize(
+    ("status", "answer", "code"),
+    [
+        ("cancelled", 410, "LISTING_EXPIRED"),
+        ("sold", 410, "LISTING_EXPIRED"),
+        ("expired", 410, "LISTING_EXPIRED"),
+        ("pending", 409, "TICKET_NOT_AVAILABLE"),
+    ],
+)
+def test_a_closed_listing_tells_others_it_is_gone(api, api_as, status, answer, code):
+    # (The details of each answer: test_gone_listing.py.)
     listing = ListingFactory(status=status)
 
-    _error(api.get(_detail(listing)), 404, "NOT_FOUND")
-    _error(api_as(UserFactory()).get(_detail(listing)), 404, "NOT_FOUND")
+    _error(api.get(_detail(listing)), answer, code)
+    _error(api_as(UserFactory()).get(_detail(listing)), answer, code)
 
 
 @pytest.mark.parametrize("status", ["cancelled", "sold", "pending", "expired"])

@@ -115,14 +115,19 @@ def test_a_visitor_is_asked_to_log_in_to_buy_and_comes_back_after(client):
 
 
 @pytest.mark.parametrize(
-    "status", [Listing.Status.PENDING, Listing.Status.SOLD, Listing.Status.CANCELLED]
+    ("status", "answer"),
+    [(Listing.Status.PENDING, 200), (Listing.Status.SOLD, 410), (Listing.Status.CANCELLED, 410)],
 )
-def test_a_listing_not_on_sale_is_not_found_for_others(client, status):
+def test_a_listing_not_on_sale_answers_the_gone_page_to_others(client, status, answer):
+    # (What that page says: test_gone_listing.py.)
     listing = _listing(status=status)
 
-    assert client.get(f"/listings/{listing.pk}/").status_code == 404
-    client.force_login(UserFactory())
-    assert client.get(f"/listings/{listing.pk}/").status_code == 404
+    for _ in ("anonymous", "logged in"):
+        response = client.get(f"/listings/{listing.pk}/")
+        assert response.status_code == answer
+        assert response.templates[0].name == "listings/gone.html"
+        assert "Buy this ticket" not in response.content.decode()
+        client.force_login(UserFactory())
 
 
 def test_the_seller_still_sees_their_sold_listing_without_a_buy_button(client):

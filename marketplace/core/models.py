@@ -132,6 +132,20 @@ class AuditAction(models.TextChoices):
     USER_REGISTERED = "user.registered", "User: registered"
     USER_SESSIONS_REVOKED = "user.sessions_revoked", "User: sessions revoked"
     USER_STATUS_CHANGED = "user.status_changed", "User: status changed"
+    WAITLIST_HELD = "waitlist.held", "Waiting list: ticket held"
+    WAITLIST_JOINED = "waitlist.joined", "Waiting list: joined"
+    WAITLIST_CHANGED = "waitlist.changed", "Waiting list: entry changed"
+    WAITLIST_LEFT = "waitlist.left", "Waiting list: left"
+    WAITLIST_MOVED_BACK = "waitlist.moved_back", "Waiting list: moved to the back"
+    WAITLIST_OFFER_ACCEPTED = "waitlist.offer_accepted", "Waiting list: offer accepted"
+    WAITLIST_OFFER_DECLINED = "waitlist.offer_declined", "Waiting list: offer declined"
+    WAITLIST_OFFER_EXPIRED = "waitlist.offer_expired", "Waiting list: offer expired"
+    WAITLIST_OFFER_WITHDRAWN = "waitlist.offer_withdrawn", "Waiting list: offer withdrawn"
+    WAITLIST_OFFERED = "waitlist.offered", "Waiting list: offered"
+    WAITLIST_PASSED_ON = "waitlist.passed_on", "Waiting list: passed on"
+    WAITLIST_RAFFLE_DRAWN = "waitlist.raffle_drawn", "Waiting list: raffle drawn"
+    WAITLIST_RAFFLE_OPENED = "waitlist.raffle_opened", "Waiting list: raffle opened"
+    WAITLIST_RELEASED = "waitlist.released", "Waiting list: released to everyone"
 
 
 class AuditLog(models.Model):

@@ -37,6 +37,8 @@ DEBUG = env.bool("DEBUG", default=True)
 # Only good for the embedded run; production.py requires a real one.
 SECRET_KEY = env("SECRET_KEY", default="embedded-run-only-not-for-production")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+# The site's address as its users reach it, for the links in emails.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "marketplace.error_views.csrf_failure"
 
@@ -369,6 +371,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.event_changes_resume",
         "schedule": 5 * 60.0,
     },
+    # The waiting list: raffles drawn once their window closes, offers whose
+    # time is up passed on to the next fan, held tickets offered (rule 13).
+    "move-waitlist-offers-on": {
+        "task": "listings.tasks.waitlist_offers_move_on",
+        "schedule": 30.0,
+    },
 }
 
 # --- Stripe -----------------------------------------------------------------
@@ -491,6 +499,28 @@ POSTPONEMENT_REFUND_DAYS = env.int("POSTPONEMENT_REFUND_DAYS", default=14)
 # A cancelled event's sales are settled by a job, this many items a batch.
 EVENT_CANCELLATION_BATCH = env.int("EVENT_CANCELLATION_BATCH", default=200)
 MAX_TICKETS_PER_EVENT = env.int("MAX_TICKETS_PER_EVENT", default=6)
+# The waiting list (listings.waitlist): how long a fan has to take an offered
+# ticket, by how far away the event's start is: [[seconds before the start at
+# least, offer minutes], ...], the first that applies wins. An offer that would
+# end between WAITLIST_QUIET_HOURS (local to the event, start inclusive, end
+# exclusive) ends that many minutes after the quiet hours instead, unless the
+# event starts within WAITLIST_QUIET_HOURS_UNTIL_START_HOURS.
+WAITLIST_OFFER_WINDOWS = env.json(
+    "WAITLIST_OFFER_WINDOWS",
+    default=[[7 * 24 * 3600, 30], [24 * 3600, 10], [0, 3]],
+)
+WAITLIST_QUIET_HOURS = env.json("WAITLIST_QUIET_HOURS", default=[0, 8])
+WAITLIST_QUIET_HOURS_UNTIL_START_HOURS = env.int(
+    "WAITLIST_QUIET_HOURS_UNTIL_START_HOURS", default=24
+)
+# Offers let lapse one after another before a fan is moved to the back.
+WAITLIST_LAPSES_TO_BACK = env.int("WAITLIST_LAPSES_TO_BACK", default=2)
+# A raffle window an organizer or staff open lasts 1 to this many minutes.
+WAITLIST_RAFFLE_MAX_MINUTES = env.int("WAITLIST_RAFFLE_MAX_MINUTES", default=120)
+if not WAITLIST_OFFER_WINDOWS or any(len(w) != 2 or int(w[1]) < 1 for w in WAITLIST_OFFER_WINDOWS):
+    raise ImproperlyConfigured(
+        "WAITLIST_OFFER_WINDOWS: [[seconds before the start, minutes >= 1], ...]."
+    )
 # A private seller who has listed this many tickets in the last 365 days is asked
 # whether they sell as a trader before listing more (EU DSA Art. 30, Omnibus
 # directive 2019/2161). 25: above what a fan resells (four events at the

@@ -335,11 +335,12 @@ ROUTES = [
         body=lambda w, u: {"ticket_id": w.ticket.pk, "price": "55.00", "seller": 1},
     ),
     Route("GET", "listings-detail", "/api/v1/listings/{w.listing.pk}", every(200)),
+    # A withdrawn listing: its seller and staff see it; anyone else learns it is gone.
     Route(
         "GET",
         "listings-detail",
         "/api/v1/listings/{w.cancelled.pk}",
-        only(200, staff=200, anonymous=404),
+        only(200, staff=200, anonymous=410, others=410),
         owner="seller",
     ),
     Route(
@@ -539,7 +540,7 @@ def test_authorization_matrix(route, role, django_capture_on_commit_callbacks):
     assert response.status_code == route.expected[role], (
         response.json() if response.get("Content-Type") == "application/json" else response
     )
-    if response.status_code in (401, 403, 404):
+    if response.status_code in (401, 403, 404, 410):
         # Refusals never show the object; they say only what went wrong.
         body = response.json()
         assert body["success"] is False and "data" not in body

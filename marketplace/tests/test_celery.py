@@ -12,6 +12,7 @@ def test_every_periodic_job_names_a_registered_task():
 
     assert scheduled == {
         "payments.tasks.reservations_release_expired",
+        "listings.tasks.waitlist_offers_move_on",
         "payments.tasks.transactions_auto_confirm",
         "payments.tasks.payouts_send_scheduled",
         "payments.tasks.late_payments_refund",
@@ -42,6 +43,11 @@ def test_the_embedded_run_runs_each_job_at_its_interval():
     later = run_due_jobs(last_runs, now=1061.0)
 
     assert first == list(settings.CELERY_BEAT_SCHEDULE)
-    assert soon == []
-    # The one-minute jobs come round again; the others wait their turn.
-    assert later == ["release-expired-reservations", "send-ready-emails"]
+    # The waiting list's job runs every 30 seconds; the one-minute jobs come
+    # round again after a minute; the others wait their turn.
+    assert soon == ["move-waitlist-offers-on"]
+    assert later == [
+        "release-expired-reservations",
+        "send-ready-emails",
+        "move-waitlist-offers-on",
+    ]

@@ -117,6 +117,18 @@ PAYLOADS = {
         "refund_until_display": "Sat 20 Feb 2027, 10:00 (Europe/Dublin)",
         "refund_days": 14,
     },
+    "waitlist_offer": {
+        "offer_id": 5,
+        "listing_id": 9,
+        "event_id": 3,
+        "event_name": EVENT,
+        "price": "55.00",
+        "currency": "EUR",
+        "expires_at": "2027-03-01T10:30:00+00:00",
+        "expires_at_display": "01 Mar 2027, 10:30 GMT",
+        "url": "http://127.0.0.1:8000/waitlist/offers/5/",
+        "path": "/waitlist/offers/5/",
+    },
 }
 
 

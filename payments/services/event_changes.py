@@ -23,7 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from events.models import Event
-from listings.models import Listing
+from listings.models import Listing, WaitlistOffer
 from listings.services import listing_withdraw_for_cancelled_event
 from marketplace.core.audit import AuditAction, audit_log_record
 from marketplace.core.errors import DomainError, ServiceUnavailable, ValidationFailed
@@ -69,7 +69,14 @@ def _reservations_due(event: Event):
 
 
 def _listings_due(event: Event):
-    return Listing.objects.filter(ticket__event=event, status=Listing.Status.ACTIVE)
+    # On sale, or held for a fan on the waiting list (withdrawn with its offer).
+    return Listing.objects.filter(ticket__event=event).filter(
+        Q(status=Listing.Status.ACTIVE)
+        | Q(
+            status=Listing.Status.PENDING,
+            waitlist_offers__state__in=WaitlistOffer.HOLDING_STATES,
+        )
+    )
 
 
 def _escrow_due(event: Event):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from listings.models import Listing
+from listings.waitlist.offers import listing_hold_for_waitlist
 from marketplace.core import metrics
 from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
 from marketplace.core.money import money_str
@@ -268,7 +269,7 @@ def transaction_release(
             return False
         if payment_failed:
             metrics.payment_counted("failed")
-        txn = Transaction.objects.select_related("listing__ticket").get(pk=transaction_id)
+        txn = Transaction.objects.select_related("listing__ticket__event").get(pk=transaction_id)
         listing = txn.listing
         expired = listing.expires_at <= now
         listing_status = Listing.Status.EXPIRED if expired else Listing.Status.ACTIVE
@@ -305,6 +306,9 @@ def transaction_release(
             new=ticket_status,
             ip_address=ip_address,
         )
+        if not expired:
+            # Back on sale: fans waiting for the event get it first (rule 13).
+            listing_hold_for_waitlist(listing=listing, now=now, actor=actor, ip_address=ip_address)
         if txn.payment_id:
             # A declined PaymentIntent could still be paid with another card on
             # the checkout page: cancel it at Stripe so no late charge happens.

@@ -19,6 +19,8 @@ from accounts.selectors import user_can_trade
 from events.selectors import event_is_on_sale
 from listings.models import Listing
 from listings.pricing import fee_breakdown
+from listings.waitlist.offers import fan_lock, waitlist_due_check, waitlist_offer_accept
+from listings.waitlist.selectors import fan_open_offers, listing_offered_to
 from marketplace.core import metrics
 from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
 from marketplace.core.errors import (
@@ -40,12 +42,7 @@ from .payment import Purchase, transaction_apply_intent, transaction_release
 from .reservations import reservation_release_expired
 
 # Transactions that count towards a buyer's tickets for one event.
-LIVE_STATUSES = (
-    Transaction.Status.PENDING_PAYMENT,
-    Transaction.Status.PAID,
-    Transaction.Status.COMPLETED,
-    Transaction.Status.DISPUTED,
-)
+LIVE_STATUSES = Transaction.HOLDING_STATUSES
 
 
 # A Stripe PaymentMethod ("pm_..."), or a card id ("card_...") or source
@@ -87,13 +84,19 @@ def _listing_reserve(*, listing_id: int, now: datetime.datetime) -> bool:
     )
 
 
-def _check_purchase_limit(*, buyer: User, event_id: int) -> None:
+def _check_purchase_limit(*, buyer: User, event_id: int, listing_id: int) -> None:
     # Lock the buyer's row so that two purchases by the same buyer at once
-    # cannot both pass the count below (the scalper's parallel checkout).
-    User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk").get()
+    # cannot both pass the count below (the scalper's parallel checkout); the
+    # waiting list takes the same lock to offer them a ticket.
+    fan_lock(buyer.pk)
     held = Transaction.objects.filter(
         buyer=buyer, listing__ticket__event_id=event_id, status__in=LIVE_STATUSES
     ).count()
+    # Tickets offered to them from the waiting list count too, except the one
+    # being bought (accepting its offer turns it into this purchase).
+    held += (
+        fan_open_offers(fan_id=buyer.pk, event_id=event_id).exclude(listing_id=listing_id).count()
+    )
     if held >= settings.MAX_TICKETS_PER_EVENT:
         raise ValidationFailed(
             f"You can buy at most {settings.MAX_TICKETS_PER_EVENT} tickets for one event.",
@@ -132,9 +135,15 @@ def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -
     event = listing.ticket.event
 
     with transaction.atomic(durable=True):
-        _check_purchase_limit(buyer=buyer, event_id=event.pk)
+        _check_purchase_limit(buyer=buyer, event_id=event.pk, listing_id=listing.pk)
+        offer = None
         if not _listing_reserve(listing_id=listing.pk, now=now):
-            raise TicketNotAvailable("Someone else has just bought or reserved this ticket.")
+            # Held for this buyer from the waiting list: buying it accepts the offer.
+            offer = waitlist_offer_accept(
+                fan=buyer, listing_id=listing.pk, now=now, ip_address=ip_address
+            )
+            if offer is None:
+                raise TicketNotAvailable("Someone else has just bought or reserved this ticket.")
         Ticket.objects.filter(pk=listing.ticket_id).update(
             status=Ticket.Status.RESERVED, updated_at=now
         )
@@ -155,6 +164,7 @@ def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -
             currency=event.currency,
             payment_method=payment_method,
             reserved_until=now + datetime.timedelta(minutes=settings.RESERVATION_MINUTES),
+            waitlist_offer=offer,
         )
         audit_log_record(
             actor=buyer,
@@ -166,6 +176,7 @@ def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -
                 "platform_fee": money_str(txn.platform_fee),
                 "seller_payout": money_str(txn.seller_payout),
                 "reserved_until": txn.reserved_until.isoformat(),
+                "waitlist_offer_id": offer.pk if offer else None,
             },
             ip_address=ip_address,
         )
@@ -173,7 +184,7 @@ def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -
             actor=buyer,
             action=AuditAction.LISTING_RESERVED,
             entity=listing,
-            old=Listing.Status.ACTIVE,
+            old=Listing.Status.PENDING if offer else Listing.Status.ACTIVE,
             new=Listing.Status.PENDING,
             ip_address=ip_address,
         )
@@ -205,6 +216,12 @@ def _lapsed_reservation_release(*, listing_id: int) -> None:
         reservation_release_expired(transaction_id=lapsed)
 
 
+def _offered_to(buyer: User, listing: Listing) -> bool:
+    """Whether the waiting list holds `listing` for `buyer` right now."""
+    offer = listing_offered_to(listing_id=listing.pk, fan=buyer)
+    return offer is not None and offer.expires_at > timezone.now()
+
+
 @metrics.purchase_counted
 def transaction_purchase(
     *,
@@ -231,12 +248,13 @@ def transaction_purchase(
     if payment_method_id:
         payment_method_format_check(payment_method_id=payment_method_id)
     _lapsed_reservation_release(listing_id=listing_id)
+    waitlist_due_check(listing_id=listing_id)
     if payment_method_id:
         # Stripe is asked about the card only by a buyer who may still win the
         # ticket: in a rush, those who see it taken already get 409 without
         # a call to Stripe (whose rate limit a rush would otherwise spend).
         listing = _listing_for_sale(buyer=buyer, listing_id=listing_id, now=timezone.now())
-        if listing.status != Listing.Status.ACTIVE:
+        if listing.status != Listing.Status.ACTIVE and not _offered_to(buyer, listing):
             raise TicketNotAvailable("Someone else has just bought or reserved this ticket.")
         gateway.payment_method_check(payment_method_id=payment_method_id)
     txn = _reserve(

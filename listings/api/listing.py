@@ -14,12 +14,12 @@ from marketplace.core.api.schema import api_doc
 from marketplace.core.client_ip import client_ip
 from tickets.selectors import ticket_get_for_owner
 
-from .models import Listing, ListingReport
-from .pricing import CAP_BASES, fee_breakdown_for_listing
-from .reports import listing_report_create
-from .selectors import listing_get_visible, listing_search
-from .serializers import ListedTicketOutput, SellerKindOutput
-from .services import listing_cancel, listing_create, listing_update_price
+from ..models import Listing, ListingReport
+from ..pricing import CAP_BASES, fee_breakdown_for_listing
+from ..reports import listing_report_create
+from ..selectors import listing_get_visible, listing_lookup, listing_search
+from ..serializers import ListedTicketOutput, SellerKindOutput
+from ..services import listing_cancel, listing_create, listing_update_price
 
 TAGS = ["listings"]
 ORDERINGS = ["price", "-price", "date", "-date"]
@@ -159,14 +159,25 @@ class ListingDetailApi(APIView):
 
     @api_doc(
         summary="A listing",
-        description="Active listings are public; others are visible to their seller and staff.",
+        description=(
+            "A listing on sale is public; its seller and staff see it whatever its status. "
+            "Anyone else asking for one no longer on sale learns why: 410 LISTING_EXPIRED "
+            "with details {reason: SOLD | WITHDRAWN | ENDED, event_id} (the event's other "
+            "tickets: GET /listings?event_id=), or 409 TICKET_NOT_AVAILABLE with details "
+            "{reason: RESERVED, event_id} while a buyer pays for it or it is held for a fan "
+            "on the waiting list (it may come back on sale). 404 NOT_FOUND for a listing "
+            "that never existed."
+        ),
         tags=TAGS,
         response=ListingOutput,
-        errors=(404,),
+        errors=(404, 409, 410),
         auth=False,
     )
     def get(self, request, pk: int):
-        return ok(_listing(request, pk))
+        lookup = listing_lookup(user=request.user, listing_id=pk)
+        if (error := lookup.error()) is not None:
+            raise error
+        return ok(ListingOutput(lookup.listing).data)
 
     @api_doc(
         summary="Change my listing's price",

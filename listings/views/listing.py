@@ -15,24 +15,27 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import get_usage
 
 from accounts.traders import seller_kind
+from events.models import Event
 from events.selectors import event_get_visible, event_is_on_sale, event_search
 from marketplace.core.client_ip import client_ip
 from marketplace.core.errors import DomainError, RateLimitExceeded
 from marketplace.core.forms import form_error_from
 from marketplace.core.money import money_str
 from marketplace.core.pagination import BoundedPaginator
-from payments.selectors import payout_account_status
+from payments.models import Transaction
+from payments.selectors import payout_account_status, transaction_list_for_user
 from tickets.selectors import (
     ticket_get_for_owner,
     ticket_review_reasons_text,
     ticket_unlistable_reason,
 )
 
-from .forms import (
+from ..forms import (
     EventSearchForm,
     ListingPriceForm,
     ListingReportAppealForm,
@@ -40,16 +43,19 @@ from .forms import (
     PriceRangeQuery,
     TicketSellForm,
 )
-from .models import Listing
-from .pricing import PriceQuote, fee_breakdown_for_listing, price_quote, resale_rule_for
-from .reports import listing_report_appeal, listing_report_appealable, listing_report_create
-from .selectors import (
+from ..models import Listing
+from ..pricing import PriceQuote, fee_breakdown_for_listing, price_quote, resale_rule_for
+from ..reports import listing_report_appeal, listing_report_appealable, listing_report_create
+from ..selectors import (
+    ListingLookup,
     listing_get_visible,
     listing_list_for_seller,
+    listing_list_others_on_sale,
+    listing_lookup,
     listing_report_get_for_seller,
     listing_reports_decided_for_seller,
 )
-from .services import (
+from ..services import (
     TicketSale,
     listing_cancel,
     listing_create,
@@ -73,8 +79,13 @@ def _page(request, items, per_page: int, number=None):
 
 
 def listing_detail(request, listing_id: int):
-    """A ticket on sale: the ticket, its seller, the fee breakdown, and the buy button."""
-    listing = listing_get_visible(user=request.user, listing_id=listing_id)
+    """A ticket on sale: the ticket, its seller, the fee breakdown, and the buy button.
+    A listing no longer on sale answers the page that says so (_listing_gone); its
+    seller and staff still see it here, whatever its status."""
+    lookup = listing_lookup(user=request.user, listing_id=listing_id)
+    if lookup.gone is not None:
+        return _listing_gone(request, lookup)
+    listing = lookup.listing
     event = listing.ticket.event
     user = request.user
     return render(
@@ -91,6 +102,61 @@ def listing_detail(request, listing_id: int):
             "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
             "seller_kind": seller_kind(seller=listing.seller),
         },
+    )
+
+
+def _event_sale_state(event, *, now) -> str:
+    """on_sale, cancelled, over, or closed (not on sale for another reason)."""
+    if event_is_on_sale(event=event, now=now):
+        return "on_sale"
+    if event.status == Event.Status.CANCELLED:
+        return "cancelled"
+    if event.status == Event.Status.COMPLETED or event.starts_at <= now:
+        return "over"
+    return "closed"
+
+
+def _own_reservation_id(user, listing: Listing) -> int | None:
+    """The viewer's own unpaid reservation of `listing`, to send them back to paying."""
+    if not user.is_authenticated:
+        return None
+    return (
+        transaction_list_for_user(
+            user=user, role="buyer", status=Transaction.Status.PENDING_PAYMENT
+        )
+        .filter(listing_id=listing.pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _listing_gone(request, lookup: ListingLookup):
+    """An old or shared link to a listing no longer on sale: what happened to it, its
+    event, and what the fan can do instead (the event's other tickets, its waiting
+    list), or that the event itself is over or cancelled. 410 for a listing gone for
+    good (sold, withdrawn, ended); 200 for a reserved one, which may come back."""
+    listing = lookup.listing
+    event = listing.ticket.event
+    now = timezone.now()
+    event_state = _event_sale_state(event, now=now)
+    others = []
+    if event_state == "on_sale":
+        others = listing_list_others_on_sale(listing=listing, now=now)
+    reservation_id = None
+    if lookup.gone == "reserved":
+        reservation_id = _own_reservation_id(request.user, listing)
+    return render(
+        request,
+        "listings/gone.html",
+        {
+            "lookup": lookup,
+            "listing": listing,
+            "event": event,
+            "event_state": event_state,
+            "others": others,
+            "reservation_id": reservation_id,
+        },
+        status=410 if lookup.is_final else 200,
     )
 
 

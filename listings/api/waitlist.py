@@ -1,0 +1,3 @@
+"""The waiting list API (built in listings/waitlist/)."""
+
+urlpatterns = []

@@ -1,0 +1,92 @@
+"""The waiting list's offers through the services (rule 13): a listing goes
+to the first matching fan, held for them; decline, expiry and leaving pass it
+on; nobody matching puts it on sale for everyone."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from events.tests.factories import EventFactory
+from listings.models import Listing, WaitlistOffer
+from listings.waitlist.entries import waitlist_leave
+from listings.waitlist.offers import waitlist_offer_decline, waitlist_pass_on
+from marketplace.core.models import AuditLog
+from marketplace.testing import in_days
+
+from .waitlist_helpers import fans_waiting, list_ticket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _open_offer(listing) -> WaitlistOffer:
+    return WaitlistOffer.objects.select_related("entry").get(
+        listing=listing, state=WaitlistOffer.State.OPEN
+    )
+
+
+def test_a_listing_goes_to_the_first_fan_in_line_and_is_not_on_sale_meanwhile():
+    event = EventFactory(event_date=in_days(30))
+    first, second = fans_waiting(event, 2)
+
+    listing = list_ticket(event)
+
+    listing.refresh_from_db()
+    assert listing.status == Listing.Status.PENDING
+    offer = _open_offer(listing)
+    assert offer.entry == first
+    window = offer.expires_at - offer.offered_at
+    assert window >= datetime.timedelta(minutes=30)
+    assert [m.to for m in mail.outbox] == [[first.fan.email]]
+    assert f"/waitlist/offers/{offer.pk}/" in mail.outbox[0].body
+    assert AuditLog.objects.filter(action="waitlist.offered", entity_id=str(offer.pk)).exists()
+
+
+def test_decline_passes_the_ticket_to_the_next_fan_at_once():
+    event = EventFactory(event_date=in_days(30))
+    first, second = fans_waiting(event, 2)
+    listing = list_ticket(event)
+
+    assert waitlist_offer_decline(fan=first.fan, offer=_open_offer(listing))
+
+    assert _open_offer(listing).entry == second
+
+
+def test_an_offer_whose_time_is_up_goes_to_the_next_and_two_lapses_move_a_fan_back():
+    event = EventFactory(event_date=in_days(30))
+    first, second, third = fans_waiting(event, 3)
+    one, two = list_ticket(event), list_ticket(event, section="B")
+    assert {_open_offer(one).entry, _open_offer(two).entry} == {first, second}
+
+    WaitlistOffer.objects.filter(state="open").update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    waitlist_pass_on(listing_id=one.pk)
+    waitlist_pass_on(listing_id=two.pk)
+
+    assert {_open_offer(one).entry, _open_offer(two).entry} == {third, first} - {
+        _open_offer(one).entry
+    } | {_open_offer(one).entry}
+    assert WaitlistOffer.objects.filter(state="expired").count() == 2
+
+
+def test_nobody_matching_puts_the_listing_on_sale_for_everyone():
+    event = EventFactory(event_date=in_days(30))
+    fans_waiting(event, 1, max_price="40.00")
+
+    listing = list_ticket(event, price="55.00")
+
+    listing.refresh_from_db()
+    assert listing.status == Listing.Status.ACTIVE
+    assert WaitlistOffer.objects.get(listing=listing).state == WaitlistOffer.State.RELEASED
+
+
+def test_leaving_while_offered_passes_the_ticket_on():
+    event = EventFactory(event_date=in_days(30))
+    first, second = fans_waiting(event, 2)
+    listing = list_ticket(event)
+
+    waitlist_leave(fan=first.fan, event_id=event.pk)
+
+    assert _open_offer(listing).entry == second

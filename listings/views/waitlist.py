@@ -1,0 +1,15 @@
+"""The waiting list pages: joining and leaving from the event page, My waiting
+lists, an offer with its countdown, Buy and No thanks, and the organizer's
+raffle window."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from ..waitlist.selectors import waitlist_offer_for_fan
+
+
+@login_required
+def waitlist_offer(request, offer_id: int):
+    """A ticket held for the fan: the countdown, Buy, No thanks."""
+    offer = waitlist_offer_for_fan(fan=request.user, offer_id=offer_id)
+    return render(request, "listings/waitlist/offer.html", {"offer": offer})
