@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import listing as views
+from .views import raffles as raffle_views
 from .views import waitlist as waitlist_views
 
 app_name = "listings"

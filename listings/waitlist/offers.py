@@ -97,11 +97,20 @@ def listing_hold_for_waitlist(*, listing: Listing, now, actor=None, ip_address=N
     return True
 
 
-def _held_again(*, listing_id: int, now) -> WaitlistOffer:
-    """The HELD offer an open one leaves behind when it ends (same transaction)."""
-    return WaitlistOffer.objects.create(
-        listing_id=listing_id, state=WaitlistOffer.State.HELD, expires_at=now
+def _held_again(*, offer: WaitlistOffer, reason: str, now, actor=None, ip_address=None):
+    """The HELD offer an open one leaves behind when it ends (same transaction),
+    and the audit row of the ticket passed on to the next fan."""
+    held = WaitlistOffer.objects.create(
+        listing_id=offer.listing_id, state=WaitlistOffer.State.HELD, expires_at=now
     )
+    audit_log_record(
+        actor=actor,
+        action=AuditAction.WAITLIST_PASSED_ON,
+        entity=Listing(pk=offer.listing_id),
+        changes={"from_offer_id": offer.pk, "held_offer_id": held.pk, "reason": reason},
+        ip_address=ip_address,
+    )
+    return held
 
 
 def pass_on_after_commit(listing_id: int) -> None:
@@ -277,7 +286,7 @@ def offer_expire(*, offer: WaitlistOffer, now) -> bool:
         ).update(state=WaitlistOffer.State.EXPIRED, decided_at=now)
         if expired != 1:
             return False
-        held = _held_again(listing_id=offer.listing_id, now=now)
+        held = _held_again(offer=offer, reason="expired", now=now)
         audit_log_record(
             actor=None,
             action=AuditAction.WAITLIST_OFFER_EXPIRED,
@@ -319,7 +328,9 @@ def waitlist_offer_decline(*, fan, offer: WaitlistOffer, ip_address=None) -> boo
         ).update(state=WaitlistOffer.State.DECLINED, decided_at=now)
         if declined != 1:
             return False
-        held = _held_again(listing_id=offer.listing_id, now=now)
+        held = _held_again(
+            offer=offer, reason="declined", now=now, actor=fan, ip_address=ip_address
+        )
         audit_log_record(
             actor=fan,
             action=AuditAction.WAITLIST_OFFER_DECLINED,
@@ -348,7 +359,9 @@ def offers_withdraw_for_entry(*, entry: WaitlistEntry, now, actor=None, ip_addre
             != 1
         ):
             continue
-        held = _held_again(listing_id=offer.listing_id, now=now)
+        held = _held_again(
+            offer=offer, reason="fan_left", now=now, actor=actor, ip_address=ip_address
+        )
         audit_log_record(
             actor=actor,
             action=AuditAction.WAITLIST_OFFER_WITHDRAWN,
