@@ -7,7 +7,24 @@ from .views import waitlist as waitlist_views
 app_name = "listings"
 
 urlpatterns = [
+    path("events/<id:event_id>/waitlist/", waitlist_views.waitlist_join, name="waitlist-join"),
+    path(
+        "events/<id:event_id>/waitlist/leave/",
+        waitlist_views.waitlist_leave,
+        name="waitlist-leave",
+    ),
+    path("my/waitlists/", waitlist_views.my_waitlists, name="waitlist-mine"),
     path("waitlist/offers/<id:offer_id>/", waitlist_views.waitlist_offer, name="waitlist-offer"),
+    path(
+        "waitlist/offers/<id:offer_id>/decline/",
+        waitlist_views.waitlist_offer_decline,
+        name="waitlist-offer-decline",
+    ),
+    path(
+        "organizer/events/<id:event_id>/raffle/",
+        raffle_views.waitlist_raffle_open,
+        name="waitlist-raffle",
+    ),
     path("listings/<id:listing_id>/", views.listing_detail, name="detail"),
     path("listings/<id:listing_id>/report/", views.listing_report, name="report"),
     path("sell/", views.sell, name="sell"),
