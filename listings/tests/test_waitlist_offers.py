@@ -53,22 +53,46 @@ def test_decline_passes_the_ticket_to_the_next_fan_at_once():
     assert _open_offer(listing).entry == second
 
 
-def test_an_offer_whose_time_is_up_goes_to_the_next_and_two_lapses_move_a_fan_back():
-    event = EventFactory(event_date=in_days(30))
-    first, second, third = fans_waiting(event, 3)
-    one, two = list_ticket(event), list_ticket(event, section="B")
-    assert {_open_offer(one).entry, _open_offer(two).entry} == {first, second}
-
-    WaitlistOffer.objects.filter(state="open").update(
+def _time_is_up(*listings) -> None:
+    WaitlistOffer.objects.filter(listing__in=listings, state="open").update(
         expires_at=timezone.now() - datetime.timedelta(seconds=1)
     )
+
+
+def test_an_offer_whose_time_is_up_goes_to_the_next_fan_who_may_hold_it():
+    event = EventFactory(event_date=in_days(30))
+    first, second, third = fans_waiting(event, 3)
+    one, two = list_ticket(event), list_ticket(event)
+    assert (_open_offer(one).entry, _open_offer(two).entry) == (first, second)
+
+    _time_is_up(one, two)
     waitlist_pass_on(listing_id=one.pk)
     waitlist_pass_on(listing_id=two.pk)
 
-    assert {_open_offer(one).entry, _open_offer(two).entry} == {third, first} - {
-        _open_offer(one).entry
-    } | {_open_offer(one).entry}
+    # `one` skips second (still holding `two` when it was passed on) for third;
+    # `two` then goes to first, whose offer of `one` had ended.
+    assert (_open_offer(one).entry, _open_offer(two).entry) == (third, first)
     assert WaitlistOffer.objects.filter(state="expired").count() == 2
+    first.refresh_from_db()
+    assert first.lapses == 1
+
+
+def test_a_fan_who_lets_two_offers_lapse_is_moved_to_the_back():
+    event = EventFactory(event_date=in_days(30))
+    first, second = fans_waiting(event, 2)
+    one = list_ticket(event)
+    _time_is_up(one)
+    waitlist_pass_on(listing_id=one.pk)  # to second
+    two = list_ticket(event)  # to first
+    assert (_open_offer(one).entry, _open_offer(two).entry) == (second, first)
+    _time_is_up(two)
+    waitlist_pass_on(listing_id=two.pk)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.lapses == 0
+    assert first.position > second.position
+    assert AuditLog.objects.filter(action="waitlist.moved_back", entity_id=str(first.pk)).exists()
 
 
 def test_nobody_matching_puts_the_listing_on_sale_for_everyone():
