@@ -20,6 +20,7 @@ from ..reports import listing_report_create
 from ..selectors import listing_get_visible, listing_lookup, listing_search
 from ..serializers import ListedTicketOutput, SellerKindOutput
 from ..services import listing_cancel, listing_create, listing_update_price
+from ..waitlist.offers import waitlist_due_check
 
 TAGS = ["listings"]
 ORDERINGS = ["price", "-price", "date", "-date"]
@@ -174,6 +175,8 @@ class ListingDetailApi(APIView):
         auth=False,
     )
     def get(self, request, pk: int):
+        # An offer from the waiting list whose time is up moves on first.
+        waitlist_due_check(listing_id=pk)
         lookup = listing_lookup(user=request.user, listing_id=pk)
         if (error := lookup.error()) is not None:
             raise error

@@ -13,7 +13,7 @@ from events.tests.factories import EventFactory
 from listings.models import Listing, WaitlistOffer
 from listings.services import listing_cancel
 from listings.waitlist.entries import waitlist_join
-from marketplace.core.errors import TicketNotAvailable, ValidationFailed
+from marketplace.core.errors import PaymentFailed, TicketNotAvailable, ValidationFailed
 from marketplace.testing import in_days
 from payments.models import Transaction
 from payments.services import transaction_abandon, transaction_purchase
@@ -82,8 +82,10 @@ def test_a_declined_card_puts_the_ticket_back_to_the_next_fan_not_on_sale():
     first, second = fans_waiting(event, 2)
     listing = list_ticket(event)
 
-    with pytest.raises(Exception):  # noqa: B017 (PaymentFailed, checked below)
-        transaction_purchase(buyer=first.fan, listing_id=listing.pk, payment_method_id=CARD_DECLINED)
+    with pytest.raises(PaymentFailed):
+        transaction_purchase(
+            buyer=first.fan, listing_id=listing.pk, payment_method_id=CARD_DECLINED
+        )
 
     listing.refresh_from_db()
     assert listing.status == Listing.Status.PENDING

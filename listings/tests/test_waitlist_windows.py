@@ -99,6 +99,5 @@ def test_the_spring_forward_night_still_ends_offers_after_eight():
 
     expires = offer_expires_at(starts_at=starts_at, listing_expires_at=starts_at, now=now)
 
-    assert expires.astimezone(BERLIN).replace(tzinfo=None) == datetime.datetime(
-        2027, 3, 28, 8, 30
-    )
+    assert expires == at(BERLIN, 2027, 3, 28, 8, 30)
+    assert expires.utcoffset() == datetime.timedelta(hours=2)

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.selectors import BLOCKED_STATUSES
 from marketplace.core.errors import NotFound
@@ -92,7 +93,33 @@ def matching_entries(*, listing: Listing) -> QuerySet[WaitlistEntry]:
     entries = entries.filter(Q(section="") | Q(section__iexact=ticket.section or ""))
     entries = entries.filter(Q(ticket_type="") | Q(ticket_type__iexact=ticket.ticket_type or ""))
     offered_before = WaitlistOffer.objects.filter(listing_id=listing.pk, entry=OuterRef("pk"))
-    return entries.exclude(Exists(offered_before)).order_by("position", "id")
+    entries = entries.exclude(Exists(offered_before))
+    # Fans who hold their quantity already are skipped here rather than one by
+    # one under their lock: in a rush the first fans in line hold offers, and
+    # each later listing would otherwise walk past all of them.
+    open_offers = (
+        WaitlistOffer.objects.filter(entry=OuterRef("pk"), state=WaitlistOffer.State.OPEN)
+        .order_by()
+        .values("entry")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    bought = (
+        Transaction.objects.filter(
+            buyer=OuterRef("fan_id"),
+            listing__ticket__event_id=ticket.event_id,
+            status__in=Transaction.HOLDING_STATUSES,
+        )
+        .order_by()
+        .values("buyer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        entries.annotate(held=Coalesce(Subquery(open_offers), 0) + Coalesce(Subquery(bought), 0))
+        .filter(held__lt=F("quantity"))
+        .order_by("position", "id")
+    )
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ EXTRA_SELLERS = (
 SELLER_EMAILS = ("seller@encore.test",) + tuple(a.email for a in EXTRA_SELLERS)
 ORGANIZER_EMAIL = "organizer@encore.test"
 DEMO_SELLER_EMAIL = "seller@encore.test"
+DEMO_BUYER_EMAIL = "buyer@encore.test"
 
 # --- Venues -------------------------------------------------------------------
 

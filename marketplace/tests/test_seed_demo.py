@@ -9,9 +9,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.traders import trader_declaration_save
 from events.models import Event, PriceTier
-from listings.models import Listing
+from listings.models import Listing, WaitlistEntry, WaitlistOffer
 from listings.pricing import price_limits
+from listings.services import listing_create
 from marketplace.core.storage import private_storage
 from marketplace.devtools.bench_seed import BUYER_PASSWORD
 from tickets.barcodes import barcode_hash
@@ -309,3 +311,22 @@ def test_one_demo_upload_waits_in_the_staff_review_queue():
     assert waiting.review_reasons == [Ticket.REVIEW_NO_BARCODE_IN_FILE]
     with private_storage().open(waiting.file.name) as fh:
         assert evidence_read(fh.read(), kind="pdf").code is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_buyer_waits_for_the_ticket_the_demo_seller_has_not_listed_yet():
+    seed()
+    buyer = User.objects.get(email="buyer@encore.test")
+    seller = User.objects.get(email="seller@encore.test")
+    entry = WaitlistEntry.objects.get(fan=buyer)
+    unlisted = Ticket.objects.filter(
+        owner=seller, event=entry.event, status=Ticket.Status.AVAILABLE
+    ).first()
+    # The demo seller lists many tickets: past the trader threshold, they say
+    # they sell privately first (as the sell page asks them to).
+    trader_declaration_save(user=seller, kind="private")
+
+    listing = listing_create(seller=seller, ticket=unlisted, price=unlisted.face_value)
+
+    offer = WaitlistOffer.objects.get(listing=listing)
+    assert (offer.state, offer.entry) == (WaitlistOffer.State.OPEN, entry)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import User
 from events.models import Event, PriceTier
 from listings.models import Listing
+from listings.waitlist.entries import waitlist_join
 from marketplace.devtools import demo_data
 from marketplace.devtools.bench_seed import BenchSeeder, listing_price
 from marketplace.devtools.demo_mfa import (
@@ -88,6 +89,7 @@ class Command(BaseCommand):
             events = self.seed_events(organizer)
             self.seed_tiers(events)
             self.seed_tickets(events, users, sellers)
+            self.seed_waitlist(events, users)
             bench = BenchSeeder(organizer=organizer, sellers=sellers)
             bench.events(scale, tickets_per_event)
             if rush_listings:
@@ -96,7 +98,15 @@ class Command(BaseCommand):
         bench.analyze()
         self.created.update(bench.created)
         self.existing.update(bench.existing)
-        kinds = ("accounts", "events", "tickets", "listings", "bench events", "bench buyers")
+        kinds = (
+            "accounts",
+            "events",
+            "tickets",
+            "listings",
+            "waiting list entries",
+            "bench events",
+            "bench buyers",
+        )
         for kind in kinds:
             if self.created[kind] or self.existing[kind]:
                 self.stdout.write(
@@ -242,6 +252,17 @@ class Command(BaseCommand):
                 self.seed_ticket_in_review(spec, event, demo_seller, known)
         listings = Listing.objects.filter(ticket__event__in=[event for _, event in events])
         self.existing["listings"] = listings.count() - self.created["listings"]
+
+    def seed_waitlist(self, events, users) -> None:
+        """The demo buyer waits for tickets of the first event the demo seller
+        holds an unlisted ticket of: when the seller lists it, it is offered to
+        the buyer first (log in as both to see the offer)."""
+        buyer = users[demo_data.DEMO_BUYER_EMAIL]
+        for spec, event in events:
+            if spec.unlisted and event.status == Event.Status.PUBLISHED:
+                _, created = waitlist_join(fan=buyer, event=event, quantity=1)
+                self.created["waiting list entries"] += created
+                return
 
     def seed_ticket(self, spec, event: Event, n: int, owner: User, known, tiers, *, listed: bool):
         barcode = demo_data.demo_barcode(spec.key, n, listed=listed)
