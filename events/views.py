@@ -11,11 +11,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import user_can_organize
+from listings.forms_waitlist import WaitlistJoinForm
 from listings.pricing import fee_breakdown, fee_breakdown_for_listing, price_limits
 from listings.selectors import listing_list_for_event
+from listings.waitlist.selectors import (
+    fan_open_offers,
+    waitlist_count,
+    waitlist_entry_for,
+    waitlist_place,
+    waitlist_raffle_latest,
+)
 from marketplace.core.client_ip import client_ip
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.forms import form_error_from
@@ -33,6 +43,7 @@ from .selectors import (
     event_search,
 )
 from .services import event_create, event_update
+from .zones import event_clock
 
 HOME_EVENT_COUNT = 24
 EVENTS_PER_PAGE = 24
@@ -88,6 +99,7 @@ def event_detail(request, event_id: int):
         listing_list_for_event(event=event), LISTINGS_PER_EVENT_PAGE, count=event.listing_count
     )
     page = listings.get_page(request.GET.get("page"))
+    on_sale = event_is_on_sale(event=event)
     return render(
         request,
         "events/detail.html",
@@ -95,14 +107,100 @@ def event_detail(request, event_id: int):
             "event": event,
             "rows": [(listing, fee_breakdown_for_listing(listing)) for listing in page],
             "page": page,
-            "on_sale": event_is_on_sale(event=event),
+            "on_sale": on_sale,
             "can_edit": event_can_edit(user=request.user, event=event),
+            "waitlist": _waitlist_section(request.user, event, on_sale=on_sale),
         },
     )
 
 
+def _waitlist_section(user, event, *, on_sale: bool) -> dict:
+    """The event page's waiting list: how many fans wait, and the viewer's own
+    standing (place in line or raffle, open offers) or the join form. A constant
+    number of queries: 1 for a visitor, 2 for a fan not on the list, 4 for one on it."""
+    section = {"open": on_sale}
+    if not on_sale:
+        return section
+    join_url = reverse("listings:waitlist-join", args=[event.pk])
+    section |= {"count": waitlist_count(event_id=event.pk), "join_url": join_url}
+    if not user.is_authenticated:
+        return section
+    entry = waitlist_entry_for(fan=user, event_id=event.pk)
+    if entry is None or entry.state != entry.State.WAITING:
+        initial = WaitlistJoinForm.initial_for(entry)
+        section["form"] = WaitlistJoinForm(initial=initial, currency=event.currency)
+        return section
+    now = timezone.now()
+    section |= {
+        "entry": entry,
+        "type_label": WaitlistJoinForm.ticket_type_label(entry.ticket_type),
+        "place": waitlist_place(entry=entry),
+        "offers": [
+            {"pk": offer.pk, "ends": event_clock(offer.expires_at, event=event)}
+            for offer in fan_open_offers(fan_id=user.pk, event_id=event.pk).filter(
+                expires_at__gt=now
+            )
+        ],
+    }
+    if section["place"] is None and entry.raffle_id:
+        raffle = entry.raffle
+        section["raffle_draw"] = event_clock(raffle.closes_at, event=event)
+    return section
+
+
 # An example face value for the caps table of "How Encore protects you".
 EXAMPLE_FACE_VALUE = 50
+
+
+def _duration(seconds: int) -> str:
+    """A time before the start as a fan reads it: "7 days", "24 hours"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        count, rest = divmod(seconds, size)
+        # One day reads better as 24 hours ("in the last 24 hours").
+        if not rest and count and (unit != "day" or count > 1):
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def _offer_windows() -> list[dict]:
+    """WAITLIST_OFFER_WINDOWS in words, farthest from the start first, read as
+    listings.waitlist.windows.offer_window reads them: the first window whose
+    time before the start is reached applies; the last one covers the rest."""
+    windows = sorted(
+        ((int(seconds), int(minutes)) for seconds, minutes in settings.WAITLIST_OFFER_WINDOWS),
+        key=lambda window: -window[0],
+    )
+    described, upper = [], None
+    for index, (seconds, minutes) in enumerate(windows):
+        covers_the_rest = index == len(windows) - 1 or seconds <= 0
+        lower = None if covers_the_rest else _duration(seconds)
+        if upper is None and lower is None:
+            when = "whatever the time before the start"
+        elif upper is None:
+            when = f"when the event is {lower} or more away"
+        elif lower is None:
+            when = f"in the last {upper} before the start"
+        else:
+            when = f"from {lower} to {upper} before the start"
+        described.append({"minutes": minutes, "when": when})
+        if covers_the_rest:
+            break
+        upper = lower
+    return described
+
+
+def _waitlist_rules() -> dict:
+    """The waiting list's rules as the "How Encore protects you" page states them,
+    from the settings the waiting list reads (no query)."""
+    quiet_from, quiet_until = (int(hour) for hour in settings.WAITLIST_QUIET_HOURS)
+    return {
+        "windows": _offer_windows(),
+        "quiet_from": f"{quiet_from:02d}:00",
+        "quiet_until": f"{quiet_until:02d}:00",
+        "quiet_until_start_hours": settings.WAITLIST_QUIET_HOURS_UNTIL_START_HOURS,
+        "lapses_to_back": settings.WAITLIST_LAPSES_TO_BACK,
+        "raffle_max_minutes": settings.WAITLIST_RAFFLE_MAX_MINUTES,
+    }
 
 
 def how_it_works(request):
@@ -152,6 +250,7 @@ def how_it_works(request):
             "payment_attempts_max": settings.PAYMENT_ATTEMPTS_MAX,
             "payout_reminder_days": settings.PAYOUT_ACCOUNT_REMINDER_DAYS,
             "postponement_refund_days": settings.POSTPONEMENT_REFUND_DAYS,
+            "waitlist": _waitlist_rules(),
         },
     )
 
@@ -246,5 +345,41 @@ def event_edit(request, event_id: int):
             messages.success(request, f"{event.name} was saved.")
             return redirect("events:manage")
     return render(
-        request, "events/event_form.html", {"form": form, "tiers_form": tiers_form, "event": event}
+        request,
+        "events/event_form.html",
+        {
+            "form": form,
+            "tiers_form": tiers_form,
+            "event": event,
+            "waitlist": _waitlist_panel(event),
+        },
     )
+
+
+def _waitlist_panel(event) -> dict:
+    """The waiting list on the organizer's edit page: how many fans wait, the
+    event's latest raffle (open, waiting for its draw, or drawn) and whether
+    the form to open one is offered. Two queries."""
+    now = timezone.now()
+    # The newest raffle: an undrawn one is always the newest (one opens only
+    # when none is undrawn, listings.waitlist.raffles).
+    raffle = waitlist_raffle_latest(event_id=event.pk)
+    state = None
+    if raffle is not None:
+        if raffle.drawn_at is not None:
+            state = "drawn"
+        elif raffle.closes_at > now:
+            state = "open"
+        else:
+            state = "closed"
+    return {
+        "count": waitlist_count(event_id=event.pk),
+        "raffle": raffle,
+        "raffle_state": state,
+        "opens_at": event_clock(raffle.opens_at, event=event) if raffle else "",
+        "closes_at": event_clock(raffle.closes_at, event=event) if raffle else "",
+        "drawn_at": event_clock(raffle.drawn_at, event=event) if raffle and raffle.drawn_at else "",
+        "can_open": event_is_on_sale(event=event, now=now) and state in (None, "drawn"),
+        "on_sale": event_is_on_sale(event=event, now=now),
+        "max_minutes": settings.WAITLIST_RAFFLE_MAX_MINUTES,
+    }

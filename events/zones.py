@@ -157,3 +157,14 @@ def event_time_label(starts_at: datetime.datetime) -> str:
     """The start as the venue's clock shows it, with the zone's abbreviation at
     that date: "19:30 CET", "19:30 CEST" (or "+04" where the zone has none)."""
     return f"{starts_at:%H:%M} {starts_at.tzname()}"
+
+
+def event_clock(moment: datetime.datetime, *, event, now: datetime.datetime | None = None) -> str:
+    """A moment (an offer's end, a raffle's draw) as `event`'s venue clock shows
+    it: "14:35 CET", with the day when it is not today there
+    ("Tue 03 Mar, 08:30 CET")."""
+    zone = event.starts_at.tzinfo
+    local = moment.astimezone(zone)
+    label = event_time_label(local)
+    today = (now or datetime.datetime.now(datetime.UTC)).astimezone(zone).date()
+    return label if local.date() == today else f"{local:%a %d %b}, {label}"

@@ -1,14 +1,20 @@
 import datetime
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.utils import timezone
 
 from marketplace.core.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, confirm_then, money
 from marketplace.core.client_ip import client_ip
+from marketplace.core.errors import DomainError
+from marketplace.core.forms import form_error_from
+from marketplace.core.models import AuditAction, AuditLog
 
-from .models import Listing, ListingReport
+from .models import Listing, ListingReport, WaitlistEntry, WaitlistOffer, WaitlistRaffle
 from .moderation import listing_take_off_sale
 from .reports import listing_report_decide, listing_report_decide_appeal
+from .waitlist.raffles import raffle_verify, waitlist_raffle_open
 
 
 @admin.register(Listing)
@@ -232,3 +238,188 @@ class ListingReportAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
                 "appeal. The note (required) is emailed to the seller and the reporter."
             ),
         )
+
+
+# --- the waiting list (listings.waitlist) -----------------------------------------------
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: a fan's place in line changes only through the waiting list's
+    services (joining, leaving, lapses, a raffle's draw), never by staff."""
+
+    list_display = (
+        "__str__",
+        "event",
+        "fan",
+        "quantity",
+        "max_price",
+        "state",
+        "position",
+        "joined_at",
+    )
+    list_filter = ("state", ("event", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("fan__email", "event__name")
+    list_select_related = ("event", "fan")
+    fields = (
+        "event",
+        "fan",
+        "quantity",
+        "max_price",
+        "section",
+        "ticket_type",
+        "state",
+        "joined_at",
+        "position",
+        "raffle",
+        "lapses",
+        "raffles_lost",
+        "created_at",
+        "updated_at",
+    )
+
+
+@admin.register(WaitlistOffer)
+class WaitlistOfferAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: offers are made, accepted, declined and ended by the services."""
+
+    list_display = ("__str__", "listing", "fan", "state", "expires_at", "offered_at")
+    list_filter = ("state",)
+    search_fields = ("=listing__id", "entry__fan__email")
+    list_select_related = ("listing", "entry__fan")
+    fields = (
+        "listing",
+        "entry",
+        "fan",
+        "state",
+        "offered_at",
+        "expires_at",
+        "decided_at",
+        "created_at",
+    )
+
+    @admin.display(description="fan")
+    def fan(self, obj):
+        return obj.entry.fan if obj.entry_id else "-"
+
+
+class RaffleOpenForm(forms.ModelForm):
+    """Open a raffle window on an event's waiting list. The service is the
+    validation: it opens the raffle or refuses (nothing written), and its
+    refusal shows on the field it names."""
+
+    minutes = forms.IntegerField(
+        initial=10,
+        help_text="Fans who join the waiting list in the next this many minutes are drawn "
+        "in a random order when the window closes, ahead of those who join later.",
+    )
+
+    # Set by WaitlistRaffleAdmin.get_form: who opens it, from where.
+    actor = None
+    ip_address = None
+
+    class Meta:
+        model = WaitlistRaffle
+        fields = ("event",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = settings.WAITLIST_RAFFLE_MAX_MINUTES
+        self.fields["minutes"].help_text = f"1 to {limit}. " + self.fields["minutes"].help_text
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            self.instance = waitlist_raffle_open(
+                actor=self.actor,
+                event=cleaned["event"],
+                minutes=cleaned["minutes"],
+                ip_address=self.ip_address,
+            )
+        except DomainError as exc:
+            form_error_from(self, exc)
+        return cleaned
+
+    def _post_clean(self):
+        # The raffle is the service's, opened and validated in clean().
+        pass
+
+    def save(self, commit=True):
+        return self.instance
+
+    def save_m2m(self):
+        # Nothing more to save: the admin calls it after save(commit=False).
+        pass
+
+
+@admin.register(WaitlistRaffle)
+class WaitlistRaffleAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+    """Raffles are read-only; "Add" opens one for an event through the
+    waiting list's service (which checks the minutes, that the event is on
+    sale and that no raffle of it is open, and writes the audit row). A drawn
+    raffle's page re-checks its draw from the audit trail."""
+
+    add_form = RaffleOpenForm
+    list_display = ("__str__", "event", "opens_at", "closes_at", "drawn_at", "entrants")
+    list_filter = ("drawn_at",)
+    search_fields = ("event__name",)
+    list_select_related = ("event",)
+    autocomplete_fields = ("event",)
+    fields = (
+        "event",
+        "opened_by",
+        "opens_at",
+        "closes_at",
+        "drawn_at",
+        "entrants",
+        "seed",
+        "draw_rechecked",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_fields(self, request, obj=None):
+        return ("event", "minutes") if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, **kwargs)
+        form = super().get_form(request, obj, form=self.add_form, **kwargs)
+        return type(
+            "RaffleOpenFormFor", (form,), {"actor": request.user, "ip_address": client_ip(request)}
+        )
+
+    def save_model(self, request, obj, form, change):
+        # Saved (and audited) by waitlist_raffle_open in the form's clean().
+        pass
+
+    @admin.display(description="Draw re-checked")
+    def draw_rechecked(self, obj):
+        """Whether the order recorded in the draw's audit row follows from its
+        seed and entrants (raffle_verify), for the seed this raffle holds."""
+        if obj.drawn_at is None:
+            return "not drawn yet"
+        records = list(
+            AuditLog.objects.filter(
+                action=AuditAction.WAITLIST_RAFFLE_DRAWN,
+                entity_type="waitlistraffle",
+                entity_id=str(obj.pk),
+            ).values_list("changes", flat=True)[:2]
+        )
+        if len(records) != 1:
+            return "no: the audit trail has no single record of the draw"
+        audited = records[0]
+        if audited.get("seed") != obj.seed or not raffle_verify(raffle=obj, audited=audited):
+            return "no"
+        return "yes"

@@ -19,21 +19,20 @@ class WaitlistJoinForm(forms.Form):
 
     quantity = forms.IntegerField(
         label="How many tickets",
-        help_text="You are offered one ticket at a time, until you have this many.",
+        help_text="Tickets are offered to you one by one until you have this many.",
     )
     max_price = forms.DecimalField(
         label="Highest price per ticket",
         required=False,
         max_digits=12,
         decimal_places=2,
-        help_text="All-in, as the event page shows prices. Leave it empty to hear about any "
-        "price: every price on Encore is capped anyway.",
+        help_text="All-in. Leave it empty for any price: every price on Encore is capped.",
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01", "inputmode": "decimal"}),
     )
     section = forms.CharField(
         label="Section",
         required=False,
-        help_text="Only tickets of this section, as printed on the ticket (e.g. 112 or Balcony).",
+        help_text="As printed on the ticket, e.g. 112 or Balcony.",
         widget=forms.TextInput(attrs={"maxlength": TEXT_MAX_LENGTH, "autocomplete": "off"}),
     )
     ticket_type = forms.ChoiceField(
@@ -51,6 +50,11 @@ class WaitlistJoinForm(forms.Form):
         self.fields["quantity"].initial = self.fields["quantity"].initial or 1
         if currency:
             self.fields["max_price"].label = f"Highest price per ticket ({currency})"
+
+    @staticmethod
+    def ticket_type_label(value: str) -> str:
+        """A ticket type as the form names it ("Seated"); other text as it is."""
+        return dict(Ticket.Type.choices).get(value, value)
 
     @classmethod
     def initial_for(cls, entry: WaitlistEntry | None) -> dict:

@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from events.models import Event
@@ -20,7 +20,7 @@ from marketplace.core.ids import as_id
 from marketplace.core.money import to_decimal
 from marketplace.core.ranges import date_range_check, price_range_check
 
-from .models import Listing, ListingReport
+from .models import Listing, ListingReport, WaitlistOffer
 
 
 def listing_list_for_event(*, event) -> QuerySet[Listing]:
@@ -205,11 +205,19 @@ _GONE_BY_STATUS = {
 class ListingLookup:
     """What a viewer finds at a listing's address: the listing (with its ticket,
     event and seller) and, when it is not on sale for them, why (`gone`: sold,
-    withdrawn, ended or reserved). None for a listing on sale, and always for its
-    seller and staff, who see their listing whatever its status."""
+    withdrawn, ended or reserved). None for a listing on sale, for the fan it is
+    held for by the waiting list (`offer`), and always for its seller and staff,
+    who see their listing whatever its status."""
 
     listing: Listing
     gone: str | None = None
+    # The waiting list's offer of this listing open to the viewer, while it lasts
+    # (its id and expires_at): the listing is held for them, so they see it on
+    # sale and may buy it.
+    offer: WaitlistOffer | None = None
+    # The waiting list holds the listing past its time (an offer ran out): the
+    # page passes it on (listings.waitlist.offers.waitlist_due_check) and looks again.
+    hold_due: bool = False
 
     @property
     def headline(self) -> str:
@@ -247,15 +255,30 @@ def _gone_reason(listing: Listing, *, now: datetime.datetime) -> str | None:
     return None
 
 
+def _with_waitlist_hold(listings: QuerySet[Listing]) -> QuerySet[Listing]:
+    """Annotate each listing with its waiting list hold (the held or open offer,
+    at most one): hold_id, hold_state, hold_fan_id, hold_expires_at; NULL without."""
+    hold = WaitlistOffer.objects.filter(
+        listing_id=OuterRef("pk"), state__in=WaitlistOffer.HOLDING_STATES
+    )
+    return listings.annotate(
+        hold_id=Subquery(hold.values("pk")[:1]),
+        hold_state=Subquery(hold.values("state")[:1]),
+        hold_fan_id=Subquery(hold.values("entry__fan_id")[:1]),
+        hold_expires_at=Subquery(hold.values("expires_at")[:1]),
+    )
+
+
 def listing_lookup(*, user, listing_id, now: datetime.datetime | None = None) -> ListingLookup:
     """The listing `listing_id` as `user` (maybe anonymous) finds it: its seller and
-    staff see it whatever its status; anyone else sees it on sale, or learns why it
-    is not (ListingLookup.gone). One query. NotFound for a listing that never
-    existed, and for an id that is not a positive integer.
+    staff see it whatever its status; so does the fan the waiting list offers it to,
+    while the offer lasts (ListingLookup.offer); anyone else sees it on sale, or
+    learns why it is not (ListingLookup.gone). One query. NotFound for a listing
+    that never existed, and for an id that is not a positive integer.
     """
     pk = as_id(listing_id)
     listing = (
-        Listing.objects.filter(pk=pk)
+        _with_waitlist_hold(Listing.objects.filter(pk=pk))
         .select_related("ticket__event", "seller__trader_declaration")
         .first()
         if pk is not None
@@ -263,9 +286,30 @@ def listing_lookup(*, user, listing_id, now: datetime.datetime | None = None) ->
     )
     if listing is None:
         raise NotFound("Listing not found.")
+    now = now or timezone.now()
+    hold_due = listing.hold_id is not None and listing.hold_expires_at <= now
     if _is_seller_or_staff(user, listing):
-        return ListingLookup(listing=listing)
-    return ListingLookup(listing=listing, gone=_gone_reason(listing, now=now or timezone.now()))
+        return ListingLookup(listing=listing, hold_due=hold_due)
+    gone = _gone_reason(listing, now=now)
+    if gone == "reserved" and not hold_due and _offered_to_viewer(user, listing):
+        offer = WaitlistOffer(
+            pk=listing.hold_id,
+            listing_id=listing.pk,
+            state=listing.hold_state,
+            expires_at=listing.hold_expires_at,
+        )
+        return ListingLookup(listing=listing, offer=offer)
+    return ListingLookup(listing=listing, gone=gone, hold_due=hold_due)
+
+
+def _offered_to_viewer(user, listing: Listing) -> bool:
+    """Whether the (pending) listing's open waiting list offer is `user`'s."""
+    return (
+        user is not None
+        and user.is_authenticated
+        and listing.hold_state == WaitlistOffer.State.OPEN
+        and listing.hold_fan_id == user.pk
+    )
 
 
 # The other tickets a page about a gone listing offers.

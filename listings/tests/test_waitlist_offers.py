@@ -114,3 +114,18 @@ def test_leaving_while_offered_passes_the_ticket_on():
     waitlist_leave(fan=first.fan, event_id=event.pk)
 
     assert _open_offer(listing).entry == second
+
+
+def test_declining_an_offer_whose_time_is_up_counts_as_a_lapse_and_passes_it_on():
+    event = EventFactory(event_date=in_days(30))
+    first, second = fans_waiting(event, 2)
+    listing = list_ticket(event)
+    offer = _open_offer(listing)
+    _time_is_up(listing)
+
+    assert not waitlist_offer_decline(fan=first.fan, offer=offer)
+
+    offer.refresh_from_db()
+    first.refresh_from_db()
+    assert (offer.state, first.lapses) == (WaitlistOffer.State.EXPIRED, 1)
+    assert _open_offer(listing).entry == second

@@ -22,6 +22,7 @@ from django_ratelimit.core import get_usage
 from accounts.traders import seller_kind
 from events.models import Event
 from events.selectors import event_get_visible, event_is_on_sale, event_search
+from events.zones import event_clock
 from marketplace.core.client_ip import client_ip
 from marketplace.core.errors import DomainError, RateLimitExceeded
 from marketplace.core.forms import form_error_from
@@ -43,7 +44,7 @@ from ..forms import (
     PriceRangeQuery,
     TicketSellForm,
 )
-from ..models import Listing
+from ..models import Listing, WaitlistOffer
 from ..pricing import PriceQuote, fee_breakdown_for_listing, price_quote, resale_rule_for
 from ..reports import listing_report_appeal, listing_report_appealable, listing_report_create
 from ..selectors import (
@@ -62,6 +63,8 @@ from ..services import (
     listing_update_price,
     ticket_upload_and_list,
 )
+from ..waitlist.offers import waitlist_due_check
+from ..waitlist.selectors import listing_hold, listing_holds, waitlist_count
 
 EVENTS_PER_PAGE = 12
 LISTINGS_PER_PAGE = 20
@@ -81,13 +84,20 @@ def _page(request, items, per_page: int, number=None):
 def listing_detail(request, listing_id: int):
     """A ticket on sale: the ticket, its seller, the fee breakdown, and the buy button.
     A listing no longer on sale answers the page that says so (_listing_gone); its
-    seller and staff still see it here, whatever its status."""
+    seller and staff still see it here, whatever its status, and so does the fan
+    the waiting list holds it for, with the time it is theirs until and Buy."""
     lookup = listing_lookup(user=request.user, listing_id=listing_id)
+    if lookup.hold_due:
+        # Held for the waiting list past its time: the ticket goes to the next fan
+        # (or on sale) now, before the page says who may buy it.
+        waitlist_due_check(listing_id=lookup.listing.pk)
+        lookup = listing_lookup(user=request.user, listing_id=listing_id)
     if lookup.gone is not None:
         return _listing_gone(request, lookup)
     listing = lookup.listing
     event = listing.ticket.event
     user = request.user
+    held_for_viewer = lookup.offer is not None
     return render(
         request,
         "listings/detail.html",
@@ -97,7 +107,12 @@ def listing_detail(request, listing_id: int):
             "event": event,
             "breakdown": fee_breakdown_for_listing(listing),
             "is_seller": user.is_authenticated and listing.seller_id == user.pk,
-            "buyable": listing.status == listing.Status.ACTIVE and event_is_on_sale(event=event),
+            "buyable": (listing.status == listing.Status.ACTIVE or held_for_viewer)
+            and event_is_on_sale(event=event),
+            "held_offer": lookup.offer,
+            "held_until": event_clock(lookup.offer.expires_at, event=event)
+            if held_for_viewer
+            else "",
             "reservation_minutes": settings.RESERVATION_MINUTES,
             "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
             "seller_kind": seller_kind(seller=listing.seller),
@@ -370,6 +385,8 @@ def sell_event(request, event_id: int):
         ),
         "rules": _rules(event),
         "payout_account": payout_account_status(user=request.user),
+        # Fans waiting get the ticket first (listings.waitlist): the seller is told.
+        "waitlist_count": waitlist_count(event_id=event.pk) if on_sale else 0,
     }
     return render(request, "listings/sell_event.html", context)
 
@@ -403,11 +420,21 @@ def _after_sale(request, sale: TicketSale, *, price):
             warning = sale.refusal.message
         messages.warning(request, f"Your ticket is uploaded but not on sale yet: {warning}")
         return redirect("listings:list-ticket", ticket_id=ticket.pk)
-    messages.success(
-        request,
-        f"Your ticket for {event.name} is on sale at {money_str(price)} {event.currency}.",
-    )
+    messages.success(request, _listed_message(sale.listing, event=event, price=price))
     return redirect("listings:mine")
+
+
+def _listed_message(listing: Listing, *, event, price) -> str:
+    """What the seller is told once their ticket is listed: on sale, or held for
+    the waiting list (listings.waitlist.offers) and offered to its first fan."""
+    amount = f"{money_str(price)} {event.currency}"
+    if listing_hold(listing_id=listing.pk) is not None:
+        return (
+            f"Your ticket for {event.name} is listed at {amount}. It is being offered to "
+            "the first fan on the waiting list; if no fan takes it, it goes on sale to "
+            "everyone."
+        )
+    return f"Your ticket for {event.name} is on sale at {amount}."
 
 
 def _refused_price_form(request, *, ticket, quote: PriceQuote) -> ListingPriceForm:
@@ -441,7 +468,7 @@ def list_ticket(request, ticket_id: int):
         form = ListingPriceForm(request.POST)
         if unlistable_reason is None and form.is_valid():
             try:
-                listing_create(
+                listing = listing_create(
                     seller=request.user,
                     ticket=ticket,
                     price=form.cleaned_data["price"],
@@ -452,8 +479,7 @@ def list_ticket(request, ticket_id: int):
             else:
                 messages.success(
                     request,
-                    f"Your ticket for {event.name} is on sale at "
-                    f"{money_str(form.cleaned_data['price'])} {event.currency}.",
+                    _listed_message(listing, event=event, price=form.cleaned_data["price"]),
                 )
                 return redirect("listings:mine")
     else:
@@ -482,6 +508,28 @@ def _price_form(listing: Listing, data=None) -> ListingPriceForm:
     return ListingPriceForm(data, prefix=f"listing-{listing.pk}", initial={"price": listing.price})
 
 
+def _waitlist_holds(listings) -> dict[int, str]:
+    """What My listings says of each listing held for the waiting list (pending
+    with a held or open offer) instead of "Reserved": one query for the page's
+    pending listings, none when it has none."""
+    pending = {
+        listing.pk: listing for listing in listings if listing.status == Listing.Status.PENDING
+    }
+    if not pending:
+        return {}
+    labels = {}
+    for listing_id, offer in listing_holds(listing_ids=pending).items():
+        if offer.state == WaitlistOffer.State.OPEN:
+            event = pending[listing_id].ticket.event
+            labels[listing_id] = (
+                f"Offered to a fan on the waiting list until "
+                f"{event_clock(offer.expires_at, event=event)}"
+            )
+        else:
+            labels[listing_id] = "Held for the waiting list"
+    return labels
+
+
 def _my_listings_page(request, *, page_number=None, bound: tuple | None = None):
     """My listings, one page; `bound` = (listing id, form with errors) after a refused change."""
     page = BoundedPaginator(
@@ -490,6 +538,7 @@ def _my_listings_page(request, *, page_number=None, bound: tuple | None = None):
     decisions = listing_reports_decided_for_seller(
         seller=request.user, listing_ids=[listing.pk for listing in page]
     )
+    holds = _waitlist_holds(page)
     rows = []
     for listing in page:
         event = listing.ticket.event
@@ -503,6 +552,7 @@ def _my_listings_page(request, *, page_number=None, bound: tuple | None = None):
                 "event": event,
                 "breakdown": fee_breakdown_for_listing(listing),
                 "form": form,
+                "waitlist": holds.get(listing.pk),
                 "reports": [
                     {
                         "report": report,

@@ -186,21 +186,14 @@ def _offer_to(*, hold: WaitlistOffer, entry: WaitlistEntry, listing: Listing, no
     the hold was passed on by someone else meanwhile."""
     event = listing.ticket.event
     with transaction.atomic():
-        fan_lock(entry.fan_id)
-        entry = WaitlistEntry.objects.select_for_update().select_related("fan").get(pk=entry.pk)
         # Re-read under the locks: the fan may have left, or taken tickets since.
-        if entry.state != WaitlistEntry.State.WAITING or entry.position is None:
-            return None
-        limit = min(entry.quantity, settings.MAX_TICKETS_PER_EVENT)
-        if fan_holdings(fan_id=entry.fan_id, event_id=event.pk) >= limit:
+        entry = _entry_locked(entry_id=entry.pk, fan_id=entry.fan_id)
+        if not _may_be_offered(entry=entry, event_id=event.pk):
             return None
         expires_at = offer_expires_at(
             starts_at=event.starts_at, listing_expires_at=listing.expires_at, now=now
         )
-        claimed = WaitlistOffer.objects.filter(pk=hold.pk, state=WaitlistOffer.State.HELD).update(
-            state=WaitlistOffer.State.OPEN, entry=entry, expires_at=expires_at, offered_at=now
-        )
-        if claimed != 1:
+        if not _hold_claim(hold_id=hold.pk, entry=entry, expires_at=expires_at, now=now):
             return _TAKEN
         offer = WaitlistOffer.objects.select_related("entry__fan").get(pk=hold.pk)
         audit_log_record(
@@ -222,6 +215,41 @@ def _offer_to(*, hold: WaitlistOffer, entry: WaitlistEntry, listing: Listing, no
             payload=_offer_payload(offer=offer, listing=listing, event=event),
         )
     return offer
+
+
+def _entry_locked(*, entry_id: int, fan_id: int) -> WaitlistEntry:
+    """The fan's entry, read again under the locks that offers to the fan, their
+    purchases and their leaving all take, in this order: their account row
+    (fan_lock), then the entry. What it says holds until the caller's
+    transaction ends: meanwhile the fan can neither leave, nor buy, nor be
+    offered another ticket by another worker."""
+    fan_lock(fan_id)
+    return WaitlistEntry.objects.select_for_update().select_related("fan").get(pk=entry_id)
+
+
+def _may_be_offered(*, entry: WaitlistEntry, event_id: int) -> bool:
+    """Whether the fan (their entry read under _entry_locked's locks) still
+    waits, drawn if they joined in a raffle, and may hold one more of the
+    event's tickets: their quantity, at most the purchase limit, counting
+    their purchases and the offers open to them."""
+    if entry.state != WaitlistEntry.State.WAITING or entry.position is None:
+        return False
+    limit = min(entry.quantity, settings.MAX_TICKETS_PER_EVENT)
+    return fan_holdings(fan_id=entry.fan_id, event_id=event_id) < limit
+
+
+def _hold_claim(*, hold_id: int, entry: WaitlistEntry, expires_at, now) -> bool:
+    """Turn the HELD offer into an offer OPEN to `entry`'s fan. One conditional
+    UPDATE: of two workers passing the same listing on at once, exactly one
+    makes the offer (and sends its email); the other changes nothing and
+    gets False (the partial unique index waitlist_offers_one_per_listing
+    stands behind it)."""
+    return (
+        WaitlistOffer.objects.filter(pk=hold_id, state=WaitlistOffer.State.HELD).update(
+            state=WaitlistOffer.State.OPEN, entry=entry, expires_at=expires_at, offered_at=now
+        )
+        == 1
+    )
 
 
 def _offer_payload(*, offer: WaitlistOffer, listing: Listing, event) -> dict:
@@ -281,10 +309,7 @@ def offer_expire(*, offer: WaitlistOffer, now) -> bool:
     meanwhile (the conditional UPDATE decides: never both bought and passed on)."""
     with transaction.atomic():
         entry = WaitlistEntry.objects.select_for_update().get(pk=offer.entry_id)
-        expired = WaitlistOffer.objects.filter(
-            pk=offer.pk, state=WaitlistOffer.State.OPEN, expires_at__lte=now
-        ).update(state=WaitlistOffer.State.EXPIRED, decided_at=now)
-        if expired != 1:
+        if not _offer_expire_claim(offer_id=offer.pk, now=now):
             return False
         held = _held_again(offer=offer, reason="expired", now=now)
         audit_log_record(
@@ -300,6 +325,18 @@ def offer_expire(*, offer: WaitlistOffer, now) -> bool:
         )
         _lapse(entry=entry, now=now)
     return True
+
+
+def _offer_expire_claim(*, offer_id: int, now) -> bool:
+    """End the offer if it is still open and its time is up at `now`. One
+    conditional UPDATE, the twin of _offer_accept_claim's: an accept at the
+    instant the offer expires and its expiry cannot both win."""
+    return (
+        WaitlistOffer.objects.filter(
+            pk=offer_id, state=WaitlistOffer.State.OPEN, expires_at__lte=now
+        ).update(state=WaitlistOffer.State.EXPIRED, decided_at=now)
+        == 1
+    )
 
 
 def _lapse(*, entry: WaitlistEntry, now) -> None:
@@ -319,31 +356,36 @@ def _lapse(*, entry: WaitlistEntry, now) -> None:
 
 def waitlist_offer_decline(*, fan, offer: WaitlistOffer, ip_address=None) -> bool:
     """`fan` says "No thanks": the ticket goes to the next fan at once. Not a
-    lapse. False when the offer was no longer open (accepted, ended)."""
+    lapse. False when the offer was no longer open (accepted, ended), or its
+    time was up: then it lapses (and is passed on) as it would have anyway."""
     now = timezone.now()
     with transaction.atomic():
         WaitlistEntry.objects.select_for_update().filter(pk=offer.entry_id, fan=fan).get()
         declined = WaitlistOffer.objects.filter(
-            pk=offer.pk, entry__fan=fan, state=WaitlistOffer.State.OPEN
+            pk=offer.pk, entry__fan=fan, state=WaitlistOffer.State.OPEN, expires_at__gt=now
         ).update(state=WaitlistOffer.State.DECLINED, decided_at=now)
-        if declined != 1:
-            return False
-        held = _held_again(
-            offer=offer, reason="declined", now=now, actor=fan, ip_address=ip_address
-        )
-        audit_log_record(
-            actor=fan,
-            action=AuditAction.WAITLIST_OFFER_DECLINED,
-            entity=offer,
-            changes={
-                "state": {"from": WaitlistOffer.State.OPEN, "to": WaitlistOffer.State.DECLINED},
-                "listing_id": offer.listing_id,
-                "passed_to_offer_id": held.pk,
-            },
-            ip_address=ip_address,
-        )
-        pass_on_after_commit(offer.listing_id)
-    return True
+        if declined == 1:
+            held = _held_again(
+                offer=offer, reason="declined", now=now, actor=fan, ip_address=ip_address
+            )
+            audit_log_record(
+                actor=fan,
+                action=AuditAction.WAITLIST_OFFER_DECLINED,
+                entity=offer,
+                changes={
+                    "state": {
+                        "from": WaitlistOffer.State.OPEN,
+                        "to": WaitlistOffer.State.DECLINED,
+                    },
+                    "listing_id": offer.listing_id,
+                    "passed_to_offer_id": held.pk,
+                },
+                ip_address=ip_address,
+            )
+            pass_on_after_commit(offer.listing_id)
+    if declined != 1:
+        waitlist_due_check(listing_id=offer.listing_id)
+    return declined == 1
 
 
 def offers_withdraw_for_entry(*, entry: WaitlistEntry, now, actor=None, ip_address=None) -> int:
@@ -416,6 +458,19 @@ def listing_hold_withdraw(*, listing_id: int, now, actor=None, reason: str) -> b
 # --- accepting: the fan buys -----------------------------------------------------------
 
 
+def _offer_accept_claim(*, offer_id: int, now) -> bool:
+    """Accept the offer if it is still open and its time is not up at `now`.
+    One conditional UPDATE, the twin of _offer_expire_claim's: an accept at
+    the instant the offer expires either wins here or the expiry wins there,
+    never both (never a purchase and the ticket passed on)."""
+    return (
+        WaitlistOffer.objects.filter(
+            pk=offer_id, state=WaitlistOffer.State.OPEN, expires_at__gt=now
+        ).update(state=WaitlistOffer.State.ACCEPTED, decided_at=now)
+        == 1
+    )
+
+
 def waitlist_offer_accept(*, fan, listing_id: int, now, ip_address=None) -> WaitlistOffer | None:
     """Inside the purchase's transaction, with the fan's account locked: turn the
     offer of `listing_id` open to `fan` into their reservation. The listing
@@ -431,10 +486,7 @@ def waitlist_offer_accept(*, fan, listing_id: int, now, ip_address=None) -> Wait
     )
     if offer_id is None:
         return None
-    accepted = WaitlistOffer.objects.filter(
-        pk=offer_id, state=WaitlistOffer.State.OPEN, expires_at__gt=now
-    ).update(state=WaitlistOffer.State.ACCEPTED, decided_at=now)
-    if accepted != 1:
+    if not _offer_accept_claim(offer_id=offer_id, now=now):
         return None
     offer = WaitlistOffer.objects.get(pk=offer_id)
     audit_log_record(
@@ -460,6 +512,20 @@ def waitlist_due_check(*, listing_id: int) -> None:
         expires_at__lte=now,
     ).exists():
         waitlist_pass_on(listing_id=listing_id)
+
+
+def waitlist_fan_offers_due(*, fan) -> int:
+    """The fan's open offers whose time is up go to the next fan now, so a page
+    or an answer about their waiting lists never shows a dead offer as live
+    (the periodic job would, within a minute). Returns how many it passed on."""
+    due = list(
+        WaitlistOffer.objects.filter(
+            entry__fan=fan, state=WaitlistOffer.State.OPEN, expires_at__lte=timezone.now()
+        ).values_list("listing_id", flat=True)
+    )
+    for listing_id in due:
+        waitlist_pass_on(listing_id=listing_id)
+    return len(due)
 
 
 def waitlist_offers_due(*, limit: int = 1000) -> int:

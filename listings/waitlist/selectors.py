@@ -190,12 +190,60 @@ def waitlist_offer_for_fan(*, fan, offer_id) -> WaitlistOffer:
     return offer
 
 
+def waitlist_places(*, entries) -> dict[int, int]:
+    """{entry id: place in line (1 is next)} of the waiting, drawn entries among
+    `entries`, in one query whatever their number; an entry waiting for its
+    raffle's draw, or that has left, has none."""
+    ids = [
+        entry.pk
+        for entry in entries
+        if entry.state == WaitlistEntry.State.WAITING and entry.position is not None
+    ]
+    if not ids:
+        return {}
+    ahead = (
+        WaitlistEntry.objects.filter(
+            event_id=OuterRef("event_id"),
+            state=WaitlistEntry.State.WAITING,
+            position__isnull=False,
+        )
+        .filter(
+            Q(position__lt=OuterRef("position"))
+            | Q(position=OuterRef("position"), id__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("event_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        WaitlistEntry.objects.filter(pk__in=ids)
+        .annotate(ahead=Coalesce(Subquery(ahead), 0))
+        .values_list("pk", "ahead")
+    )
+    return {pk: count + 1 for pk, count in rows}
+
+
 def waitlist_place(*, entry: WaitlistEntry) -> int | None:
     """The entry's place in line (1 is next), or None while it waits for its
     raffle's draw or has left."""
-    if entry.state != WaitlistEntry.State.WAITING or entry.position is None:
-        return None
-    ahead = WaitlistEntry.objects.filter(
-        event_id=entry.event_id, state=WaitlistEntry.State.WAITING, position__isnull=False
-    ).filter(Q(position__lt=entry.position) | Q(position=entry.position, id__lt=entry.pk))
-    return ahead.count() + 1
+    return waitlist_places(entries=[entry]).get(entry.pk)
+
+
+def listing_holds(*, listing_ids) -> dict[int, WaitlistOffer]:
+    """{listing id: its held or open offer} for the listings among `listing_ids`
+    held for the waiting list: one query."""
+    ids = list(listing_ids)
+    if not ids:
+        return {}
+    return {
+        offer.listing_id: offer
+        for offer in WaitlistOffer.objects.filter(
+            listing_id__in=ids, state__in=WaitlistOffer.HOLDING_STATES
+        )
+    }
+
+
+def waitlist_raffle_latest(*, event_id: int) -> WaitlistRaffle | None:
+    """The event's most recent raffle window (open, waiting for its draw, or drawn)."""
+    return WaitlistRaffle.objects.filter(event_id=event_id).order_by("-opens_at", "-id").first()

@@ -1,5 +1,6 @@
 """Every admin page staff use answers, stays fast, and the audit trail stays intact."""
 
+import datetime
 import itertools
 
 import pytest
@@ -10,12 +11,13 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import TraderDeclaration, User
 from accounts.tests.factories import StaffFactory, UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
-from listings.models import Listing, ListingReport
+from listings.models import Listing, ListingReport, WaitlistEntry, WaitlistOffer, WaitlistRaffle
 from listings.tests.factories import ListingFactory, ListingReportFactory
 from marketplace.core.models import AuditLog
 from messaging.models import Email, Message, Notification
@@ -88,6 +90,35 @@ def make_audit_log():
     )
 
 
+def make_waitlist_entry():
+    now = timezone.now()
+    return WaitlistEntry.objects.create(
+        event=EventFactory(),
+        fan=UserFactory(),
+        quantity=1,
+        joined_at=now,
+        position=int(now.timestamp() * 1_000_000),
+    )
+
+
+def make_waitlist_offer():
+    entry = make_waitlist_entry()
+    return WaitlistOffer.objects.create(
+        listing=ListingFactory(ticket__event=entry.event, status=Listing.Status.PENDING),
+        entry=entry,
+        state=WaitlistOffer.State.OPEN,
+        offered_at=timezone.now(),
+        expires_at=timezone.now() + datetime.timedelta(minutes=30),
+    )
+
+
+def make_waitlist_raffle():
+    now = timezone.now()
+    return WaitlistRaffle.objects.create(
+        event=EventFactory(), opens_at=now, closes_at=now + datetime.timedelta(minutes=10)
+    )
+
+
 def make_event_cancellation():
     return EventCancellation.objects.create(event=EventFactory(status=Event.Status.CANCELLED))
 
@@ -112,6 +143,10 @@ ADMIN_OBJECTS = {
     TicketInReview: (make_ticket_in_review, lambda o: o.owner.email),
     Listing: (ListingFactory, lambda o: o.seller.email),
     ListingReport: (ListingReportFactory, lambda o: o.reporter.email),
+    # The waiting list (listings.waitlist).
+    WaitlistEntry: (make_waitlist_entry, lambda o: o.fan.email),
+    WaitlistOffer: (make_waitlist_offer, lambda o: o.entry.fan.email),
+    WaitlistRaffle: (make_waitlist_raffle, lambda o: o.event.name),
     Transaction: (TransactionFactory, lambda o: o.payment_id),
     Payout: (PayoutFactory, lambda o: o.seller.email),
     PayoutAccount: (PayoutAccountFactory, lambda o: o.stripe_account_id),
@@ -126,8 +161,9 @@ ADMIN_OBJECTS = {
     Authenticator: (make_authenticator, lambda o: o.user.email),
     UserSession: (make_user_session, lambda o: o.user.email),
 }
-# Everything else is created by the services (upload, listing, purchase...).
-ADDABLE_IN_ADMIN = {User, Group, Event}
+# Everything else is created by the services (upload, listing, purchase...); a
+# raffle's "add" opens one through the waiting list's service.
+ADDABLE_IN_ADMIN = {User, Group, Event, WaitlistRaffle}
 
 MODELS = sorted(ADMIN_OBJECTS, key=lambda m: m._meta.label)
 model_ids = [m._meta.label for m in MODELS]

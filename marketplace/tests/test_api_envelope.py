@@ -195,6 +195,12 @@ def test_the_schema_is_openapi_3_with_every_path_of_the_specification(api):
         "tickets/claim",
         # Selling as a private person or a trader (EU DSA Art. 30).
         "users/profile/trader",
+        # The fair waiting list of an event, its offers and raffle windows.
+        "events/{id}/waitlist",
+        "events/{id}/waitlist/raffles",
+        "waitlist",
+        "waitlist/offers/{id}",
+        "waitlist/offers/{id}/decline",
     }
     assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
 

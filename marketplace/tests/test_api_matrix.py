@@ -18,7 +18,10 @@ from accounts.tests.factories import OrganizerFactory, StaffFactory, UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
 from listings.models import Listing
+from listings.services import listing_create
 from listings.tests.factories import ListingFactory
+from listings.waitlist.entries import waitlist_join
+from listings.waitlist.offers import waitlist_pass_on
 from messaging.models import Email
 from messaging.tests.factories import MessageFactory
 from payments.services import transaction_purchase
@@ -72,6 +75,7 @@ class World:
         offer_email = Email.objects.filter(to=self.buyer.email).latest("id")
         self.claim_code = re.search(r"/tickets/claim/([\w-]+)/", offer_email.body).group(1)
         self._pending = None
+        self._offer = None
         self._counter = 0
 
     @property
@@ -86,6 +90,24 @@ class World:
                 buyer=self.buyer, listing_id=listing.pk
             ).transaction
         return self._pending
+
+    @property
+    def offer(self):
+        """A ticket of the event held from its waiting list for `fan` (who waits
+        for two), made when a route first asks for it."""
+        if self._offer is None:
+            fan = UserFactory()
+            waitlist_join(fan=fan, event=self.event, quantity=2)
+            seller = UserFactory()
+            ticket = TicketFactory(event=self.event, owner=seller, face_value=Decimal("50.00"))
+            listing = listing_create(seller=seller, ticket=ticket, price=Decimal("55.00"))
+            # Passed on now rather than after the test's transaction commits.
+            self._offer = waitlist_pass_on(listing_id=listing.pk)
+        return self._offer
+
+    @property
+    def fan(self):
+        return self.offer.entry.fan
 
     def user(self, role: str, owner: str):
         return {
@@ -374,6 +396,71 @@ ROUTES = [
         {**every(201), "owner": 400},
         owner="seller",
         body={"reason": "speculative", "email": "fan@example.com"},
+    ),
+    # --- the waiting list: anyone sees the line; each fan acts on their own ----
+    Route("GET", "events-waitlist", "/api/v1/events/{w.event.pk}/waitlist", every(200)),
+    Route(
+        "GET",
+        "events-waitlist",
+        "/api/v1/events/{w.draft.pk}/waitlist",
+        only(200, staff=200, anonymous=404),
+        owner="event_owner",
+    ),
+    # The buyer holds one ticket of the event and waits for a second.
+    Route(
+        "POST",
+        "events-waitlist",
+        "/api/v1/events/{w.event.pk}/waitlist",
+        signed_in(201),
+        owner="buyer",
+        body={"quantity": 2},
+    ),
+    # A draft: not found but by its organizer and staff, for whom it is not on sale.
+    Route(
+        "POST",
+        "events-waitlist",
+        "/api/v1/events/{w.draft.pk}/waitlist",
+        only(400, staff=400),
+        owner="event_owner",
+        body={"quantity": 2},
+    ),
+    Route(
+        "DELETE",
+        "events-waitlist",
+        "/api/v1/events/{w.offer.listing.ticket.event_id}/waitlist",
+        only(200),
+        owner="fan",
+    ),
+    Route("GET", "waitlist", "/api/v1/waitlist", signed_in(200), owner="fan"),
+    Route(
+        "GET",
+        "waitlist-offers-detail",
+        "/api/v1/waitlist/offers/{w.offer.pk}",
+        only(200),
+        owner="fan",
+    ),
+    Route(
+        "POST",
+        "waitlist-offers-decline",
+        "/api/v1/waitlist/offers/{w.offer.pk}/decline",
+        only(200),
+        owner="fan",
+    ),
+    Route(
+        "POST",
+        "events-waitlist-raffles",
+        "/api/v1/events/{w.event.pk}/waitlist/raffles",
+        only(201, staff=201, others=403),
+        owner="event_owner",
+        body={"minutes": 10},
+    ),
+    Route(
+        "POST",
+        "events-waitlist-raffles",
+        "/api/v1/events/{w.draft.pk}/waitlist/raffles",
+        only(400, staff=400),
+        owner="event_owner",
+        body={"minutes": 10},
     ),
     # --- transactions: the buyer acts; the seller and staff see ----------------
     Route("GET", "transactions", "/api/v1/transactions", signed_in(200), owner="buyer"),
