@@ -113,6 +113,48 @@ def _held_again(*, offer: WaitlistOffer, reason: str, now, actor=None, ip_addres
     return held
 
 
+def _offer_audit(
+    action: str, offer: WaitlistOffer, *, old, new, actor=None, ip_address=None, **changes
+) -> None:
+    """The audit row of an offer's change of state (with its listing)."""
+    audit_log_record(
+        actor=actor,
+        action=action,
+        entity=offer,
+        changes={"state": {"from": old, "to": new}, "listing_id": offer.listing_id, **changes},
+        ip_address=ip_address,
+    )
+
+
+def _offer_ended(
+    offer: WaitlistOffer,
+    *,
+    new,
+    action,
+    passed_because,
+    now,
+    actor=None,
+    ip_address=None,
+    **changes,
+) -> WaitlistOffer:
+    """An open offer has ended (expired, declined, withdrawn): its audit row, and
+    the HELD offer it leaves behind for the next fan (audited as passed on)."""
+    held = _held_again(
+        offer=offer, reason=passed_because, now=now, actor=actor, ip_address=ip_address
+    )
+    _offer_audit(
+        action,
+        offer,
+        old=WaitlistOffer.State.OPEN,
+        new=new,
+        actor=actor,
+        ip_address=ip_address,
+        passed_to_offer_id=held.pk,
+        **changes,
+    )
+    return held
+
+
 def pass_on_after_commit(listing_id: int) -> None:
     """Pass the listing on once the caller's transaction commits; a failure is
     logged and left to the periodic job (waitlist_offers_due)."""
@@ -196,18 +238,15 @@ def _offer_to(*, hold: WaitlistOffer, entry: WaitlistEntry, listing: Listing, no
         if not _hold_claim(hold_id=hold.pk, entry=entry, expires_at=expires_at, now=now):
             return _TAKEN
         offer = WaitlistOffer.objects.select_related("entry__fan").get(pk=hold.pk)
-        audit_log_record(
-            actor=None,
-            action=AuditAction.WAITLIST_OFFERED,
-            entity=offer,
-            changes={
-                "state": {"from": WaitlistOffer.State.HELD, "to": WaitlistOffer.State.OPEN},
-                "listing_id": listing.pk,
-                "entry_id": entry.pk,
-                "fan_id": entry.fan_id,
-                "position": entry.position,
-                "expires_at": expires_at.isoformat(),
-            },
+        _offer_audit(
+            AuditAction.WAITLIST_OFFERED,
+            offer,
+            old=WaitlistOffer.State.HELD,
+            new=WaitlistOffer.State.OPEN,
+            entry_id=entry.pk,
+            fan_id=entry.fan_id,
+            position=entry.position,
+            expires_at=expires_at.isoformat(),
         )
         notification_create(
             user=entry.fan,
@@ -311,17 +350,13 @@ def offer_expire(*, offer: WaitlistOffer, now) -> bool:
         entry = WaitlistEntry.objects.select_for_update().get(pk=offer.entry_id)
         if not _offer_expire_claim(offer_id=offer.pk, now=now):
             return False
-        held = _held_again(offer=offer, reason="expired", now=now)
-        audit_log_record(
-            actor=None,
+        _offer_ended(
+            offer,
+            new=WaitlistOffer.State.EXPIRED,
             action=AuditAction.WAITLIST_OFFER_EXPIRED,
-            entity=offer,
-            changes={
-                "state": {"from": WaitlistOffer.State.OPEN, "to": WaitlistOffer.State.EXPIRED},
-                "listing_id": offer.listing_id,
-                "fan_id": entry.fan_id,
-                "passed_to_offer_id": held.pk,
-            },
+            passed_because="expired",
+            now=now,
+            fan_id=entry.fan_id,
         )
         _lapse(entry=entry, now=now)
     return True
@@ -365,21 +400,13 @@ def waitlist_offer_decline(*, fan, offer: WaitlistOffer, ip_address=None) -> boo
             pk=offer.pk, entry__fan=fan, state=WaitlistOffer.State.OPEN, expires_at__gt=now
         ).update(state=WaitlistOffer.State.DECLINED, decided_at=now)
         if declined == 1:
-            held = _held_again(
-                offer=offer, reason="declined", now=now, actor=fan, ip_address=ip_address
-            )
-            audit_log_record(
-                actor=fan,
+            _offer_ended(
+                offer,
+                new=WaitlistOffer.State.DECLINED,
                 action=AuditAction.WAITLIST_OFFER_DECLINED,
-                entity=offer,
-                changes={
-                    "state": {
-                        "from": WaitlistOffer.State.OPEN,
-                        "to": WaitlistOffer.State.DECLINED,
-                    },
-                    "listing_id": offer.listing_id,
-                    "passed_to_offer_id": held.pk,
-                },
+                passed_because="declined",
+                now=now,
+                actor=fan,
                 ip_address=ip_address,
             )
             pass_on_after_commit(offer.listing_id)
@@ -401,20 +428,15 @@ def offers_withdraw_for_entry(*, entry: WaitlistEntry, now, actor=None, ip_addre
             != 1
         ):
             continue
-        held = _held_again(
-            offer=offer, reason="fan_left", now=now, actor=actor, ip_address=ip_address
-        )
-        audit_log_record(
-            actor=actor,
+        _offer_ended(
+            offer,
+            new=WaitlistOffer.State.WITHDRAWN,
             action=AuditAction.WAITLIST_OFFER_WITHDRAWN,
-            entity=offer,
-            changes={
-                "state": {"from": WaitlistOffer.State.OPEN, "to": WaitlistOffer.State.WITHDRAWN},
-                "listing_id": offer.listing_id,
-                "reason": "fan_left",
-                "passed_to_offer_id": held.pk,
-            },
+            passed_because="fan_left",
+            now=now,
+            actor=actor,
             ip_address=ip_address,
+            reason="fan_left",
         )
         pass_on_after_commit(offer.listing_id)
         withdrawn += 1
@@ -442,15 +464,13 @@ def listing_hold_withdraw(*, listing_id: int, now, actor=None, reason: str) -> b
     Listing.objects.filter(pk=listing_id, status=Listing.Status.PENDING).update(
         status=Listing.Status.ACTIVE, updated_at=now
     )
-    audit_log_record(
+    _offer_audit(
+        AuditAction.WAITLIST_OFFER_WITHDRAWN,
+        WaitlistOffer(pk=pk, listing_id=listing_id),
+        old=state,
+        new=WaitlistOffer.State.WITHDRAWN,
         actor=actor,
-        action=AuditAction.WAITLIST_OFFER_WITHDRAWN,
-        entity=WaitlistOffer(pk=pk),
-        changes={
-            "state": {"from": state, "to": WaitlistOffer.State.WITHDRAWN},
-            "listing_id": listing_id,
-            "reason": reason,
-        },
+        reason=reason,
     )
     return True
 
@@ -489,14 +509,12 @@ def waitlist_offer_accept(*, fan, listing_id: int, now, ip_address=None) -> Wait
     if not _offer_accept_claim(offer_id=offer_id, now=now):
         return None
     offer = WaitlistOffer.objects.get(pk=offer_id)
-    audit_log_record(
+    _offer_audit(
+        AuditAction.WAITLIST_OFFER_ACCEPTED,
+        offer,
+        old=WaitlistOffer.State.OPEN,
+        new=WaitlistOffer.State.ACCEPTED,
         actor=fan,
-        action=AuditAction.WAITLIST_OFFER_ACCEPTED,
-        entity=offer,
-        changes={
-            "state": {"from": WaitlistOffer.State.OPEN, "to": WaitlistOffer.State.ACCEPTED},
-            "listing_id": listing_id,
-        },
         ip_address=ip_address,
     )
     return offer
