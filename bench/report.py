@@ -91,6 +91,68 @@ def _cancellation_lines(results: dict) -> list[str]:
     ]
 
 
+def _ms(spread: dict) -> str:
+    if spread["p50"] is None:
+        return "n/a"
+    p50, p99, worst = spread["p50"], spread["p99"], spread["max"]
+    return f"p50 {p50:,.0f} ms, p99 {p99:,.0f} ms, worst {worst:,.0f} ms"
+
+
+def waitlist_lines(results: dict) -> list[str]:
+    """The waiting list step (bench/waitlist.py) beside the issue's goals."""
+    w = results.get("waitlist")
+    if not w:
+        return []
+    a, i = w["accept"], w["intruders"]
+    join_errors = {k: v for k, v in w["join_outcomes"].items() if k != "joined"}
+    listing_errors = w["listing_errors"] or "none"
+    in_order = "yes" if w["offered_in_order"] else "**no**"
+    return [
+        f"## Waiting list: {w['fans']:,} fans, {w['tickets']:,} tickets listed in a minute",
+        "",
+        f"Measured {w['when']} in {w['step_seconds']:.0f} s. Fans joined through the "
+        f"service ({w['join_threads']} threads); tickets listed by their sellers through "
+        f"`POST /api/v1/listings` ({w['listing_clients']} connections, on a schedule spread "
+        f"over {w['schedule_seconds']:.0f} s); offers bought through "
+        "`POST /api/v1/transactions/purchase` with a test card"
+        + (" (a local Stripe of the step's own, empty)." if w.get("local_stripe") else "."),
+        "",
+        "| what | goal (issue 16) | measured |",
+        "|---|---|---|",
+        f"| fans on one event's list | 10,000 | {w['entries_waiting']:,} waiting, joined at "
+        f"**{w['join_per_second']:.0f}/s** ({w['join_seconds']:.0f} s, "
+        f"{w['join_audit_rows']:,} audit rows"
+        + (f", failed: {join_errors}" if join_errors else "")
+        + ") |",
+        f"| tickets listed | 1,000 within one minute | {w['listing_statuses'].get('201', 0):,} "
+        f"listed, the last answered after **{w['listed_in_seconds']:.0f} s** "
+        f"({w['listed_per_second']:.1f}/s); request {_ms(w['listing_request_ms'])}; "
+        f"refused: {listing_errors} |",
+        f"| each ticket offered to the right fan, in order | the first {w['tickets']:,} in "
+        f"line | {in_order}: {w['listings_with_one_open_offer']:,} listings with one open "
+        f"offer, {w['offered_outside_first']} offers beyond the first {w['tickets']:,}, "
+        f"{w['listings_without_offer']} listings without; order swaps up to "
+        f"{w['order_displacement_max']} places |",
+        f"| listing → offer sent (email in the outbox) | p50, p99 | "
+        f"**{_ms(w['listing_to_offer_ms'])}** (the pass-on itself: "
+        f"{_ms(w['pass_on_to_offer_ms'])}) |",
+        f"| double offers | 0 | **{w['double_offers']}** ({w['fans_with_two_offers']} fans "
+        f"with two, {w['listings_offered_twice']} listings offered twice) |",
+        f"| listings public meanwhile | 0 | **{w['public_meanwhile']}** (most seen by the "
+        f"public search: {w['public_seen_max']} in {w['public_polls']} polls; released "
+        f"{w['released_to_public']}) |",
+        f"| {a['buyers']} offered fans buy at once | all bought, 0 5xx | "
+        f"**{a['created']} × 201**, {a['conflicts']} × 409, **{a['errors_5xx']} × 5xx**, "
+        f"{a['no_answer']} unanswered; p50 {a['p50_ms']:,.0f} ms, p99 {a['p99_ms']:,.0f} ms, "
+        f"all answered in {a['all_answered_s']:.0f} s ({a['bought_per_second']:.1f} paid "
+        f"purchases/s); {a['paid_in_database']} paid in the database |",
+        f"| {i['tries']} others try the same listings at once | 409 TICKET_NOT_AVAILABLE, "
+        f"0 succeed | **{i['succeeded']} succeeded**, "
+        f"{i['ticket_not_available_409']} × 409 TICKET_NOT_AVAILABLE, {i['errors_5xx']} × 5xx |",
+        "",
+    ]
+
+
 def summary_markdown(results: dict) -> str:
     fill = results["fill"]
     data = results["data"]
@@ -147,6 +209,7 @@ def summary_markdown(results: dict) -> str:
         f"each ({memory['total_mb']} MB in all) after the run.",
         "",
         *_cancellation_lines(results),
+        *waitlist_lines(results),
     ]
     return "\n".join(lines)
 
@@ -191,6 +254,22 @@ def readme_update(summary: str) -> None:
     before, rest = text.split(START, 1)
     after = rest.split(END, 1)[1]
     README.write_text(f"{before}{START}\n{body.strip()}\n{END}{after}")
+
+
+def merge(key: str, figures: dict, *, seconds: float) -> str:
+    """A step run alone (`bench/run.py --only`): its figures replace that key of
+    latest.json, and the summary and the README are written again when
+    latest.json holds a whole run; returns the step's summary."""
+    latest = RESULTS / "latest.json"
+    results = json.loads(latest.read_text()) if latest.exists() else {}
+    results[key] = {**figures, "run_alone_seconds": seconds}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    latest.write_text(json.dumps(results, indent=2) + "\n")
+    if "pages" in results:
+        summary = RESULTS / "summary.md"
+        summary.write_text(summary_markdown(results))
+        readme_update(summary.read_text())
+    return "\n".join(waitlist_lines({key: figures}))
 
 
 def write(results: dict) -> Path:

@@ -14,11 +14,20 @@
 5. A cancelled event (bench/cancellation.py): BENCH_CANCEL_PURCHASES paid
    purchases of one event, the event cancelled and its resumable refund job
    run by two workers at once until each purchase is refunded once.
+6. A waiting list at scale (bench/waitlist.py): BENCH_WAITLIST_FANS fans on one
+   event's list, BENCH_WAITLIST_TICKETS tickets listed through the API within
+   a minute, each offered to the right fan; then 200 offered fans buy at once
+   while 50 others try the same listings.
+
+`python bench/run.py --only waitlist` runs step 6 alone on a fresh, migrated
+encore_bench (no seeding, no page load) and merges its figures into
+latest.json.
 
 Figures go to bench/results/ (latest.json, a dated copy, summary.md and
 latency.png). Nothing is asserted: this is a measurement, not a test.
 """
 
+import argparse
 import os
 import platform
 import statistics
@@ -29,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import cancellation, load, plans, report, server  # noqa: E402
+from bench import cancellation, load, plans, report, server, waitlist  # noqa: E402
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "5000"))
 TICKETS_PER_EVENT = int(os.environ.get("BENCH_TICKETS_PER_EVENT", "100"))
@@ -64,6 +73,37 @@ def fill(env: dict) -> dict:
     )
     static = server.manage(env, "collectstatic", "--noinput")
     return {"migrate_seconds": migrate, "seed_seconds": seed, "collectstatic_seconds": static}
+
+
+def prepare(env: dict) -> dict:
+    """A fresh, migrated encore_bench with no data: for a step run alone."""
+    server.database_recreate()
+    server.redis_flush()
+    migrate = server.manage(env, "migrate", "--noinput")
+    static = server.manage(env, "collectstatic", "--noinput")
+    return {"migrate_seconds": migrate, "collectstatic_seconds": static}
+
+
+def waitlist_step(env: dict) -> dict:
+    """Step 6, against a gunicorn of its own (the same settings and workers) and
+    an empty local Stripe of its own: the emulator slows down as it fills (a
+    purchase's Stripe calls take about 6 ms when it is empty, 60 to 90 ms once
+    it holds the 4,000 purchases of steps 4 and 5), which Stripe does not."""
+    from marketplace.devtools.localstripe import localstripe_start
+
+    port = server.free_port()
+    stripe = localstripe_start(port=port, from_scratch=True)
+    step_env = {
+        **env,
+        "STRIPE_API_BASE": f"http://127.0.0.1:{port}",
+        "STRIPE_JS_URL": f"http://127.0.0.1:{port}/js.stripe.com/v3/",
+    }
+    try:
+        with server.gunicorn(step_env, workers=WORKERS) as (base, _):
+            return {**waitlist.measure(base), "local_stripe": "its own, empty"}
+    finally:
+        stripe.terminate()
+        stripe.wait(timeout=10)
 
 
 def targets() -> dict:
@@ -170,13 +210,50 @@ def flash_sale(base: str, tokens: list[str], listing_ids: list[int]) -> dict:
     }
 
 
-def main() -> None:
+def measure_all(env: dict, results: dict) -> None:
+    """Steps 3 to 6 on the filled database."""
+    ids = targets()
+    results["data"] = data_counts()
+    results["plans"] = plans.explain_all(ids["event_id"])
+    with server.gunicorn(env, workers=WORKERS) as (base, pid):
+        print("Pages ...", flush=True)
+        results["pages"] = measure_pages(base, ids)
+        print("Search ...", flush=True)
+        results["search"] = measure_search(base, ids["event_id"])
+        tokens = buyer_tokens()
+        print("Flash sale ...", flush=True)
+        results["flash_sale"] = flash_sale(base, tokens, ids["flash_listing_ids"])
+        print("Purchases ...", flush=True)
+        jobs = [(tokens[i % len(tokens)], pk) for i, pk in enumerate(ids["rush_listing_ids"])]
+        results["purchase_throughput"] = load.purchase_run(
+            base, jobs, concurrency=PURCHASE_CONCURRENCY
+        )
+        results["memory"] = server.workers_rss_mb(pid)
+    print("A cancelled event ...", flush=True)
+    results["event_cancellation"] = cancellation.measure()
+    print("A waiting list ...", flush=True)
+    results["waitlist"] = waitlist_step(env)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="make bench: Encore under a ticket rush.")
+    parser.add_argument(
+        "--only",
+        choices=["waitlist"],
+        help="run this step alone on a fresh, empty encore_bench and merge its figures "
+        "into bench/results/latest.json",
+    )
+    only = parser.parse_args(argv).only
     started = time.perf_counter()
     stripe_port = server.free_port()
     env = server.environment(stripe_port=stripe_port)
     os.environ.update(env)
-    print(f"Filling {EVENTS:,} events x {TICKETS_PER_EVENT} tickets ...", flush=True)
-    filled = fill(env)
+    if only:
+        print(f"Preparing an empty database for the {only} step ...", flush=True)
+        filled = prepare(env)
+    else:
+        print(f"Filling {EVENTS:,} events x {TICKETS_PER_EVENT} tickets ...", flush=True)
+        filled = fill(env)
 
     import django
 
@@ -185,37 +262,24 @@ def main() -> None:
 
     stripe = localstripe_start(port=stripe_port, from_scratch=True)
     try:
-        ids = targets()
         results = {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
             "server": {"workers": WORKERS, "seconds_per_measure": SECONDS},
             "fill": filled,
-            "data": data_counts(),
-            "plans": plans.explain_all(ids["event_id"]),
         }
-        with server.gunicorn(env, workers=WORKERS) as (base, pid):
-            print("Pages ...", flush=True)
-            results["pages"] = measure_pages(base, ids)
-            print("Search ...", flush=True)
-            results["search"] = measure_search(base, ids["event_id"])
-            tokens = buyer_tokens()
-            print("Flash sale ...", flush=True)
-            results["flash_sale"] = flash_sale(base, tokens, ids["flash_listing_ids"])
-            print("Purchases ...", flush=True)
-            jobs = [(tokens[i % len(tokens)], pk) for i, pk in enumerate(ids["rush_listing_ids"])]
-            results["purchase_throughput"] = load.purchase_run(
-                base, jobs, concurrency=PURCHASE_CONCURRENCY
-            )
-            results["memory"] = server.workers_rss_mb(pid)
-        print("A cancelled event ...", flush=True)
-        results["event_cancellation"] = cancellation.measure()
+        if only:
+            results["waitlist"] = waitlist_step(env)
+        else:
+            measure_all(env, results)
     finally:
         stripe.terminate()
         stripe.wait(timeout=10)
     results["total_seconds"] = round(time.perf_counter() - started, 1)
-    summary = report.write(results)
-    print(summary.read_text())
+    if only:
+        print(report.merge(only, results[only], seconds=results["total_seconds"]))
+    else:
+        print(report.write(results).read_text())
 
 
 if __name__ == "__main__":
