@@ -13,7 +13,6 @@ run's counter, and the refunds the local Stripe holds per PaymentIntent
 (duplicates, and refunds of the wrong amount). Measured, never asserted.
 """
 
-import datetime
 import os
 import queue
 import random
@@ -64,28 +63,21 @@ def _event_with_listings(count: int, *, organizer, sellers: list):
     """A published event a month ahead with `count` verified, listed tickets on sale."""
     from django.utils import timezone
 
-    from events.models import Event
     from listings.models import Listing
     from marketplace.devtools import demo_data
-    from marketplace.devtools.bench_seed import bench_ticket, listing_price, sample_file
+    from marketplace.devtools.bench_seed import (
+        bench_event,
+        bench_ticket,
+        listing_price,
+        sample_file,
+    )
     from tickets.models import Ticket
 
-    venue = demo_data.VENUES[next(iter(demo_data.VENUES))]
-    event = Event.objects.create(
+    event = bench_event(
         name="Bench Cancelled Night",
         description="A benchmark event, cancelled by bench/cancellation.py.",
-        event_date=timezone.localdate() + datetime.timedelta(days=30),
-        event_time=datetime.time(20, 0),
-        location=venue.location,
-        venue_name=venue.name,
-        city=venue.city,
-        country=venue.country,
-        postal_code=venue.postal_code,
+        key=CANCEL_KEY,
         organizer=organizer,
-        status=Event.Status.PUBLISHED,
-        category="concert",
-        metadata={"bench_key": CANCEL_KEY},
-        currency=venue.currency,
     )
     file = sample_file()
     tickets = [

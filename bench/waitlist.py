@@ -141,29 +141,16 @@ def _users(kind: str, count: int, **fields) -> list:
 
 def _event_with_tickets(*, organizer, sellers: list):
     """A published concert a month ahead, and one verified ticket in hand per seller."""
-    from django.utils import timezone
 
-    from events.models import Event
     from marketplace.devtools import demo_data
-    from marketplace.devtools.bench_seed import bench_ticket, sample_file
+    from marketplace.devtools.bench_seed import bench_event, bench_ticket, sample_file
     from tickets.models import Ticket
 
-    venue = demo_data.VENUES[next(iter(demo_data.VENUES))]
-    event = Event.objects.create(
+    event = bench_event(
         name="Bench Waiting List Night",
         description="A benchmark event, sold out, with a long waiting list (bench/waitlist.py).",
-        event_date=timezone.localdate() + datetime.timedelta(days=30),
-        event_time=datetime.time(20, 0),
-        location=venue.location,
-        venue_name=venue.name,
-        city=venue.city,
-        country=venue.country,
-        postal_code=venue.postal_code,
+        key=WAITLIST_KEY,
         organizer=organizer,
-        status=Event.Status.PUBLISHED,
-        category="concert",
-        metadata={"bench_key": WAITLIST_KEY},
-        currency=venue.currency,
     )
     file = sample_file()
     tickets = []

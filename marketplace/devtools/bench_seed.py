@@ -171,6 +171,28 @@ class BenchSeeder:
         )
 
 
+def bench_event(*, name: str, description: str, key: str, organizer) -> Event:
+    """A published concert of the bench, a month ahead at 20:00 in the demo's
+    first venue, marked with `key` in its metadata (found again by it)."""
+    venue = demo_data.VENUES[next(iter(demo_data.VENUES))]
+    return Event.objects.create(
+        name=name,
+        description=description,
+        event_date=timezone.localdate() + datetime.timedelta(days=30),
+        event_time=datetime.time(20, 0),
+        location=venue.location,
+        venue_name=venue.name,
+        city=venue.city,
+        country=venue.country,
+        postal_code=venue.postal_code,
+        organizer=organizer,
+        status=Event.Status.PUBLISHED,
+        category="concert",
+        metadata={"bench_key": key},
+        currency=venue.currency,
+    )
+
+
 def bench_ticket(*, event: Event, n: int, base, owner, barcode: str, file: str) -> Ticket:
     """The `n`th listed ticket of a bench event (unsaved, for bulk_create): its tier,
     seat and face value from the demo's tiers over `base`.
