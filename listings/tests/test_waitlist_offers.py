@@ -9,9 +9,12 @@ from django.core import mail
 from django.utils import timezone
 
 from events.tests.factories import EventFactory
-from listings.models import Listing, WaitlistOffer
+from listings.models import Listing, WaitlistEntry, WaitlistOffer, WaitlistRaffle
+from listings.selectors import listing_search
+from listings.tasks import waitlist_offers_move_on
 from listings.waitlist.entries import waitlist_leave
 from listings.waitlist.offers import waitlist_offer_decline, waitlist_pass_on
+from listings.waitlist.raffles import waitlist_raffle_open
 from marketplace.core.models import AuditLog
 from marketplace.testing import in_days
 
@@ -129,3 +132,42 @@ def test_declining_an_offer_whose_time_is_up_counts_as_a_lapse_and_passes_it_on(
     first.refresh_from_db()
     assert (offer.state, first.lapses) == (WaitlistOffer.State.EXPIRED, 1)
     assert _open_offer(listing).entry == second
+
+
+def _raffle_closed(raffle) -> None:
+    """The raffle's window ends now (its opening a minute before)."""
+    now = timezone.now()
+    WaitlistRaffle.objects.filter(pk=raffle.pk).update(
+        opens_at=now - datetime.timedelta(minutes=1), closes_at=now
+    )
+
+
+def test_a_ticket_listed_during_a_raffle_waits_for_the_draw_then_goes_to_the_first_drawn():
+    event = EventFactory(event_date=in_days(30))
+    raffle = waitlist_raffle_open(actor=event.organizer, event=event, minutes=10)
+    listing = list_ticket(event)
+    joined = fans_waiting(event, 3)
+
+    listing.refresh_from_db()
+    hold = WaitlistOffer.objects.get(listing=listing)
+    assert (listing.status, hold.state) == (Listing.Status.PENDING, WaitlistOffer.State.HELD)
+    assert not listing_search(event_id=event.pk).exists()
+
+    _raffle_closed(raffle)
+    waitlist_offers_move_on.apply(throw=True)
+
+    drawn = sorted(joined, key=lambda entry: WaitlistEntry.objects.get(pk=entry.pk).position)
+    assert _open_offer(listing).entry == drawn[0]
+
+
+def test_a_ticket_held_for_a_raffle_nobody_entered_goes_on_sale_after_the_draw():
+    event = EventFactory(event_date=in_days(30))
+    raffle = waitlist_raffle_open(actor=event.organizer, event=event, minutes=10)
+    listing = list_ticket(event)
+
+    _raffle_closed(raffle)
+    waitlist_offers_move_on.apply(throw=True)
+
+    listing.refresh_from_db()
+    assert listing.status == Listing.Status.ACTIVE
+    assert WaitlistOffer.objects.get(listing=listing).state == WaitlistOffer.State.RELEASED
