@@ -12,7 +12,7 @@ WORKDIR /src
 # ships wheels for Linux on x86_64 and aarch64: nothing is compiled, and a
 # release that ships none stops the build here, by name.
 COPY requirements.lock ./
-RUN pip download --require-hashes --only-binary=:all: --dest /src/wheels --requirement requirements.lock
+RUN pip download --require-hashes --no-deps --only-binary=:all: --dest /src/wheels --requirement requirements.lock
 
 # --- runtime: Python, the wheels installed, the code ---------------------------
 FROM python:3.11-slim
@@ -29,7 +29,8 @@ RUN groupadd --system --gid 10001 encore \
 # The wheels are mounted for the install only: no copy of them stays in a layer.
 # The same lock, the same hashes, and no index: only those files can install.
 RUN --mount=type=bind,from=builder,source=/src,target=/src \
-    pip install --no-index --find-links /src/wheels --require-hashes --requirement /src/requirements.lock
+    pip install --no-index --find-links /src/wheels --require-hashes --no-deps --requirement /src/requirements.lock \
+ && pip check
 
 WORKDIR /app
 COPY . .

@@ -31,10 +31,16 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # every file checked against the lock's hashes (a different file is refused).
 # The build tool comes first, from its own lock, and builds what PyPI has only
 # as source (no build isolation: nothing unpinned is fetched for a build).
+# A lock lists every release the install needs, so pip installs exactly those
+# (--no-deps) rather than resolving again: a dependency asking for another
+# with an extra (pip-audit wants CacheControl[filecache]) would otherwise send
+# pip's resolver to that package's newest release, refused as unpinned. pip
+# check then proves the locked set complete.
 define install-locks
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) --require-hashes --requirement $(BUILD_LOCK)
-	$(PIP_INSTALL) --require-hashes --no-build-isolation --requirement $(DEV_LOCK)
+	$(PIP_INSTALL) --require-hashes --no-deps --requirement $(BUILD_LOCK)
+	$(PIP_INSTALL) --require-hashes --no-deps --no-build-isolation --requirement $(DEV_LOCK)
+	$(PY) -m pip check --disable-pip-version-check
 endef
 
 # `deps.py sync` fails when pyproject.toml asks for what the locks lack, and

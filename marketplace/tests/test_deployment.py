@@ -395,7 +395,11 @@ def test_both_stages_install_the_lock_and_only_files_with_its_hashes():
 
     for stage in (builder, runtime):
         assert "--require-hashes" in stage.split()
+        # Exactly the lock's releases: pip does not resolve again (Makefile,
+        # install-locks), and the runtime checks the set is complete.
+        assert "--no-deps" in stage.split()
         assert "requirements.lock" in stage
+    assert "pip check" in runtime
     # The builder fetches wheels only; the runtime stage reaches no index.
     assert "pip download" in builder and "--only-binary=:all:" in builder.split()
     assert "pip install" in runtime and "--no-index" in runtime.split()
