@@ -35,7 +35,12 @@ NOTIFICATION_PAGES = {
 
 
 def _notification_url(notification: Notification) -> str:
-    transaction_id = as_id((notification.payload or {}).get("transaction_id"))
+    payload = notification.payload or {}
+    offer_id = as_id(payload.get("offer_id"))
+    if notification.type == Notification.Type.WAITLIST_OFFER and offer_id is not None:
+        # A ticket held for the fan: its offer page, with Buy and No thanks.
+        return reverse("listings:waitlist-offer", args=[offer_id])
+    transaction_id = as_id(payload.get("transaction_id"))
     if transaction_id is not None:
         return reverse("payments:transaction", args=[transaction_id])
     name = NOTIFICATION_PAGES.get(notification.type)

@@ -222,6 +222,23 @@ def test_notifications_without_a_transaction_lead_to_their_page(client):
     assert f'<a href="{reverse("listings:mine")}">Your listing for Gig has expired</a>' in html
 
 
+def test_a_ticket_held_from_the_waiting_list_leads_to_its_offer(client):
+    user = UserFactory()
+    NotificationFactory(
+        user=user,
+        type=Notification.Type.WAITLIST_OFFER,
+        payload={"offer_id": 7, "event_name": "Gig", "expires_at_display": "14:35 GMT"},
+    )
+    client.force_login(user)
+
+    html = client.get(reverse("messaging:notifications")).content.decode()
+
+    assert (
+        f'<a href="{reverse("listings:waitlist-offer", args=[7])}">'
+        "A ticket for Gig is held for you until 14:35 GMT</a>"
+    ) in html
+
+
 def test_notifications_page_is_paginated(client):
     user = UserFactory()
     NotificationFactory.create_batch(23, user=user)
