@@ -36,27 +36,10 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def _users(kind: str, count: int, **fields) -> list:
-    from django.contrib.auth.hashers import make_password
+    """`count` active accounts with a confirmed email, in creation order."""
+    from marketplace.devtools.bench_seed import bench_users
 
-    from accounts.models import User
-
-    emails = [EMAIL.format(kind=kind, n=n) for n in range(count)]
-    password = make_password(None)  # unusable: nobody logs in as them
-    User.objects.bulk_create(
-        [
-            User(
-                email=email,
-                name=f"Bench {kind} {n}",
-                password=password,
-                status=User.Status.ACTIVE,
-                email_verified=True,
-                **fields,
-            )
-            for n, email in enumerate(emails)
-        ],
-        batch_size=1000,
-    )
-    return list(User.objects.filter(email__in=emails).order_by("pk"))
+    return bench_users(EMAIL, kind, count, **fields)
 
 
 def _event_with_listings(count: int, *, organizer, sellers: list):

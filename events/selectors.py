@@ -123,6 +123,19 @@ def event_is_on_sale(*, event: Event, now=None) -> bool:
     return event.status == Event.Status.PUBLISHED and event.starts_at > now
 
 
+def event_sale_state(*, event: Event, now=None) -> str:
+    """Where the event's sale stands: on_sale, cancelled, over (completed or
+    started), or closed (not on sale for another reason: a draft)."""
+    now = now or timezone.now()
+    if event_is_on_sale(event=event, now=now):
+        return "on_sale"
+    if event.status == Event.Status.CANCELLED:
+        return "cancelled"
+    if event.status == Event.Status.COMPLETED or event.starts_at <= now:
+        return "over"
+    return "closed"
+
+
 def event_list_for_organizer(*, organizer) -> QuerySet[Event]:
     """Every event `organizer` organises, whatever its status, latest date first,
     with listing_count and lowest_price, in one query."""

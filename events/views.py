@@ -20,12 +20,14 @@ from listings.forms_waitlist import WaitlistJoinForm
 from listings.pricing import fee_breakdown, fee_breakdown_for_listing, price_limits
 from listings.selectors import listing_list_for_event
 from listings.waitlist.selectors import (
-    fan_open_offers,
+    fan_live_offers,
+    raffle_state,
     waitlist_count,
     waitlist_entry_for,
     waitlist_place,
     waitlist_raffle_latest,
 )
+from listings.waitlist.windows import offer_window_bands
 from marketplace.core.client_ip import client_ip
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.forms import form_error_from
@@ -137,9 +139,7 @@ def _waitlist_section(user, event, *, on_sale: bool) -> dict:
         "place": waitlist_place(entry=entry),
         "offers": [
             {"pk": offer.pk, "ends": event_clock(offer.expires_at, event=event)}
-            for offer in fan_open_offers(fan_id=user.pk, event_id=event.pk).filter(
-                expires_at__gt=now
-            )
+            for offer in fan_live_offers(fan_id=user.pk, event_id=event.pk, now=now)
         ],
     }
     if section["place"] is None and entry.raffle_id:
@@ -166,10 +166,7 @@ def _offer_windows() -> list[dict]:
     """WAITLIST_OFFER_WINDOWS in words, farthest from the start first, read as
     listings.waitlist.windows.offer_window reads them: the first window whose
     time before the start is reached applies; the last one covers the rest."""
-    windows = sorted(
-        ((int(seconds), int(minutes)) for seconds, minutes in settings.WAITLIST_OFFER_WINDOWS),
-        key=lambda window: -window[0],
-    )
+    windows = offer_window_bands()
     described, upper = [], None
     for index, (seconds, minutes) in enumerate(windows):
         covers_the_rest = index == len(windows) - 1 or seconds <= 0
@@ -364,14 +361,7 @@ def _waitlist_panel(event) -> dict:
     # The newest raffle: an undrawn one is always the newest (one opens only
     # when none is undrawn, listings.waitlist.raffles).
     raffle = waitlist_raffle_latest(event_id=event.pk)
-    state = None
-    if raffle is not None:
-        if raffle.drawn_at is not None:
-            state = "drawn"
-        elif raffle.closes_at > now:
-            state = "open"
-        else:
-            state = "closed"
+    state = raffle_state(raffle, now=now)
     return {
         "count": waitlist_count(event_id=event.pk),
         "raffle": raffle,

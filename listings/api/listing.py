@@ -17,10 +17,10 @@ from tickets.selectors import ticket_get_for_owner
 from ..models import Listing, ListingReport
 from ..pricing import CAP_BASES, fee_breakdown_for_listing
 from ..reports import listing_report_create
-from ..selectors import listing_get_visible, listing_lookup, listing_search
+from ..selectors import listing_get_visible, listing_search
 from ..serializers import ListedTicketOutput, SellerKindOutput
 from ..services import listing_cancel, listing_create, listing_update_price
-from ..waitlist.offers import waitlist_due_check
+from ..waitlist.offers import listing_lookup_current
 
 TAGS = ["listings"]
 ORDERINGS = ["price", "-price", "date", "-date"]
@@ -176,8 +176,7 @@ class ListingDetailApi(APIView):
     )
     def get(self, request, pk: int):
         # An offer from the waiting list whose time is up moves on first.
-        waitlist_due_check(listing_id=pk)
-        lookup = listing_lookup(user=request.user, listing_id=pk)
+        lookup = listing_lookup_current(user=request.user, listing_id=pk)
         if (error := lookup.error()) is not None:
             raise error
         return ok(ListingOutput(lookup.listing).data)

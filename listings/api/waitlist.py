@@ -8,7 +8,6 @@ Buying an offered ticket is POST /transactions/purchase with its listing_id.
 import math
 
 from django.urls import path
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
@@ -30,8 +29,8 @@ from ..serializers_waitlist import (
 )
 from ..waitlist.entries import waitlist_join, waitlist_leave
 from ..waitlist.offers import (
-    waitlist_due_check,
     waitlist_fan_offers_due,
+    waitlist_offer_current,
     waitlist_offer_decline,
 )
 from ..waitlist.raffles import waitlist_raffle_open
@@ -137,15 +136,6 @@ def _entry_of(fan, *, event_id: int) -> dict | None:
         None,
     )
     return _entries([view])[0] if view is not None else None
-
-
-def _offer(request, pk: int) -> WaitlistOffer:
-    """The caller's offer, passed on first if its time is up (NotFound for anyone else's)."""
-    offer = waitlist_offer_for_fan(fan=request.user, offer_id=pk)
-    if offer.state == WaitlistOffer.State.OPEN and offer.expires_at <= timezone.now():
-        waitlist_due_check(listing_id=offer.listing_id)
-        offer = waitlist_offer_for_fan(fan=request.user, offer_id=pk)
-    return offer
 
 
 def _errors(*codes: int) -> dict:
@@ -305,7 +295,7 @@ class WaitlistOfferApi(APIView):
         operation_id="waitlist_offer",
     )
     def get(self, request, pk: int):
-        return ok(WaitlistOfferOutput(_offer(request, pk)).data)
+        return ok(WaitlistOfferOutput(waitlist_offer_current(fan=request.user, offer_id=pk)).data)
 
 
 class WaitlistOfferDeclineApi(APIView):
@@ -324,7 +314,7 @@ class WaitlistOfferDeclineApi(APIView):
         operation_id="waitlist_offer_decline",
     )
     def post(self, request, pk: int):
-        offer = _offer(request, pk)
+        offer = waitlist_offer_current(fan=request.user, offer_id=pk)
         if not waitlist_offer_decline(fan=request.user, offer=offer, ip_address=client_ip(request)):
             offer = waitlist_offer_for_fan(fan=request.user, offer_id=pk)
             raise TicketNotAvailable(

@@ -20,8 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.core import get_usage
 
 from accounts.traders import seller_kind
-from events.models import Event
-from events.selectors import event_get_visible, event_is_on_sale, event_search
+from events.selectors import (
+    event_get_visible,
+    event_is_on_sale,
+    event_sale_state,
+    event_search,
+)
 from events.zones import event_clock
 from marketplace.core.client_ip import client_ip
 from marketplace.core.errors import DomainError, RateLimitExceeded
@@ -52,7 +56,6 @@ from ..selectors import (
     listing_get_visible,
     listing_list_for_seller,
     listing_list_others_on_sale,
-    listing_lookup,
     listing_report_get_for_seller,
     listing_reports_decided_for_seller,
 )
@@ -63,7 +66,7 @@ from ..services import (
     listing_update_price,
     ticket_upload_and_list,
 )
-from ..waitlist.offers import waitlist_due_check
+from ..waitlist.offers import listing_lookup_current
 from ..waitlist.selectors import listing_hold, listing_holds, waitlist_count
 
 EVENTS_PER_PAGE = 12
@@ -86,12 +89,9 @@ def listing_detail(request, listing_id: int):
     A listing no longer on sale answers the page that says so (_listing_gone); its
     seller and staff still see it here, whatever its status, and so does the fan
     the waiting list holds it for, with the time it is theirs until and Buy."""
-    lookup = listing_lookup(user=request.user, listing_id=listing_id)
-    if lookup.hold_due:
-        # Held for the waiting list past its time: the ticket goes to the next fan
-        # (or on sale) now, before the page says who may buy it.
-        waitlist_due_check(listing_id=lookup.listing.pk)
-        lookup = listing_lookup(user=request.user, listing_id=listing_id)
+    # Held for the waiting list past its time: the ticket goes to the next fan (or
+    # on sale) now, before the page says who may buy it.
+    lookup = listing_lookup_current(user=request.user, listing_id=listing_id)
     if lookup.gone is not None:
         return _listing_gone(request, lookup)
     listing = lookup.listing
@@ -120,17 +120,6 @@ def listing_detail(request, listing_id: int):
     )
 
 
-def _event_sale_state(event, *, now) -> str:
-    """on_sale, cancelled, over, or closed (not on sale for another reason)."""
-    if event_is_on_sale(event=event, now=now):
-        return "on_sale"
-    if event.status == Event.Status.CANCELLED:
-        return "cancelled"
-    if event.status == Event.Status.COMPLETED or event.starts_at <= now:
-        return "over"
-    return "closed"
-
-
 def _own_reservation_id(user, listing: Listing) -> int | None:
     """The viewer's own unpaid reservation of `listing`, to send them back to paying."""
     if not user.is_authenticated:
@@ -153,7 +142,7 @@ def _listing_gone(request, lookup: ListingLookup):
     listing = lookup.listing
     event = listing.ticket.event
     now = timezone.now()
-    event_state = _event_sale_state(event, now=now)
+    event_state = event_sale_state(event=event, now=now)
     others = []
     if event_state == "on_sale":
         others = listing_list_others_on_sale(listing=listing, now=now)

@@ -28,9 +28,10 @@ from ..models import WaitlistEntry, WaitlistOffer
 from ..pricing import fee_breakdown_for_listing
 from ..waitlist.entries import waitlist_join as waitlist_join_service
 from ..waitlist.entries import waitlist_leave as waitlist_leave_service
-from ..waitlist.offers import waitlist_due_check, waitlist_fan_offers_due
+from ..waitlist.offers import waitlist_fan_offers_due, waitlist_offer_current
 from ..waitlist.offers import waitlist_offer_decline as waitlist_offer_decline_service
 from ..waitlist.selectors import (
+    offer_is_open,
     waitlist_count,
     waitlist_entries_for_fan,
     waitlist_entry_for,
@@ -204,15 +205,12 @@ def waitlist_offer(request, offer_id: int):
     """A ticket held for the fan: the ticket, its price and fee breakdown, the
     time left, Buy and No thanks; or what became of the offer. Another fan's
     offer is not found (404)."""
-    offer = waitlist_offer_for_fan(fan=request.user, offer_id=offer_id)
     # An offer whose time is up is passed on now, before the page says anything.
-    waitlist_due_check(listing_id=offer.listing_id)
+    offer = waitlist_offer_current(fan=request.user, offer_id=offer_id)
     now = timezone.now()
-    if offer.state == WaitlistOffer.State.OPEN and offer.expires_at <= now:
-        offer = waitlist_offer_for_fan(fan=request.user, offer_id=offer_id)
     listing = offer.listing
     event = listing.ticket.event
-    is_open = offer.state == WaitlistOffer.State.OPEN and offer.expires_at > now
+    is_open = offer_is_open(offer, now=now)
     context = {
         "offer": offer,
         "listing": listing,

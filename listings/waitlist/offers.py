@@ -35,7 +35,15 @@ from messaging.services import notification_create
 from tickets.models import Ticket
 
 from ..models import Listing, WaitlistEntry, WaitlistOffer
-from .selectors import fan_holdings, listing_hold, matching_entries, undrawn_raffle
+from ..selectors import ListingLookup, listing_lookup
+from .selectors import (
+    fan_holdings,
+    listing_hold,
+    matching_entries,
+    offer_is_open,
+    undrawn_raffle,
+    waitlist_offer_for_fan,
+)
 from .windows import offer_expires_at
 
 logger = logging.getLogger(__name__)
@@ -518,6 +526,27 @@ def waitlist_offer_accept(*, fan, listing_id: int, now, ip_address=None) -> Wait
         ip_address=ip_address,
     )
     return offer
+
+
+def waitlist_offer_current(*, fan, offer_id) -> WaitlistOffer:
+    """One of `fan`'s offers as it stands now: passed on first if its time is up,
+    so neither a page nor an answer shows a dead offer as live. NotFound for
+    anyone else's (the offer page and GET /waitlist/offers/:id)."""
+    offer = waitlist_offer_for_fan(fan=fan, offer_id=offer_id)
+    if offer.state == WaitlistOffer.State.OPEN and not offer_is_open(offer, now=timezone.now()):
+        waitlist_due_check(listing_id=offer.listing_id)
+        offer = waitlist_offer_for_fan(fan=fan, offer_id=offer_id)
+    return offer
+
+
+def listing_lookup_current(*, user, listing_id) -> ListingLookup:
+    """listing_lookup after passing on the listing's waiting list hold if its time
+    is up, so the listing page and GET /listings/:id say who may buy it now."""
+    lookup = listing_lookup(user=user, listing_id=listing_id)
+    if lookup.hold_due:
+        waitlist_due_check(listing_id=lookup.listing.pk)
+        lookup = listing_lookup(user=user, listing_id=listing_id)
+    return lookup
 
 
 def waitlist_due_check(*, listing_id: int) -> None:

@@ -50,6 +50,17 @@ def fan_open_offers(*, fan_id: int, event_id: int) -> QuerySet[WaitlistOffer]:
     )
 
 
+def offer_is_open(offer: WaitlistOffer | None, *, now) -> bool:
+    """Whether `offer` holds its ticket for its fan at `now`: open and its time
+    not up (an open offer past its time is passed on at the next chance)."""
+    return offer is not None and offer.state == WaitlistOffer.State.OPEN and offer.expires_at > now
+
+
+def fan_live_offers(*, fan_id: int, event_id: int, now) -> QuerySet[WaitlistOffer]:
+    """The offers of the event that hold a ticket for the fan at `now`."""
+    return fan_open_offers(fan_id=fan_id, event_id=event_id).filter(expires_at__gt=now)
+
+
 def listing_hold(*, listing_id: int) -> WaitlistOffer | None:
     """The held or open offer on a listing (at most one), with its fan's entry."""
     return (
@@ -247,3 +258,14 @@ def listing_holds(*, listing_ids) -> dict[int, WaitlistOffer]:
 def waitlist_raffle_latest(*, event_id: int) -> WaitlistRaffle | None:
     """The event's most recent raffle window (open, waiting for its draw, or drawn)."""
     return WaitlistRaffle.objects.filter(event_id=event_id).order_by("-opens_at", "-id").first()
+
+
+def raffle_state(raffle: WaitlistRaffle | None, *, now) -> str | None:
+    """open (fans joining enter it), closed (waiting for its draw), drawn; None
+    without a raffle. A new one may be opened only with none or a drawn one
+    (listings.waitlist.raffles.waitlist_raffle_open, on an event on sale)."""
+    if raffle is None:
+        return None
+    if raffle.drawn_at is not None:
+        return "drawn"
+    return "open" if raffle.closes_at > now else "closed"

@@ -13,14 +13,25 @@ import datetime
 from django.conf import settings
 
 
+def offer_window_bands() -> list[tuple[int, int]]:
+    """WAITLIST_OFFER_WINDOWS as (seconds before the start at least, minutes),
+    farthest from the start first: the first band reached applies, the last
+    one covers the rest. The offers and the "How Encore protects you" page
+    both read the setting through this."""
+    return sorted(
+        ((int(seconds), int(minutes)) for seconds, minutes in settings.WAITLIST_OFFER_WINDOWS),
+        key=lambda band: -band[0],
+    )
+
+
 def offer_window(*, starts_at: datetime.datetime, now: datetime.datetime) -> datetime.timedelta:
     """The offer window for an event starting at `starts_at`, offered at `now`."""
     before_start = (starts_at - now).total_seconds()
-    windows = sorted(settings.WAITLIST_OFFER_WINDOWS, key=lambda w: -w[0])
-    for at_least_seconds, minutes in windows:
+    bands = offer_window_bands()
+    for at_least_seconds, minutes in bands:
         if before_start >= at_least_seconds:
-            return datetime.timedelta(minutes=int(minutes))
-    return datetime.timedelta(minutes=int(windows[-1][1]))
+            return datetime.timedelta(minutes=minutes)
+    return datetime.timedelta(minutes=bands[-1][1])
 
 
 def _quiet_end(local: datetime.datetime) -> datetime.datetime | None:

@@ -171,6 +171,29 @@ class BenchSeeder:
         )
 
 
+def bench_users(email: str, kind: str, count: int, **fields) -> list[User]:
+    """`count` active accounts with a confirmed email and no usable password
+    (the bench logs them in with tokens), in creation order; `email` is a
+    pattern with {kind} and {n}."""
+    emails = [email.format(kind=kind, n=n) for n in range(count)]
+    password = make_password(None)
+    User.objects.bulk_create(
+        [
+            User(
+                email=address,
+                name=f"Bench {kind} {n}",
+                password=password,
+                status=User.Status.ACTIVE,
+                email_verified=True,
+                **fields,
+            )
+            for n, address in enumerate(emails)
+        ],
+        batch_size=1000,
+    )
+    return list(User.objects.filter(email__in=emails).order_by("pk"))
+
+
 def bench_event(*, name: str, description: str, key: str, organizer) -> Event:
     """A published concert of the bench, a month ahead at 20:00 in the demo's
     first venue, marked with `key` in its metadata (found again by it)."""

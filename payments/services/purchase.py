@@ -20,7 +20,7 @@ from events.selectors import event_is_on_sale
 from listings.models import Listing
 from listings.pricing import fee_breakdown
 from listings.waitlist.offers import fan_lock, waitlist_due_check, waitlist_offer_accept
-from listings.waitlist.selectors import fan_open_offers, listing_offered_to
+from listings.waitlist.selectors import fan_open_offers, listing_offered_to, offer_is_open
 from marketplace.core import metrics
 from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
 from marketplace.core.errors import (
@@ -219,7 +219,7 @@ def _lapsed_reservation_release(*, listing_id: int) -> None:
 def _offered_to(buyer: User, listing: Listing) -> bool:
     """Whether the waiting list holds `listing` for `buyer` right now."""
     offer = listing_offered_to(listing_id=listing.pk, fan=buyer)
-    return offer is not None and offer.expires_at > timezone.now()
+    return offer_is_open(offer, now=timezone.now())
 
 
 @metrics.purchase_counted
