@@ -35,7 +35,8 @@ class ListingAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "ticket__event__category", "listed_at", "expires_at")
     search_fields = ("ticket__event__name", "seller__email", "=ticket__barcode_last4")
     date_hierarchy = "listed_at"
-    list_select_related = ("ticket__event", "seller")
+    # "event" is the listing's copy of its ticket's event (listings/event_copies.py).
+    list_select_related = ("ticket__event", "event", "seller")
     fields = (
         "ticket",
         "seller",
@@ -68,10 +69,6 @@ class ListingAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                 ip_address=client_ip(request),
             ),
         )
-
-    @admin.display(description="event", ordering="ticket__event__event_date")
-    def event(self, obj):
-        return obj.ticket.event
 
     @admin.display(description="price", ordering="price")
     def price_display(self, obj):

@@ -65,12 +65,15 @@ def listing_get_active(*, listing_id: int) -> Listing:
     return listing
 
 
-# ordering -> ORDER BY; each ends with "id" so pages never overlap or skip.
+# ordering -> ORDER BY, on the event's fields copied on the listing
+# (listings/event_copies.py): each order is one index of the listings on sale
+# (Listing.Meta.indexes), so a page reads the first rows of its index. Each ends
+# with "id" so pages never overlap or skip; within a day, events go by their start.
 SEARCH_ORDERINGS = {
-    "price": ("price", "ticket__event__event_date", "ticket__event__event_time", "id"),
-    "-price": ("-price", "ticket__event__event_date", "ticket__event__event_time", "id"),
-    "date": ("ticket__event__event_date", "ticket__event__event_time", "price", "id"),
-    "-date": ("-ticket__event__event_date", "-ticket__event__event_time", "price", "id"),
+    "price": ("price", "event_date", "event_starts_at", "id"),
+    "-price": ("-price", "event_date", "event_starts_at", "id"),
+    "date": ("event_date", "event_starts_at", "price", "id"),
+    "-date": ("-event_date", "-event_starts_at", "price", "id"),
 }
 
 
@@ -91,6 +94,7 @@ def listing_search(
     event_id: int | None = None,
     category: str = "",
     city: str = "",
+    country: str = "",
     min_price: Decimal | None = None,
     max_price: Decimal | None = None,
     date_from: datetime.date | None = None,
@@ -99,13 +103,16 @@ def listing_search(
 ) -> QuerySet[Listing]:
     """Tickets on sale for published events from today (or date_from) on.
 
-    Filters on the event (id, category, city ignoring case, event_date range,
-    both ends inclusive) and on the price (inclusive bounds); empty filters do
-    not filter. A listing whose expiry has passed but that the periodic job has
+    Filters on the event (id, category, city ignoring case, country, event_date
+    range, both ends inclusive) and on the price (inclusive bounds); empty filters
+    do not filter. A listing whose expiry has passed but that the periodic job has
     not yet expired is left out: it can no longer be bought. Ordered by
     `ordering`, one of SEARCH_ORDERINGS; with seller, ticket and event joined,
     so a page of results costs one query. Raises ValidationFailed for an unknown
     ordering, or an event id or price bound that is not a number.
+
+    Filters and orders read the event's fields copied on the listing, never the
+    events table: one index of the listings answers each search.
     """
     if ordering not in SEARCH_ORDERINGS:
         raise ValidationFailed(
@@ -123,8 +130,8 @@ def listing_search(
     listings = Listing.objects.filter(
         status=Listing.Status.ACTIVE,
         expires_at__gt=timezone.now(),
-        ticket__event__status=Event.Status.PUBLISHED,
-        ticket__event__event_date__gte=date_from or timezone.localdate(),
+        event_status=Event.Status.PUBLISHED,
+        event_date__gte=date_from or timezone.localdate(),
     )
     if event_id is not None and event_id != "":
         pk = as_id(event_id)
@@ -133,13 +140,16 @@ def listing_search(
                 "The event filter must be an event's id.",
                 details={"field": "event_id", "reason": "INVALID_NUMBER"},
             )
-        listings = listings.filter(ticket__event_id=pk)
+        listings = listings.filter(event_id=pk)
     if category:
-        listings = listings.filter(ticket__event__category=category)
+        listings = listings.filter(event_category=category)
     if city := (city or "").strip():
-        listings = listings.filter(ticket__event__city__iexact=city)
+        listings = listings.filter(event_city__iexact=city)
+    if country := (country or "").strip():
+        # Countries are stored as upper-case ISO codes.
+        listings = listings.filter(event_country=country.upper())
     if date_to is not None:
-        listings = listings.filter(ticket__event__event_date__lte=date_to)
+        listings = listings.filter(event_date__lte=date_to)
     if min_price is not None:
         listings = listings.filter(price__gte=min_price)
     if max_price is not None:

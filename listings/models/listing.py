@@ -1,6 +1,11 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
+
+# The listings a search can find: on sale, for an event on sale. Every search
+# index covers only these rows (a sold or withdrawn listing leaves them).
+SEARCHABLE = Q(status="active", event_status="published")
 
 
 class Listing(models.Model):
@@ -22,6 +27,19 @@ class Listing(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     listed_at = models.DateTimeField()
     expires_at = models.DateTimeField(help_text="By default the event's start.")
+    # Copies of the ticket's event that the search filters and sorts on, so one
+    # index of this table answers a search without reading the events (bench/
+    # results/). Written with the listing and kept in step with the event by
+    # listings.event_copies (called by events.services.event_update).
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    event_status = models.CharField(max_length=16)
+    event_category = models.CharField(max_length=16)
+    event_country = models.CharField(max_length=2)
+    event_city = models.CharField(max_length=100)
+    event_date = models.DateField(help_text="The event's date, at the venue.")
+    event_starts_at = models.DateTimeField(help_text="The event's start (Event.starts_at).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -29,9 +47,60 @@ class Listing(models.Model):
         db_table = "listings"
         ordering = ["price", "id"]
         indexes = [
-            models.Index(fields=["status", "price"], name="listings_status_price_idx"),
             models.Index(fields=["status", "expires_at"], name="listings_status_expiry_idx"),
             models.Index(fields=["seller", "status"], name="listings_seller_status_idx"),
+            # An event's tickets on sale, cheapest first, and their count and lowest
+            # price on the event lists (read from the index alone).
+            models.Index(
+                fields=["event", "price", "event_date", "event_starts_at", "id"],
+                condition=Q(status="active"),
+                name="listings_event_active_idx",
+            ),
+            # One index per order of listings.selectors.SEARCH_ORDERINGS, and one
+            # each for the category and city filters, each in the order the search
+            # reads it: a page is the first rows of the index. expires_at is
+            # carried along, so counting the results reads the index alone.
+            models.Index(
+                fields=["price", "event_date", "event_starts_at", "id"],
+                condition=SEARCHABLE,
+                include=["expires_at"],
+                name="listings_search_price_idx",
+            ),
+            models.Index(
+                fields=["-price", "event_date", "event_starts_at", "id"],
+                condition=SEARCHABLE,
+                include=["expires_at"],
+                name="listings_search_dearest_idx",
+            ),
+            models.Index(
+                fields=["event_date", "event_starts_at", "price", "id"],
+                condition=SEARCHABLE,
+                include=["expires_at"],
+                name="listings_search_date_idx",
+            ),
+            models.Index(
+                fields=["-event_date", "-event_starts_at", "price", "id"],
+                condition=SEARCHABLE,
+                include=["expires_at"],
+                name="listings_search_latest_idx",
+            ),
+            models.Index(
+                fields=["event_category", "price", "event_date", "event_starts_at", "id"],
+                condition=SEARCHABLE,
+                include=["expires_at"],
+                name="listings_search_category_idx",
+            ),
+            # The city is matched ignoring case (UPPER(event_city) = UPPER(...)).
+            models.Index(
+                Upper("event_city"),
+                F("event_date"),
+                F("event_starts_at"),
+                F("price"),
+                F("id"),
+                condition=SEARCHABLE,
+                include=["expires_at"],
+                name="listings_search_city_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="listings_price_gte_0"),

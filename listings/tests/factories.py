@@ -23,6 +23,14 @@ class ListingFactory(factory.django.DjangoModelFactory):
     expires_at = factory.LazyAttribute(
         lambda o: max(o.ticket.event.starts_at, o.listed_at + datetime.timedelta(minutes=1))
     )
+    # The event's search fields, copied as listing_create copies them.
+    event = factory.SelfAttribute("ticket.event")
+    event_status = factory.SelfAttribute("ticket.event.status")
+    event_category = factory.SelfAttribute("ticket.event.category")
+    event_country = factory.SelfAttribute("ticket.event.country")
+    event_city = factory.SelfAttribute("ticket.event.city")
+    event_date = factory.SelfAttribute("ticket.event.event_date")
+    event_starts_at = factory.SelfAttribute("ticket.event.starts_at")
 
 
 def listing_of_new_event(*, price: str = "55.00", **event_fields) -> Listing:

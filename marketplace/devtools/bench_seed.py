@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from events.models import Event
+from listings.event_copies import event_copies
 from listings.models import Listing
 from listings.pricing import price_limits, price_validate
 from marketplace.core.storage import private_storage
@@ -151,6 +152,7 @@ class BenchSeeder:
                 status=Listing.Status.ACTIVE,
                 listed_at=self.now,
                 expires_at=ticket.event.starts_at,
+                **event_copies(ticket.event),
             )
             for i, ticket in enumerate(tickets)
         ]

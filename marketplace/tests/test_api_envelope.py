@@ -36,6 +36,8 @@ def test_lists_carry_pagination(api):
         "total": 3,
         "totalPages": 2,
         "totalExact": True,
+        # The last page: nothing follows.
+        "nextCursor": None,
     }
 
 

@@ -5,6 +5,7 @@ where a service is involved, an unchanged database (db_snapshot).
 """
 
 import datetime
+from unittest.mock import ANY
 
 import pytest
 from django.db import connection
@@ -276,6 +277,7 @@ def test_list_shows_my_purchases_and_sales_filtered_by_role_and_paginated(api_as
         "total": 3,
         "totalPages": 2,
         "totalExact": True,
+        "nextCursor": ANY,
     }
     buyer_rows = ok_data(as_buyer) + ok_data(as_buyer_page_2)
     # Newest first, each row with the caller's side of the sale.

@@ -62,13 +62,40 @@ class TimestampMeta(serializers.Serializer):
 
 
 class Pagination(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1)
+    page = serializers.IntegerField(
+        min_value=1, allow_null=True, help_text="Null for a page asked by cursor."
+    )
     limit = serializers.IntegerField(min_value=1)
     total = serializers.IntegerField(min_value=0)
     totalPages = serializers.IntegerField(min_value=0)  # noqa: N815 (the wire name)
     totalExact = serializers.BooleanField(  # noqa: N815 (the wire name)
         help_text="False when the list goes on past the pages served: `total` is then "
         "the number of results that can be paged through, and filters narrow the rest."
+    )
+    nextCursor = serializers.CharField(  # noqa: N815 (the wire name)
+        allow_null=True,
+        required=False,
+        help_text="Ask ?cursor=<this> for the next page, however deep (past the pages "
+        "served by number too); null on the last page. Absent from the short lists "
+        "paged in memory (the caller's waiting lists), which take no cursor.",
+    )
+
+
+class PageQuery(serializers.Serializer):
+    """The query parameters of every paged list."""
+
+    page = serializers.IntegerField(
+        min_value=1, max_value=100_000, required=False, help_text="From 1 (default 1)."
+    )
+    limit = serializers.IntegerField(
+        min_value=1, required=False, help_text="Rows per page, 1 to 100 (default 20)."
+    )
+    cursor = serializers.CharField(
+        required=False,
+        help_text="meta.pagination.nextCursor of the page before: the next page, read "
+        "from where that one ended (page is then ignored). A cursor that this list did "
+        "not give answers 400 VALIDATION_ERROR {field: cursor}. Lists without "
+        "nextCursor ignore it.",
     )
 
 
@@ -139,6 +166,8 @@ def api_doc(
         responses[status] = OpenApiResponse(description="No content.")
     for code in errors:
         responses[code] = OpenApiResponse(ErrorEnvelope, description=ERROR_DESCRIPTIONS[code])
+    if paginated:
+        parameters = [*(parameters or []), PageQuery]
     return extend_schema(
         summary=summary,
         description=description,

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from events.models import Event, PriceTier
+from listings.event_copies import event_copies
 from listings.models import Listing
 from listings.waitlist.entries import waitlist_join
 from marketplace.devtools import demo_data
@@ -306,6 +307,7 @@ class Command(BaseCommand):
                 status=Listing.Status.ACTIVE,
                 listed_at=self.now,
                 expires_at=event.starts_at,
+                **event_copies(event),
             )
             self.created["listings"] += 1
 
