@@ -15,9 +15,11 @@ from marketplace.core.api.base import (
     money_field,
     valid,
 )
+from marketplace.core.api.cached import cached_search
 from marketplace.core.api.envelope import ok, paginated
 from marketplace.core.api.schema import api_doc
 from marketplace.core.client_ip import client_ip
+from marketplace.core.versions import CATALOGUE
 
 from .models import Event
 from .selectors import event_get_visible, event_search
@@ -196,8 +198,16 @@ class EventListApi(APIView):
     )
     def get(self, request):
         filters = valid(EventFilters, request.query_params)
-        events = event_search(**filters).prefetch_related("price_tiers")
-        return paginated(request, events, EventOutput)
+        # Served from the cache until an event or a listing changes
+        # (marketplace/core/api/cached.py): the counts and lowest prices follow them.
+        return cached_search(
+            request,
+            filters=filters,
+            scopes=(CATALOGUE,),
+            build=lambda: paginated(
+                request, event_search(**filters).prefetch_related("price_tiers"), EventOutput
+            ),
+        )
 
     @api_doc(
         summary="Create an event (organizers and admins)",

@@ -1,7 +1,8 @@
 """The home page's upcoming events, cached.
 
-The cached list lives under a key that embeds a version token; any change to an
-event replaces the token (after its transaction commits), so the next request
+The cached list lives under a key that embeds a version token
+(marketplace/core/versions.py); any change to an event replaces the token (after
+its transaction commits), so the next request
 misses and reads the database again. Old entries are never read again and
 expire on their own. A request that read the old token before the change and
 stores its (old) list afterwards stores it under the old key, which nobody
@@ -12,37 +13,23 @@ UPCOMING_CACHE_SECONDS: listings change far more often than events, and the
 event page (never cached) always shows the live listings.
 """
 
-import uuid
-
 from django.core.cache import cache
 from django.utils import timezone
+
+from marketplace.core.versions import versions, versions_bump
 
 from .models import Event
 from .selectors import event_list_upcoming
 
 UPCOMING_CACHE_SECONDS = 5 * 60
-VERSION_KEY = "events:upcoming:version"
-
-
-def _new_version() -> str:
-    # A fresh token, never a counter: a counter evicted from the cache and
-    # restarted at 1 could make an old entry current again.
-    return uuid.uuid4().hex
-
-
-def _current_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, _new_version(), timeout=None)
-        # Another request may have added its token first: use whichever won.
-        version = cache.get(VERSION_KEY) or "uncached"
-    return version
+# The version token's scope (marketplace/core/versions.py).
+UPCOMING_SCOPE = "events:upcoming"
 
 
 def upcoming_version() -> str:
     """What the cached upcoming events depend on: the version token and the day.
     The home page's rendered event grid is cached under it too ({% cache %})."""
-    return f"{_current_version()}:{timezone.localdate().isoformat()}"
+    return f"{versions(UPCOMING_SCOPE)[UPCOMING_SCOPE]}:{timezone.localdate().isoformat()}"
 
 
 def event_list_upcoming_cached(*, limit: int) -> list[Event]:
@@ -64,4 +51,4 @@ def upcoming_events_invalidate() -> None:
     """Forget every cached list of upcoming events. Call it after a change to an
     event commits (transaction.on_commit), so no request caches the old rows
     under the new version."""
-    cache.set(VERSION_KEY, _new_version(), timeout=None)
+    versions_bump(UPCOMING_SCOPE)

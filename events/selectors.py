@@ -18,10 +18,12 @@ PUBLIC_STATUSES = (Event.Status.PUBLISHED, Event.Status.CANCELLED, Event.Status.
 
 
 def _active_listings_of_event():
+    # The listing's copy of its event (listings/event_copies.py): the count and the
+    # lowest price are read from one index of the listings, without the tickets.
     return (
-        Listing.objects.filter(ticket__event=OuterRef("pk"), status=Listing.Status.ACTIVE)
+        Listing.objects.filter(event=OuterRef("pk"), status=Listing.Status.ACTIVE)
         .order_by()
-        .values("ticket__event")
+        .values("event")
     )
 
 
@@ -98,23 +100,33 @@ def event_can_edit(*, user, event: Event) -> bool:
     return _is_organizer_or_admin(user=user, event=event) and user_can_trade(user=user)
 
 
-def event_get_visible(*, user, event_id) -> Event:
-    """The event `event_id` as `user` (maybe anonymous) may see it, with
-    listing_count and lowest_price: published, cancelled and completed events to
-    anyone, a draft only to its organizer, admins and staff. NotFound otherwise,
-    and for an id that is not a positive integer.
-    """
+def event_get_with_summary(*, event_id) -> Event | None:
+    """The event `event_id` with listing_count and lowest_price and its organizer,
+    whatever its status (None for an unknown id or one that is not a positive
+    integer). Callers check who may see it with event_check_visible."""
     pk = as_id(event_id)
-    event = (
-        _with_listing_summary(Event.objects.filter(pk=pk)).select_related("organizer").first()
-        if pk is not None
-        else None
-    )
+    if pk is None:
+        return None
+    return _with_listing_summary(Event.objects.filter(pk=pk)).select_related("organizer").first()
+
+
+def event_check_visible(*, user, event: Event | None) -> Event:
+    """`event` if `user` (maybe anonymous) may see it: published, cancelled and
+    completed events to anyone, a draft only to its organizer, admins and staff.
+    NotFound otherwise, and for no event."""
     if event is None or (
         event.status not in PUBLIC_STATUSES and not _is_organizer_or_admin(user=user, event=event)
     ):
         raise NotFound("Event not found.")
     return event
+
+
+def event_get_visible(*, user, event_id) -> Event:
+    """The event `event_id` as `user` (maybe anonymous) may see it, with
+    listing_count and lowest_price (event_check_visible says who sees what).
+    NotFound otherwise, and for an id that is not a positive integer.
+    """
+    return event_check_visible(user=user, event=event_get_with_summary(event_id=event_id))
 
 
 def event_is_on_sale(*, event: Event, now=None) -> bool:

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import user_can_organize, user_can_trade
+from listings.event_copies import EVENT_FIELDS_COPIED, listings_follow_event
 from listings.models import Listing
 from listings.pricing import price_limits, resale_rule_for
 from marketplace.core.audit import AuditAction, audit_log_record
@@ -22,6 +23,7 @@ from marketplace.core.errors import PermissionDenied, ValidationFailed
 from marketplace.core.json_values import MESSAGES, json_value_problem
 from marketplace.core.money import CENT, money_str, to_decimal
 from marketplace.core.queue import enqueue_named_on_commit
+from marketplace.core.versions import catalogue_changed
 
 from .cache import upcoming_events_invalidate
 from .models import TIER_AMOUNT_MAX, Event, PriceTier
@@ -370,6 +372,7 @@ def event_create(
         if tiers:
             _tiers_apply(actor=organizer, event=event, tiers=tiers, ip_address=ip_address)
         transaction.on_commit(upcoming_events_invalidate)
+        catalogue_changed(event_id=event.pk)
     return event
 
 
@@ -479,6 +482,9 @@ def event_update(
                 setattr(locked, name, value)
             stamped = _stamp_cancelled_or_moved(event=locked, changed=changed, old_start=old_start)
             locked.save(update_fields=[*changed, *stamped, "updated_at"])
+            if EVENT_FIELDS_COPIED & set(changed):
+                # The search reads these from the listings: they follow at once.
+                listings_follow_event(event=locked)
             if moved:
                 _listings_follow_start(event=locked, old_start=old_start)
             audit_log_record(
@@ -493,6 +499,7 @@ def event_update(
                     actor=actor, event=locked, old_start=old_start, ip_address=ip_address
                 )
             transaction.on_commit(upcoming_events_invalidate)
+            catalogue_changed(event_id=locked.pk)
         if tiers is not None:
             _tiers_apply(actor=actor, event=locked, tiers=tiers, ip_address=ip_address)
     event.refresh_from_db()
@@ -718,6 +725,7 @@ def _tiers_apply(*, actor, event: Event, tiers: list[dict], ip_address) -> None:
     # both create the same new tier, and an upload holding a tier (it locks it
     # too) finishes before we check whether tickets use it.
     Event.objects.select_for_update().filter(pk=event.pk).first()
+    catalogue_changed(event_id=event.pk)
     existing = {tier.pk: tier for tier in PriceTier.objects.select_for_update().filter(event=event)}
     for index, tier in enumerate(tiers):
         if tier["id"] is not None and tier["id"] not in existing:

@@ -17,8 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import user_can_organize
 from listings.forms_waitlist import WaitlistJoinForm
-from listings.pricing import fee_breakdown, fee_breakdown_for_listing, price_limits
-from listings.selectors import listing_list_for_event
+from listings.pricing import fee_breakdown, price_limits
 from listings.waitlist.selectors import (
     fan_live_offers,
     raffle_state,
@@ -35,10 +34,12 @@ from marketplace.core.money import to_decimal
 from marketplace.core.pagination import BoundedPaginator
 
 from .cache import UPCOMING_CACHE_SECONDS, event_list_upcoming_cached, upcoming_version
+from .event_page import EventPage
 from .forms import EventFilterForm, EventForm, tier_formset
 from .models import Event
 from .selectors import (
     event_can_edit,
+    event_check_visible,
     event_get_visible,
     event_is_on_sale,
     event_list_for_organizer,
@@ -49,8 +50,6 @@ from .zones import event_clock
 
 HOME_EVENT_COUNT = 24
 EVENTS_PER_PAGE = 24
-# An event's tickets, cheapest first, this many to a page.
-LISTINGS_PER_EVENT_PAGE = 50
 
 
 def home(request):
@@ -95,36 +94,34 @@ def event_list(request):
 
 
 def event_detail(request, event_id: int):
-    event = event_get_visible(user=request.user, event_id=event_id)
-    # The event's listing_count (read with the event) is the list's length.
-    listings = BoundedPaginator(
-        listing_list_for_event(event=event), LISTINGS_PER_EVENT_PAGE, count=event.listing_count
-    )
-    page = listings.get_page(request.GET.get("page"))
+    # What every viewer sees the same comes from the cache (events/event_page.py);
+    # only the viewer's own parts are built here.
+    shared = EventPage(event_id=event_id, page=request.GET.get("page"))
+    event = event_check_visible(user=request.user, event=shared.event())
     on_sale = event_is_on_sale(event=event)
     return render(
         request,
         "events/detail.html",
         {
             "event": event,
-            "rows": [(listing, fee_breakdown_for_listing(listing)) for listing in page],
-            "page": page,
+            "tickets": shared.tickets(event=event, on_sale=on_sale),
             "on_sale": on_sale,
             "can_edit": event_can_edit(user=request.user, event=event),
-            "waitlist": _waitlist_section(request.user, event, on_sale=on_sale),
+            "waitlist": _waitlist_section(request.user, event, on_sale=on_sale, shared=shared),
         },
     )
 
 
-def _waitlist_section(user, event, *, on_sale: bool) -> dict:
+def _waitlist_section(user, event, *, on_sale: bool, shared: EventPage) -> dict:
     """The event page's waiting list: how many fans wait, and the viewer's own
     standing (place in line or raffle, open offers) or the join form. A constant
-    number of queries: 1 for a visitor, 2 for a fan not on the list, 4 for one on it."""
+    number of queries: none for a visitor (the count is cached), 1 for a fan not on
+    the list, 3 for one on it."""
     section = {"open": on_sale}
     if not on_sale:
         return section
     join_url = reverse("listings:waitlist-join", args=[event.pk])
-    section |= {"count": waitlist_count(event_id=event.pk), "join_url": join_url}
+    section |= {"count": shared.waiting_count(), "join_url": join_url}
     if not user.is_authenticated:
         return section
     entry = waitlist_entry_for(fan=user, event_id=event.pk)

@@ -26,6 +26,7 @@ from marketplace.core.errors import (
     ValidationFailed,
 )
 from marketplace.core.money import money_str
+from marketplace.core.versions import catalogue_changed
 from messaging.models import Notification
 from messaging.services import notification_create
 from tickets.models import Ticket
@@ -40,6 +41,7 @@ from tickets.selectors import (
 )
 from tickets.services import ticket_upload
 
+from .event_copies import event_copies
 from .models import Listing
 from .pricing import price_validate, resale_rule_for
 from .selectors import listing_tickets_listed_since
@@ -178,10 +180,16 @@ def listing_create(
             # The partial unique index (one open listing per ticket) backs the claim.
             with transaction.atomic():
                 listing = Listing.objects.create(
-                    ticket=ticket, seller=seller, price=price, listed_at=now, expires_at=expires_at
+                    ticket=ticket,
+                    seller=seller,
+                    price=price,
+                    listed_at=now,
+                    expires_at=expires_at,
+                    **event_copies(event),
                 )
         except IntegrityError as exc:
             raise TicketNotAvailable("This ticket is already listed.") from exc
+        catalogue_changed(event_id=event.pk)
         audit_log_record(
             actor=seller,
             action=AuditAction.LISTING_CREATED,
@@ -280,6 +288,7 @@ def listing_update_price(*, seller, listing: Listing, price, ip_address=None) ->
         )
         if changed != 1:
             raise TicketNotAvailable("This listing can no longer be changed.")
+        catalogue_changed(event_id=listing.ticket.event_id)
         audit_log_record(
             actor=seller,
             action=AuditAction.LISTING_PRICE_CHANGED,
@@ -305,6 +314,7 @@ def _listing_close(*, listing: Listing, status: str, actor, action: str, ip_addr
     )
     if closed != 1:
         return False
+    catalogue_changed(event_id=listing.ticket.event_id)
     Ticket.objects.filter(pk=listing.ticket_id, status=Ticket.Status.LISTED).update(
         status=Ticket.Status.AVAILABLE, updated_at=now
     )

@@ -94,3 +94,37 @@ class CircuitBreakerRedis(redis.Redis):
             # the log keeps it.
             logger.exception("Redis refused %s", args[0] if args else "a command")
             raise
+
+    def pipeline(self, *args, **kwargs):
+        # set_many and delete_many send their commands in one pipeline, which
+        # does not go through execute_command: the breaker guards it too.
+        return _BreakerPipeline(self, super().pipeline(*args, **kwargs))
+
+
+class _BreakerPipeline:
+    """A pipeline of CircuitBreakerRedis: skipped while its Redis is, and
+    tripping the breaker when it finds Redis unreachable."""
+
+    def __init__(self, client: CircuitBreakerRedis, pipeline):
+        self._client = client
+        self._pipeline = pipeline
+
+    def __getattr__(self, name):
+        return getattr(self._pipeline, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._pipeline.reset()
+
+    def execute(self, *args, **kwargs):
+        server = self._client._server()
+        if breaker.skipped(server):
+            self._pipeline.reset()
+            raise redis.ConnectionError("Redis skipped: it was unreachable a moment ago.")
+        try:
+            return self._pipeline.execute(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            breaker.trip(server, exc)
+            raise

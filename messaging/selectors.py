@@ -3,10 +3,14 @@
 from django.db.models import Q, QuerySet
 
 from marketplace.core.errors import NotFound
+from marketplace.core.versions import notifications_scope, versioned
 from payments.models import Transaction
 from payments.selectors import transaction_get_for_party
 
 from .models import Message, Notification
+
+# A backstop: the count follows every change through its version token.
+UNREAD_COUNT_SECONDS = 10 * 60
 
 
 def message_thread(*, user, transaction: Transaction) -> QuerySet[Message]:
@@ -32,7 +36,15 @@ def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notificati
 
 
 def notification_unread_count(*, user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    """How many of `user`'s notifications are unread (the bell on every page):
+    counted once, then read from the cache until one is created or read
+    (messaging.services, notifications_scope)."""
+    return versioned(
+        f"notifications:unread:{user.pk}",
+        notifications_scope(user.pk),
+        lambda: Notification.objects.filter(user=user, read_at__isnull=True).count(),
+        timeout=UNREAD_COUNT_SECONDS,
+    )
 
 
 def message_get_for_party(*, user, message_id: int) -> Message:

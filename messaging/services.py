@@ -13,6 +13,7 @@ from accounts.selectors import email_preferences, user_can_trade
 from marketplace.core.audit import AuditAction, audit_log_record
 from marketplace.core.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.queue import enqueue_on_commit
+from marketplace.core.versions import changed_on_commit, notifications_scope
 from payments.models import Dispute, Transaction
 
 from .masking import mask_contact_details
@@ -57,6 +58,7 @@ def notification_create(*, user, type: str, payload: dict) -> Notification:
     if type not in Notification.Type.values:
         raise ValueError(f"Unknown notification type: {type!r}")
     notification = Notification.objects.create(user=user, type=type, payload=payload)
+    changed_on_commit(notifications_scope(user.pk))
     if user.email and _wants_email(user=user, type=type):
         subject, body = _render_email(user=user, type=type, payload=payload)
         email_enqueue(to=user.email, subject=subject, body=body, notification=notification)
@@ -207,6 +209,7 @@ def notification_mark_read(*, user, notification: Notification) -> Notification:
         Notification.objects.filter(pk=found.pk, read_at__isnull=True).update(
             read_at=timezone.now()
         )
+        changed_on_commit(notifications_scope(user.pk))
         found.refresh_from_db(fields=["read_at"])
     return found
 
@@ -214,6 +217,7 @@ def notification_mark_read(*, user, notification: Notification) -> Notification:
 def notifications_mark_all_read(*, user) -> int:
     """Mark every unread notification of `user` read; returns how many were unread."""
     with db_transaction.atomic():
+        changed_on_commit(notifications_scope(user.pk))
         return Notification.objects.filter(user=user, read_at__isnull=True).update(
             read_at=timezone.now()
         )

@@ -9,9 +9,11 @@ from accounts.traders import seller_kind
 from events.models import Event
 from events.serializers import EventSummaryOutput
 from marketplace.core.api.base import PartyOutput, id_field, money_field, valid
+from marketplace.core.api.cached import cached_search
 from marketplace.core.api.envelope import ok, paginated
 from marketplace.core.api.schema import api_doc
 from marketplace.core.client_ip import client_ip
+from marketplace.core.versions import CATALOGUE, event_scope
 from tickets.selectors import ticket_get_for_owner
 
 from ..models import Listing, ListingReport
@@ -126,7 +128,15 @@ class ListingListApi(APIView):
     )
     def get(self, request):
         filters = valid(ListingFilters, request.query_params)
-        return paginated(request, listing_search(**filters), ListingOutput)
+        # One event's tickets change only with that event; other searches with
+        # any listing (marketplace/core/api/cached.py).
+        event_id = filters["event_id"]
+        return cached_search(
+            request,
+            filters=filters,
+            scopes=(event_scope(event_id),) if event_id else (CATALOGUE,),
+            build=lambda: paginated(request, listing_search(**filters), ListingOutput),
+        )
 
     @api_doc(
         summary="List one of my tickets for sale",

@@ -10,6 +10,7 @@ from events.selectors import event_is_on_sale
 from marketplace.core.audit import AuditAction, audit_log_record
 from marketplace.core.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.money import money_str, to_decimal
+from marketplace.core.versions import waitlist_changed
 
 from ..models import WaitlistEntry
 from .offers import fan_lock, micros, offers_withdraw_for_entry
@@ -112,6 +113,7 @@ def waitlist_join(
         if entry is not None and entry.state == WaitlistEntry.State.WAITING:
             return _change(entry=entry, wanted=wanted, fan=fan, ip_address=ip_address), False
         raffle = raffle_open_for(event_id=event.pk, now=now)
+        waitlist_changed(event_id=event.pk)
         place = {
             "state": WaitlistEntry.State.WAITING,
             "joined_at": now,
@@ -201,6 +203,7 @@ def waitlist_leave(*, fan, event_id: int, ip_address=None) -> WaitlistEntry:
             raise NotFound("You are not on this waiting list.")
         entry.state = WaitlistEntry.State.LEFT
         entry.save(update_fields=["state", "updated_at"])
+        waitlist_changed(event_id=event_id)
         withdrawn = offers_withdraw_for_entry(
             entry=entry, now=now, actor=fan, ip_address=ip_address
         )

@@ -30,6 +30,7 @@ from accounts.models import User
 from events.selectors import event_is_on_sale
 from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
 from marketplace.core.money import money_str
+from marketplace.core.versions import catalogue_changed
 from messaging.models import Notification
 from messaging.services import notification_create
 from tickets.models import Ticket
@@ -88,6 +89,7 @@ def listing_hold_for_waitlist(*, listing: Listing, now, actor=None, ip_address=N
     )
     if held != 1:
         return False
+    catalogue_changed(event_id=event_id)
     offer = WaitlistOffer.objects.create(
         listing_id=listing.pk, state=WaitlistOffer.State.HELD, expires_at=now
     )
@@ -331,6 +333,7 @@ def _release(*, hold: WaitlistOffer, listing: Listing, now) -> bool:
         Listing.objects.filter(pk=listing.pk, status=Listing.Status.PENDING).update(
             status=status, updated_at=now
         )
+        catalogue_changed(event_id=listing.ticket.event_id)
         if ended:
             Ticket.objects.filter(pk=listing.ticket_id, status=Ticket.Status.LISTED).update(
                 status=Ticket.Status.AVAILABLE, updated_at=now

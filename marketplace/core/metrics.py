@@ -52,6 +52,12 @@ WEBHOOKS = Counter(
     "unavailable, error.",
     ["event_type", "result"],
 )
+CACHED_ANSWERS = Counter(
+    "encore_cached_answers",
+    "Shared answers read through the cache, by part (event, event_tickets, "
+    "api_search) and outcome: hit (served as stored) or miss (built from the database).",
+    ["part", "outcome"],
+)
 
 # Stripe's event types ("payment_intent.succeeded"), and nothing else.
 EVENT_TYPE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+){1,4}")
@@ -68,6 +74,10 @@ def request_observe(*, view: str, method: str, status: int, seconds: float) -> N
     method = method if method in METHODS else "other"
     REQUEST_LATENCY.labels(view=view, method=method).observe(seconds)
     RESPONSES.labels(view=view, status=str(status)).inc()
+
+
+def cache_answer_counted(part: str, *, hit: bool) -> None:
+    CACHED_ANSWERS.labels(part=part, outcome="hit" if hit else "miss").inc()
 
 
 def purchase_counted(service):

@@ -49,15 +49,19 @@ def test_api_says_the_total_is_not_exact_past_the_window(api, window):
 
     body = api.get("/api/v1/events", {"limit": 2, "page": 3}).json()
 
-    assert body["meta"]["pagination"] == {
+    pagination = body["meta"]["pagination"]
+    assert pagination == {
         "page": 3,
         "limit": 2,
         "total": 5,
         "totalPages": 3,
         "totalExact": False,
+        "nextCursor": pagination["nextCursor"],
     }
-    # The last page within the window stops at its edge.
+    # The last page within the window stops at its edge; its cursor goes on past it.
     assert len(body["data"]) == 1
+    beyond = api.get("/api/v1/events", {"limit": 2, "cursor": pagination["nextCursor"]}).json()
+    assert len(beyond["data"]) == 2
 
 
 def test_api_refuses_a_page_beyond_the_window_and_says_how_far_it_goes(api, window):
@@ -114,7 +118,7 @@ def test_the_last_page_within_the_window_says_how_to_see_the_rest(client, window
 
     # LISTINGS_PER_EVENT_PAGE is 50: one page holds the window.
     assert html.count('href="/listings/') == 5
-    assert "Only the first 5 results are shown" in html
+    assert "Only the first 5 tickets are shown" in html
 
 
 def test_event_page_shows_fifty_tickets_a_page_cheapest_first(client):

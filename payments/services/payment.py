@@ -17,6 +17,7 @@ from marketplace.core import metrics
 from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
 from marketplace.core.money import money_str
 from marketplace.core.queue import enqueue_on_commit
+from marketplace.core.versions import catalogue_changed
 from messaging.models import Notification
 from messaging.services import notification_create
 from payments import gateway
@@ -277,6 +278,7 @@ def transaction_release(
         Listing.objects.filter(pk=listing.pk, status=Listing.Status.PENDING).update(
             status=listing_status, updated_at=now
         )
+        catalogue_changed(event_id=listing.ticket.event_id)
         Ticket.objects.filter(pk=listing.ticket_id, status=Ticket.Status.RESERVED).update(
             status=ticket_status, updated_at=now
         )

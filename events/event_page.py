@@ -1,0 +1,146 @@
+"""The event page's shared parts, built once per change and served from the cache.
+
+When a popular event's tickets appear, thousands of fans reload its page at
+once. What every viewer sees the same (the event with its ticket count and
+lowest price, the "When and where" panel, and each page of its tickets with
+their fee breakdowns) is rendered once and stored with the event's version
+token (marketplace/core/versions.py). A sale, a new listing, a price change
+or a withdrawal replaces the token when its transaction commits, so the very
+next request renders them again: the page never shows a ticket that has been
+taken, however many fans reload it. The viewer's own parts (the header, the
+waiting list panel, the organizer's Edit button) are rendered for each request
+around them (events.views.event_detail).
+
+A hit costs one cache round trip for the first page of tickets (the event, the
+version and the page are read together) and two for another page. Answers
+also expire after EVENT_PAGE_SECONDS whatever happens, for what changes without
+a listing changing (a seller's public name or badges). The number of fans
+waiting is cached the same way, under the waiting list's own version token
+(a fan joins or leaves).
+"""
+
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.template.loader import render_to_string
+
+from listings.pricing import fee_breakdown_for_listing
+from listings.selectors import listing_list_for_event
+from listings.waitlist.selectors import waitlist_count
+from marketplace.core import metrics
+from marketplace.core.ids import as_id
+from marketplace.core.pagination import BoundedPaginator
+from marketplace.core.versions import (
+    PREFIX,
+    event_scope,
+    stamped,
+    versioned,
+    versions,
+    waitlist_scope,
+)
+
+from .models import Event
+from .selectors import event_get_with_summary
+
+# An event's tickets, cheapest first, this many to a page.
+LISTINGS_PER_EVENT_PAGE = 50
+EVENT_PAGE_SECONDS = 5 * 60
+
+
+@dataclass(frozen=True)
+class TicketsPart:
+    """One page of the event's tickets, rendered: the page number it shows,
+    whether it has any ticket, and its HTML (the table and its page links)."""
+
+    number: int
+    has_rows: bool
+    html: str
+
+
+def _event_key(pk: int) -> str:
+    return f"event-page:{pk}:event"
+
+
+def _tickets_key(pk: int, number: int, on_sale: bool) -> str:
+    return f"event-page:{pk}:tickets:{number}:{int(on_sale)}"
+
+
+def _waiting_key(pk: int) -> str:
+    return f"event-page:{pk}:waiting"
+
+
+def _page_number(raw) -> int:
+    number = as_id(raw)
+    return number if number is not None else 1
+
+
+class EventPage:
+    """The shared parts of one event's page, read through the cache."""
+
+    def __init__(self, *, event_id, page=None):
+        self.pk = as_id(event_id)
+        self._asked_page = _page_number(page)
+        self._found: dict = {}
+        self.version = ""
+
+    def event(self) -> Event | None:
+        """The event with listing_count and lowest_price (None: no such event).
+        Reads the event, its version, the first asked page of tickets and the
+        waiting count together."""
+        if self.pk is None:
+            return None
+        version_key = PREFIX + event_scope(self.pk)
+        keys = [
+            version_key,
+            PREFIX + waitlist_scope(self.pk),
+            _event_key(self.pk),
+            _waiting_key(self.pk),
+            _tickets_key(self.pk, self._asked_page, True),
+        ]
+        self._found = cache.get_many(keys)
+        self.version = (
+            self._found.get(version_key) or versions(event_scope(self.pk))[event_scope(self.pk)]
+        )
+        event = stamped(self._found.get(_event_key(self.pk)), self.version)
+        metrics.cache_answer_counted("event", hit=event is not None)
+        if event is None:
+            event = event_get_with_summary(event_id=self.pk)
+            if event is not None:
+                cache.set(_event_key(self.pk), (self.version, event), EVENT_PAGE_SECONDS)
+        return event
+
+    def waiting_count(self) -> int:
+        """How many fans wait, cached until one joins or leaves."""
+        scope = waitlist_scope(self.pk)
+        version = self._found.get(PREFIX + scope)
+        count = stamped(self._found.get(_waiting_key(self.pk)), version) if version else None
+        if count is None:
+            count = versioned(
+                _waiting_key(self.pk),
+                scope,
+                lambda: waitlist_count(event_id=self.pk),
+                timeout=EVENT_PAGE_SECONDS,
+            )
+        return count
+
+    def tickets(self, *, event: Event, on_sale: bool) -> TicketsPart:
+        """The asked page of the event's tickets (the last one past the end)."""
+        paginator = BoundedPaginator(
+            listing_list_for_event(event=event), LISTINGS_PER_EVENT_PAGE, count=event.listing_count
+        )
+        number = paginator.validate_number(min(self._asked_page, paginator.num_pages))
+        key = _tickets_key(self.pk, number, on_sale)
+        part = stamped(self._found.get(key), self.version)
+        if part is None and key not in self._found:
+            part = stamped(cache.get(key), self.version)
+        metrics.cache_answer_counted("event_tickets", hit=part is not None)
+        if part is None:
+            page = paginator.page(number)
+            rows = [(listing, fee_breakdown_for_listing(listing)) for listing in page]
+            html = render_to_string(
+                "events/_tickets.html",
+                {"event": event, "rows": rows, "page": page, "on_sale": on_sale},
+            )
+            part = TicketsPart(number=number, has_rows=bool(rows), html=html)
+            cache.set(key, (self.version, part), EVENT_PAGE_SECONDS)
+        return part
