@@ -23,13 +23,19 @@ def _cores() -> int:
 wsgi_app = "marketplace.wsgi:application"
 bind = [os.environ.get("GUNICORN_BIND") or "0.0.0.0:8000"]  # noqa: S104 (a container's port)
 
-# Sync workers by default: one request per process, killed when it overruns
-# `timeout`. GUNICORN_THREADS above 1 switches to gthread workers.
+# gthread workers: each process serves GUNICORN_THREADS requests at once, so a
+# purchase waiting for Stripe (a few hundred milliseconds, up to
+# STRIPE_TIMEOUT_SECONDS) holds one thread, not a whole process. Each thread
+# borrows a database connection from its process's pool while it serves a
+# request: DB_POOL_MAX_SIZE (production settings) defaults to the threads.
+# GUNICORN_THREADS=1 gives sync workers (one request per process).
 workers = _int("WEB_CONCURRENCY", 2 * _cores() + 1)
-threads = _int("GUNICORN_THREADS", 1)
+threads = _int("GUNICORN_THREADS", 4)
 
 # A purchase makes up to three Stripe calls, each allowed STRIPE_TIMEOUT_SECONDS:
-# the worker must outlive them, or a buyer gets a 502 while Stripe still answers.
+# a sync worker must outlive them, or a buyer gets a 502 while Stripe still
+# answers. (A gthread worker is replaced when it stops answering gunicorn for
+# this long, whatever its requests are waiting for.)
 _stripe_timeout = float(os.environ.get("STRIPE_TIMEOUT_SECONDS") or 10)
 timeout = _int("GUNICORN_TIMEOUT", int(3 * _stripe_timeout) + 10)
 # On SIGTERM (a deploy), requests in flight get as long to finish as they may run.

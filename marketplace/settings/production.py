@@ -38,8 +38,29 @@ if not ALLOWED_HOSTS:
 SITE_URL = env("SITE_URL", default=f"https://{ALLOWED_HOSTS[0].lstrip('.*')}").rstrip("/")
 
 DATABASES = {"default": env.db_url_config(required("DATABASE_URL"))}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# A connection that died (PostgreSQL restarted) is found and replaced before a
+# request uses it: by the pool when there is one, by Django otherwise.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL connections come from a pool in each process (psycopg's): a
+# request borrows one and gives it back when it ends, so no request waits for a
+# new connection, and each thread of a worker has one at hand. DB_POOL_MAX_SIZE
+# must cover the threads of a worker (GUNICORN_THREADS); 0 turns the pool off
+# (PgBouncer in transaction mode does the pooling): connections are then kept
+# CONN_MAX_AGE seconds.
+DB_POOL_MAX_SIZE = env.int(
+    "DB_POOL_MAX_SIZE", default=max(env.int("GUNICORN_THREADS", default=4), 4)
+)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django must not
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(env.int("DB_POOL_MIN_SIZE", default=1), DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        # How long a request waits for a connection (all in use, or PostgreSQL
+        # unreachable) before it answers 503.
+        "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
 REDIS_URL = required("REDIS_URL")
 CACHES = redis_caches(REDIS_URL)

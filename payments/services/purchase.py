@@ -22,7 +22,7 @@ from listings.pricing import fee_breakdown
 from listings.waitlist.offers import fan_lock, waitlist_due_check, waitlist_offer_accept
 from listings.waitlist.selectors import fan_open_offers, listing_offered_to, offer_is_open
 from marketplace.core import metrics
-from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
+from marketplace.core.audit import AuditAction, audit_entry, audit_log_write, audit_status_entry
 from marketplace.core.errors import (
     DomainError,
     ListingExpired,
@@ -33,6 +33,7 @@ from marketplace.core.errors import (
     ValidationFailed,
 )
 from marketplace.core.money import money_str
+from marketplace.core.versions import catalogue_changed
 from payments import gateway
 from payments.models import Transaction
 from payments.selectors import transaction_get_for_buyer
@@ -89,14 +90,25 @@ def _check_purchase_limit(*, buyer: User, event_id: int, listing_id: int) -> Non
     # cannot both pass the count below (the scalper's parallel checkout); the
     # waiting list takes the same lock to offer them a ticket.
     fan_lock(buyer.pk)
-    held = Transaction.objects.filter(
-        buyer=buyer, listing__ticket__event_id=event_id, status__in=LIVE_STATUSES
-    ).count()
-    # Tickets offered to them from the waiting list count too, except the one
-    # being bought (accepting its offer turns it into this purchase).
-    held += (
-        fan_open_offers(fan_id=buyer.pk, event_id=event_id).exclude(listing_id=listing_id).count()
+    # Their live purchases for the event, plus the tickets offered to them from
+    # the waiting list, except the one being bought (accepting its offer turns
+    # it into this purchase): counted together, in one query.
+    purchases = (
+        Transaction.objects.filter(
+            buyer=buyer, listing__ticket__event_id=event_id, status__in=LIVE_STATUSES
+        )
+        .order_by()
+        .values_list("pk")
     )
+    # Unordered on both sides: SQLite (the embedded run) refuses an ORDER BY
+    # inside a UNION, and a count needs none.
+    offers = (
+        fan_open_offers(fan_id=buyer.pk, event_id=event_id)
+        .exclude(listing_id=listing_id)
+        .order_by()
+        .values_list("pk")
+    )
+    held = purchases.union(offers, all=True).count()
     if held >= settings.MAX_TICKETS_PER_EVENT:
         raise ValidationFailed(
             f"You can buy at most {settings.MAX_TICKETS_PER_EVENT} tickets for one event.",
@@ -108,11 +120,14 @@ def _check_purchase_limit(*, buyer: User, event_id: int, listing_id: int) -> Non
         )
 
 
-def _listing_for_sale(*, buyer: User, listing_id: int, now) -> Listing:
-    """The listing, if `buyer` may try to buy it now (reads only): NotFound,
-    PermissionDenied (blocked account, own listing), ListingExpired, or
-    TicketNotAvailable when someone else holds it already."""
-    listing = Listing.objects.select_related("ticket__event").filter(pk=listing_id).first()
+def _listing_get(listing_id: int) -> Listing | None:
+    return Listing.objects.select_related("ticket__event").filter(pk=listing_id).first()
+
+
+def _listing_for_sale(*, buyer: User, listing: Listing | None, now) -> Listing:
+    """`listing` (as _listing_get read it), if `buyer` may try to buy it now:
+    NotFound (None), PermissionDenied (blocked account, own listing),
+    ListingExpired, or TicketNotAvailable when someone else holds it already."""
     if listing is None:
         raise NotFound("Listing not found.")
     if not user_can_trade(user=buyer):
@@ -129,9 +144,12 @@ def _listing_for_sale(*, buyer: User, listing_id: int, now) -> Listing:
     return listing
 
 
-def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -> Transaction:
+def _reserve(*, buyer: User, listing: Listing, payment_method: str, ip_address) -> Transaction:
+    """Reserve `listing` (as read by _listing_for_sale) for `buyer` and open the
+    transaction, in one database transaction: the buyer's lock, one count for
+    the purchase limit, the conditional UPDATE that only one buyer can win, the
+    ticket, the transaction and its three audit rows (one INSERT)."""
     now = timezone.now()
-    listing = _listing_for_sale(buyer=buyer, listing_id=listing_id, now=now)
     event = listing.ticket.event
 
     with transaction.atomic(durable=True):
@@ -144,6 +162,7 @@ def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -
             )
             if offer is None:
                 raise TicketNotAvailable("Someone else has just bought or reserved this ticket.")
+        catalogue_changed(event_id=event.pk)
         Ticket.objects.filter(pk=listing.ticket_id).update(
             status=Ticket.Status.RESERVED, updated_at=now
         )
@@ -166,35 +185,37 @@ def _reserve(*, buyer: User, listing_id: int, payment_method: str, ip_address) -
             reserved_until=now + datetime.timedelta(minutes=settings.RESERVATION_MINUTES),
             waitlist_offer=offer,
         )
-        audit_log_record(
-            actor=buyer,
-            action=AuditAction.TRANSACTION_CREATED,
-            entity=txn,
-            changes={
-                "listing_id": listing.pk,
-                "final_price": money_str(txn.final_price),
-                "platform_fee": money_str(txn.platform_fee),
-                "seller_payout": money_str(txn.seller_payout),
-                "reserved_until": txn.reserved_until.isoformat(),
-                "waitlist_offer_id": offer.pk if offer else None,
-            },
-            ip_address=ip_address,
-        )
-        audit_status_change(
-            actor=buyer,
-            action=AuditAction.LISTING_RESERVED,
-            entity=listing,
-            old=Listing.Status.PENDING if offer else Listing.Status.ACTIVE,
-            new=Listing.Status.PENDING,
-            ip_address=ip_address,
-        )
-        audit_status_change(
-            actor=buyer,
-            action=AuditAction.TICKET_RESERVED,
-            entity=listing.ticket,
-            old=Ticket.Status.LISTED,
-            new=Ticket.Status.RESERVED,
-            ip_address=ip_address,
+        audit_log_write(
+            audit_entry(
+                actor=buyer,
+                action=AuditAction.TRANSACTION_CREATED,
+                entity=txn,
+                changes={
+                    "listing_id": listing.pk,
+                    "final_price": money_str(txn.final_price),
+                    "platform_fee": money_str(txn.platform_fee),
+                    "seller_payout": money_str(txn.seller_payout),
+                    "reserved_until": txn.reserved_until.isoformat(),
+                    "waitlist_offer_id": offer.pk if offer else None,
+                },
+                ip_address=ip_address,
+            ),
+            audit_status_entry(
+                actor=buyer,
+                action=AuditAction.LISTING_RESERVED,
+                entity=listing,
+                old=Listing.Status.PENDING if offer else Listing.Status.ACTIVE,
+                new=Listing.Status.PENDING,
+                ip_address=ip_address,
+            ),
+            audit_status_entry(
+                actor=buyer,
+                action=AuditAction.TICKET_RESERVED,
+                entity=listing.ticket,
+                old=Ticket.Status.LISTED,
+                new=Ticket.Status.RESERVED,
+                ip_address=ip_address,
+            ),
         )
     return txn
 
@@ -247,18 +268,24 @@ def transaction_purchase(
     """
     if payment_method_id:
         payment_method_format_check(payment_method_id=payment_method_id)
-    _lapsed_reservation_release(listing_id=listing_id)
-    waitlist_due_check(listing_id=listing_id)
+    listing = _listing_get(listing_id)
+    if listing is not None and listing.status != Listing.Status.ACTIVE:
+        # Not on open sale: a reservation whose time is up, or a waiting-list
+        # offer whose time is up, may still hold it. Both are passed on now,
+        # then the listing is read again. (A listing on open sale has neither.)
+        _lapsed_reservation_release(listing_id=listing_id)
+        waitlist_due_check(listing_id=listing_id)
+        listing = _listing_get(listing_id)
+    listing = _listing_for_sale(buyer=buyer, listing=listing, now=timezone.now())
+    # Someone else holds it: 409 at once, without a transaction, and without a
+    # call to Stripe (whose rate limit a rush would otherwise spend).
+    if listing.status != Listing.Status.ACTIVE and not _offered_to(buyer, listing):
+        raise TicketNotAvailable("Someone else has just bought or reserved this ticket.")
     if payment_method_id:
-        # Stripe is asked about the card only by a buyer who may still win the
-        # ticket: in a rush, those who see it taken already get 409 without
-        # a call to Stripe (whose rate limit a rush would otherwise spend).
-        listing = _listing_for_sale(buyer=buyer, listing_id=listing_id, now=timezone.now())
-        if listing.status != Listing.Status.ACTIVE and not _offered_to(buyer, listing):
-            raise TicketNotAvailable("Someone else has just bought or reserved this ticket.")
+        # Stripe is asked about the card only by a buyer who may still win the ticket.
         gateway.payment_method_check(payment_method_id=payment_method_id)
     txn = _reserve(
-        buyer=buyer, listing_id=listing_id, payment_method=payment_method, ip_address=ip_address
+        buyer=buyer, listing=listing, payment_method=payment_method, ip_address=ip_address
     )
     try:
         intent = gateway.payment_intent_create(

@@ -14,7 +14,7 @@ from localstripe import server
 from localstripe.resources import store
 from localstripe.webhooks import _webhooks
 
-from . import balance, connect, disputes, onboarding, payments, transfers
+from . import balance, connect, disputes, onboarding, payments, refunds, transfers
 from .base import StripeError
 from .idempotency import idempotency_middleware
 
@@ -113,6 +113,7 @@ def _store_kept_in(path: Path | None) -> None:
             return
         self.clear()
         self.update(kept)
+        refunds.refunds_index_rebuild()
 
     kind.dump_to_disk = dump
     kind.try_load_from_disk = load

@@ -59,14 +59,26 @@ def stripe_behind_port():
 @pytest.fixture(scope="module")
 def server(serve, stripe_behind_port):
     _, front = stripe_behind_port
-    return serve("stripe-faults", STRIPE_API_BASE=front.url, STRIPE_TIMEOUT_SECONDS=TIMEOUT)
+    # A new connection per Stripe call: the port's fault applies to the
+    # connections it accepts after the switch (network.py).
+    return serve(
+        "stripe-faults",
+        STRIPE_API_BASE=front.url,
+        STRIPE_TIMEOUT_SECONDS=TIMEOUT,
+        STRIPE_KEEP_ALIVE="false",
+    )
 
 
 @pytest.fixture(scope="module")
 def patient_server(serve, stripe_behind_port):
     """The same site, waiting long for Stripe: a test decides when its call ends."""
     _, front = stripe_behind_port
-    return serve("stripe-patient", STRIPE_API_BASE=front.url, STRIPE_TIMEOUT_SECONDS=60)
+    return serve(
+        "stripe-patient",
+        STRIPE_API_BASE=front.url,
+        STRIPE_TIMEOUT_SECONDS=60,
+        STRIPE_KEEP_ALIVE="false",
+    )
 
 
 @pytest.fixture(scope="module")
