@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import os
 import queue
 import statistics
 import subprocess
@@ -14,13 +15,27 @@ LUA = Path(__file__).resolve().parent / "wrk_json.lua"
 PURCHASE = "/api/v1/transactions/purchase"
 
 
-def wrk(url: str, *, connections: int, seconds: float) -> dict:
+def wrk(
+    url: str,
+    *,
+    connections: int,
+    seconds: float,
+    headers: dict[str, str] | None = None,
+    think_ms: int = 0,
+) -> dict:
     """Requests per second and latency percentiles of GET `url`, from wrk
-    (one thread, `connections` connections each asking again at once)."""
+    (one thread, `connections` connections each asking again at once, or
+    after a pause of about `think_ms` when given: a fan reading the page)."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
     command += ["-s", str(LUA), url]
     output = subprocess.run(  # noqa: S603 (wrk, from Debian's packages)
-        command, capture_output=True, text=True, check=True
+        command,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "WRK_THINK_MS": str(think_ms)},
     ).stdout
     summary = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
     seconds_run = summary["duration_us"] / 1e6

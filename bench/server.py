@@ -57,6 +57,15 @@ def environment(*, stripe_port: int) -> dict[str, str]:
         # Workers are not recycled mid-measure: a fresh worker's first requests
         # (imports, template compilation) would land in the percentiles.
         "GUNICORN_MAX_REQUESTS": "0",
+        # The site's own counts (cache hits among them) on /metrics, added up
+        # over the workers as in production (bench/cachestats.py).
+        "METRICS_TOKEN": secrets.token_urlsafe(24),
+        "PROMETHEUS_MULTIPROC_DIR": str(LOGS / "metrics"),
+        # The load's clients keep each buyer's connection open between requests,
+        # as a load balancer keeps its connections to the web nodes: gunicorn
+        # must not close them while idle (a POST sent on a connection the server
+        # has just closed gets no answer).
+        "GUNICORN_KEEPALIVE": "600",
     }
 
 
@@ -141,6 +150,7 @@ def gunicorn(env: dict, *, workers: int):
 def workers_rss_mb(master_pid: int) -> dict:
     """Resident memory of gunicorn's worker processes, from /proc."""
     sizes = []
+    per_worker = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -149,8 +159,10 @@ def workers_rss_mb(master_pid: int) -> dict:
             fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
             if int(fields["PPid"]) == master_pid:
                 sizes.append(int(fields["VmRSS"].split()[0]) / 1024)
+                per_worker[entry.name] = round(sizes[-1], 1)
     return {
         "workers": len(sizes),
         "max_mb": round(max(sizes), 1) if sizes else None,
         "total_mb": round(sum(sizes), 1),
+        "per_worker_mb": dict(sorted(per_worker.items())),
     }

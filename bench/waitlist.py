@@ -1,4 +1,4 @@
-"""A waiting list at scale (ARCHITECTURE.md, rule 13; issue 16, point 7).
+"""A waiting list at scale (ARCHITECTURE.md, rule 13).
 
 BENCH_WAITLIST_FANS fans (10,000) join one published event's waiting list, a
 month ahead (offer window 30 minutes), through the real service
