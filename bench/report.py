@@ -394,6 +394,7 @@ def rush_lines(results: dict) -> list[str]:
 CACHE_PARTS = {
     "event": "the event (with its count and lowest price)",
     "event_tickets": "the event's page of tickets",
+    "event_visitor_page": "the whole event page, for visitors",
     "api_search": "pages of API search results",
 }
 

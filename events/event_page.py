@@ -12,7 +12,10 @@ waiting list panel, the organizer's Edit button) are rendered for each request
 around them (events.views.event_detail).
 
 A hit costs one cache round trip for the first page of tickets (the event, the
-version and the page are read together) and two for another page. Answers
+version and the page are read together) and two for another page. A visitor
+(not logged in, no message waiting for them) sees nothing of their own, so
+the whole page they are sent is stored too, under the same tokens and the
+waiting list's: their hit renders nothing at all. Answers
 also expire after EVENT_PAGE_SECONDS whatever happens, for what changes without
 a listing changing (a seller's public name or badges). The number of fans
 waiting is cached the same way, under the waiting list's own version token
@@ -69,6 +72,10 @@ def _waiting_key(pk: int) -> str:
     return f"event-page:{pk}:waiting"
 
 
+def _visitor_key(pk: int, number: int, on_sale: bool) -> str:
+    return f"event-page:{pk}:visitor:{number}:{int(on_sale)}"
+
+
 def _page_number(raw) -> int:
     number = as_id(raw)
     return number if number is not None else 1
@@ -96,6 +103,7 @@ class EventPage:
             _event_key(self.pk),
             _waiting_key(self.pk),
             _tickets_key(self.pk, self._asked_page, True),
+            _visitor_key(self.pk, self._asked_page, True),
         ]
         self._found = cache.get_many(keys)
         self.version = (
@@ -122,6 +130,25 @@ class EventPage:
                 timeout=EVENT_PAGE_SECONDS,
             )
         return count
+
+    def _visitor_stamp(self) -> str:
+        scope = waitlist_scope(self.pk)
+        waiting = self._found.get(PREFIX + scope) or versions(scope)[scope]
+        return f"{self.version}:{waiting}"
+
+    def visitor_page(self, *, on_sale: bool) -> bytes | None:
+        """The whole page as a visitor (not logged in, no message waiting) sees
+        it, if it was stored since the last change of the event, its tickets or
+        its waiting list."""
+        key = _visitor_key(self.pk, self._asked_page, on_sale)
+        stored = self._found[key] if key in self._found else cache.get(key)
+        page = stamped(stored, self._visitor_stamp())
+        metrics.cache_answer_counted("event_visitor_page", hit=page is not None)
+        return page
+
+    def visitor_page_keep(self, *, on_sale: bool, content: bytes) -> None:
+        key = _visitor_key(self.pk, self._asked_page, on_sale)
+        cache.set(key, (self._visitor_stamp(), content), EVENT_PAGE_SECONDS)
 
     def tickets(self, *, event: Event, on_sale: bool) -> TicketsPart:
         """The asked page of the event's tickets (the last one past the end)."""

@@ -9,7 +9,9 @@ from functools import partial
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -99,7 +101,10 @@ def event_detail(request, event_id: int):
     shared = EventPage(event_id=event_id, page=request.GET.get("page"))
     event = event_check_visible(user=request.user, event=shared.event())
     on_sale = event_is_on_sale(event=event)
-    return render(
+    visitor = _plain_visitor(request)
+    if visitor and (content := shared.visitor_page(on_sale=on_sale)) is not None:
+        return HttpResponse(content)
+    response = render(
         request,
         "events/detail.html",
         {
@@ -109,6 +114,20 @@ def event_detail(request, event_id: int):
             "can_edit": event_can_edit(user=request.user, event=event),
             "waitlist": _waitlist_section(request.user, event, on_sale=on_sale, shared=shared),
         },
+    )
+    if visitor:
+        shared.visitor_page_keep(on_sale=on_sale, content=response.content)
+    return response
+
+
+def _plain_visitor(request) -> bool:
+    """Not logged in, with no session and no message waiting: the event page
+    holds nothing of theirs (no form, so no CSRF token), and any such visitor
+    may be sent the same bytes."""
+    return (
+        not request.user.is_authenticated
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
     )
 
 

@@ -184,3 +184,26 @@ def test_a_page_built_again_costs_the_same_queries_however_many_tickets(
     # The event with its counts, its page of tickets (with ticket, event, seller).
     with django_assert_max_num_queries(3):
         _page(client, event)
+
+
+def test_a_visitor_is_sent_the_stored_page_which_holds_nothing_of_anyone(client, event):
+    listing = _listed(event)
+    first = client.get(f"/events/{event.pk}/")
+    Listing.objects.filter(pk=listing.pk).update(price=Decimal("51.00"))  # no version bumped
+    second = client.get(f"/events/{event.pk}/")
+
+    assert second.content == first.content
+    assert "csrfmiddlewaretoken" not in second.content.decode()
+    assert "Set-Cookie" not in second.headers
+    assert second["Content-Type"] == first["Content-Type"]
+
+
+def test_a_visitor_with_a_message_waiting_gets_the_page_built_with_it(client, event):
+    stored = _page(client, event)
+    client.force_login(UserFactory())
+    client.post("/accounts/logout/")  # leaves "You are logged out." for the next page
+
+    html = _page(client, event)
+
+    assert "logged out" not in stored
+    assert "logged out" in html
