@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> None:
     client = Client(HTTP_HOST="127.0.0.1")
     if args.logged_in:
         client.force_login(User.objects.filter(email__startswith="bench-buyer-").first())
-    assert client.get(args.path).status_code == 200
+    first = client.get(args.path)
+    if first.status_code != 200:
+        raise SystemExit(f"{args.path} answered {first.status_code}")
     profile = cProfile.Profile()
     started = time.perf_counter()
     profile.enable()

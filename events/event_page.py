@@ -25,8 +25,11 @@ waiting is cached the same way, under the waiting list's own version token
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
+from listings.forms_waitlist import WaitlistJoinForm
 from listings.pricing import fee_breakdown_for_listing
 from listings.selectors import listing_list_for_event
 from listings.waitlist.selectors import waitlist_count
@@ -48,6 +51,8 @@ from .selectors import event_get_with_summary
 # An event's tickets, cheapest first, this many to a page.
 LISTINGS_PER_EVENT_PAGE = 50
 EVENT_PAGE_SECONDS = 5 * 60
+# Stands for the viewer's CSRF token in a form rendered once for every fan.
+CSRF_MARK = "encore-csrf-token-here"
 
 
 @dataclass(frozen=True)
@@ -152,16 +157,21 @@ class EventPage:
 
     def tickets(self, *, event: Event, on_sale: bool) -> TicketsPart:
         """The asked page of the event's tickets (the last one past the end)."""
-        paginator = BoundedPaginator(
-            listing_list_for_event(event=event), LISTINGS_PER_EVENT_PAGE, count=event.listing_count
-        )
-        number = paginator.validate_number(min(self._asked_page, paginator.num_pages))
+        # The page number from the event's count alone: the listings are read
+        # only when the page is built.
+        pages = BoundedPaginator([], LISTINGS_PER_EVENT_PAGE, count=event.listing_count)
+        number = pages.validate_number(min(self._asked_page, pages.num_pages))
         key = _tickets_key(self.pk, number, on_sale)
         part = stamped(self._found.get(key), self.version)
         if part is None and key not in self._found:
             part = stamped(cache.get(key), self.version)
         metrics.cache_answer_counted("event_tickets", hit=part is not None)
         if part is None:
+            paginator = BoundedPaginator(
+                listing_list_for_event(event=event),
+                LISTINGS_PER_EVENT_PAGE,
+                count=event.listing_count,
+            )
             page = paginator.page(number)
             rows = [(listing, fee_breakdown_for_listing(listing)) for listing in page]
             html = render_to_string(
@@ -171,3 +181,23 @@ class EventPage:
             part = TicketsPart(number=number, has_rows=bool(rows), html=html)
             cache.set(key, (self.version, part), EVENT_PAGE_SECONDS)
         return part
+
+
+def join_form_html(request, *, event: Event) -> SafeString:
+    """The waiting list's join form as a fan who never joined sees it: the same
+    for every such fan of the event but for the CSRF token (and a note when
+    their email is not confirmed), so it is rendered once and the viewer's own
+    token put in. It holds nothing that changes with the data."""
+    verified = int(bool(request.user.email_verified))
+    key = f"event-page:{event.pk}:join-form:{event.currency}:{verified}"
+    html = cache.get(key)
+    if html is None:
+        form = WaitlistJoinForm(initial=WaitlistJoinForm.initial_for(None), currency=event.currency)
+        context = {"form": form, "event": event, "user": request.user, "entry": None}
+        html = str(
+            render_to_string(
+                "listings/waitlist/_join_form.html", {**context, "csrf_token": CSRF_MARK}
+            )
+        )
+        cache.set(key, html, EVENT_PAGE_SECONDS)
+    return mark_safe(html.replace(CSRF_MARK, get_token(request)))  # noqa: S308 (our template)

@@ -36,7 +36,7 @@ from marketplace.core.money import to_decimal
 from marketplace.core.pagination import BoundedPaginator
 
 from .cache import UPCOMING_CACHE_SECONDS, event_list_upcoming_cached, upcoming_version
-from .event_page import EventPage
+from .event_page import EventPage, join_form_html
 from .forms import EventFilterForm, EventForm, tier_formset
 from .models import Event
 from .selectors import (
@@ -112,7 +112,7 @@ def event_detail(request, event_id: int):
             "tickets": shared.tickets(event=event, on_sale=on_sale),
             "on_sale": on_sale,
             "can_edit": event_can_edit(user=request.user, event=event),
-            "waitlist": _waitlist_section(request.user, event, on_sale=on_sale, shared=shared),
+            "waitlist": _waitlist_section(request, event, on_sale=on_sale, shared=shared),
         },
     )
     if visitor:
@@ -131,11 +131,12 @@ def _plain_visitor(request) -> bool:
     )
 
 
-def _waitlist_section(user, event, *, on_sale: bool, shared: EventPage) -> dict:
+def _waitlist_section(request, event, *, on_sale: bool, shared: EventPage) -> dict:
     """The event page's waiting list: how many fans wait, and the viewer's own
     standing (place in line or raffle, open offers) or the join form. A constant
     number of queries: none for a visitor (the count is cached), 1 for a fan not on
     the list, 3 for one on it."""
+    user = request.user
     section = {"open": on_sale}
     if not on_sale:
         return section
@@ -144,7 +145,10 @@ def _waitlist_section(user, event, *, on_sale: bool, shared: EventPage) -> dict:
     if not user.is_authenticated:
         return section
     entry = waitlist_entry_for(fan=user, event_id=event.pk)
-    if entry is None or entry.state != entry.State.WAITING:
+    if entry is None:
+        section["form_html"] = join_form_html(request, event=event)
+        return section
+    if entry.state != entry.State.WAITING:
         initial = WaitlistJoinForm.initial_for(entry)
         section["form"] = WaitlistJoinForm(initial=initial, currency=event.currency)
         return section

@@ -207,3 +207,25 @@ def test_a_visitor_with_a_message_waiting_gets_the_page_built_with_it(client, ev
 
     assert "logged out" not in stored
     assert "logged out" in html
+
+
+def test_the_join_form_rendered_once_carries_each_fans_own_token(event):
+    from django.test import Client
+
+    from listings.models import WaitlistEntry
+
+    fans = [UserFactory(), UserFactory()]
+    for fan in fans:
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(fan)
+        html = _page(client, event)
+        (token,) = re.findall(
+            r'waitlist-form".*?name="csrfmiddlewaretoken" value="([^"]+)"', html, re.DOTALL
+        )
+
+        response = client.post(
+            f"/events/{event.pk}/waitlist/", {"csrfmiddlewaretoken": token, "quantity": 1}
+        )
+
+        assert response.status_code == 302
+    assert WaitlistEntry.objects.filter(event=event, fan__in=fans).count() == 2
