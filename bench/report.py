@@ -194,24 +194,20 @@ def _page_goals(results: dict) -> list[dict]:
 def _sale_goals(results: dict) -> list[dict]:
     rows = []
     for name, measured in (results.get("search") or {}).items():
-        rows.append(
+        kinds = [(f"search: {name}", measured)]
+        if measured.get("built"):
+            kinds.append(
+                (f"search: {name}, built from the database (cache missed)", measured["built"])
+            )
+        rows += [
             _goal(
-                f"search: {name}",
+                goal,
                 f"p99 ≤ {SEARCH_P99_GOAL_MS} ms",
-                f"p99 {measured['p99_ms']:.1f} ms",
-                measured["p99_ms"] <= SEARCH_P99_GOAL_MS,
+                f"p99 {figures['p99_ms']:.1f} ms",
+                figures["p99_ms"] <= SEARCH_P99_GOAL_MS,
             )
-        )
-        built = measured.get("built")
-        if built:
-            rows.append(
-                _goal(
-                    f"search: {name}, built from the database (cache missed)",
-                    f"p99 ≤ {SEARCH_P99_GOAL_MS} ms",
-                    f"p99 {built['p99_ms']:.1f} ms",
-                    built["p99_ms"] <= SEARCH_P99_GOAL_MS,
-                )
-            )
+            for goal, figures in kinds
+        ]
     throughput = results.get("purchase_throughput")
     if throughput:
         rows.append(
