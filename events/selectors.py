@@ -154,3 +154,10 @@ def event_list_for_organizer(*, organizer) -> QuerySet[Event]:
     return _with_listing_summary(Event.objects.filter(organizer=organizer)).order_by(
         "-event_date", "-event_time", "-id"
     )
+
+
+def event_list_for_sitemap() -> QuerySet[Event]:
+    """Every published event, past and upcoming, oldest first (a stable order
+    for the sitemap's pages): its id and when it last changed."""
+    published = Event.objects.filter(status=Event.Status.PUBLISHED)
+    return published.only("pk", "updated_at").order_by("pk")

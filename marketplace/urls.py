@@ -1,10 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+
+from events.sitemaps import SITEMAPS
 
 from .health import health, live, ready
 from .scrape import metrics
-from .views import accessibility_statement, favicon
+from .views import accessibility_statement, favicon, robots_txt
 
 urlpatterns = [
     path("health", health, name="health"),
@@ -13,6 +16,8 @@ urlpatterns = [
     # Prometheus's scrape, behind METRICS_TOKEN (marketplace/scrape.py).
     path("metrics", metrics, name="metrics"),
     path("favicon.ico", favicon),
+    path("robots.txt", robots_txt, name="robots"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("accessibility/", accessibility_statement, name="accessibility"),
     # The staff admin (marketplace.admin_site), at ADMIN_URL.
     path(settings.ADMIN_URL, admin.site.urls),
