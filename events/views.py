@@ -48,6 +48,7 @@ from .selectors import (
     event_search,
 )
 from .services import event_create, event_update
+from .structured import event_share
 from .zones import event_clock
 
 HOME_EVENT_COUNT = 24
@@ -112,6 +113,7 @@ def event_detail(request, event_id: int):
             "tickets": shared.tickets(event=event, on_sale=on_sale),
             "on_sale": on_sale,
             "can_edit": event_can_edit(user=request.user, event=event),
+            "share": event_share(event, site_url=settings.SITE_URL),
             "waitlist": _waitlist_section(request, event, on_sale=on_sale, shared=shared),
         },
     )
