@@ -108,9 +108,15 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Each test starts with an empty cache (the suite's Redis database)."""
+    """Each test starts with an empty cache (the suite's Redis database), and
+    with Redis tried afresh: a stall that tripped this process's breaker
+    (marketplace/cache.py) in one test does not turn the next test's cache
+    reads into misses."""
     from django.core.cache import cache
 
+    from marketplace.cache import breaker
+
+    breaker.reset()
     cache.clear()
     yield
     cache.clear()
