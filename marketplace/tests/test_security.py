@@ -170,9 +170,11 @@ def test_the_admin_pages_carry_the_policy_and_no_inline_style(client):
 
 
 # Everything the site renders must work under the policy: no inline script,
-# no inline style, no event-handler attribute, no javascript: link.
+# no inline style, no event-handler attribute, no javascript: link. A JSON-LD
+# block (the event page's schema.org data) is data the browser never runs.
 INLINE = re.compile(
-    r"<script(?![^>]*\b(?:src|nonce)=)[^>]*>"  # a script without a file (or nonce)
+    r"<script(?![^>]*\b(?:src|nonce)=)(?![^>]*\btype=\"application/ld\+json\")[^>]*>"
+    # (above: a script without a file, a nonce or the JSON-LD type)
     r"|<style\b"  # a style element
     r"|\sstyle=\""  # a style attribute
     r"|\son[a-z]+=\""  # onclick=, onload=...
@@ -200,8 +202,13 @@ def test_the_inline_check_catches_what_it_looks_for():
         '<a href="javascript:alert(1)">',
     ):
         assert INLINE.search(sample), sample
-    for sample in ('<script src="/static/js/sell.js" defer></script>', '<script nonce="{{ n }}">'):
+    for sample in (
+        '<script src="/static/js/sell.js" defer></script>',
+        '<script nonce="{{ n }}">',
+        '<script type="application/ld+json">{{ share.json_ld }}</script>',
+    ):
         assert not INLINE.search(sample), sample
+    assert INLINE.search('<script type="text/javascript">alert(1)</script>')
 
 
 # --- Cookies ---------------------------------------------------------------------------
