@@ -14,12 +14,14 @@ run's counter, and the refunds the local Stripe holds per PaymentIntent
 """
 
 import os
-import queue
 import random
 import resource
 import threading
 import time
 from collections import Counter
+
+from bench.load import percentile
+from bench.threads import outcomes_of
 
 # The issue asks for 10,000; on 2 cores that alone takes ~20 minutes (about 14
 # purchases/s seeded and 19 refunds/s), so the default keeps `make bench`, with
@@ -29,11 +31,6 @@ SEED_THREADS = 8
 RACING_WORKERS = 2
 EMAIL = "bench-cancel-{kind}-{n}@encore.localhost"
 CANCEL_KEY = "cancelled"
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def _users(kind: str, count: int, **fields) -> list:
@@ -101,44 +98,23 @@ def _event_with_listings(count: int, *, organizer, sellers: list):
 def _buy_all(jobs: list[tuple[object, list[int]]]) -> Counter:
     """Each (buyer, listing ids) bought and paid by one of SEED_THREADS threads:
     a buyer's purchases stay in one thread (their row is locked per purchase)."""
-    from django.db import connections
-
     from payments.services import transaction_pay, transaction_purchase
 
-    work: queue.Queue = queue.Queue()
-    for job in jobs:
-        work.put(job)
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
+    def buy(job):
+        buyer, listing_ids = job
+        for listing_id in listing_ids:
+            try:
+                purchase = transaction_purchase(buyer=buyer, listing_id=listing_id)
+                paid = transaction_pay(
+                    buyer=buyer,
+                    transaction_id=purchase.transaction.pk,
+                    payment_method_id="pm_card_visa",
+                )
+                yield paid.transaction.status
+            except Exception as exc:  # counted and reported, and the next one bought
+                yield f"error: {type(exc).__name__}"
 
-    def buyer_thread() -> None:
-        try:
-            while True:
-                try:
-                    buyer, listing_ids = work.get_nowait()
-                except queue.Empty:
-                    return
-                for listing_id in listing_ids:
-                    try:
-                        purchase = transaction_purchase(buyer=buyer, listing_id=listing_id)
-                        paid = transaction_pay(
-                            buyer=buyer,
-                            transaction_id=purchase.transaction.pk,
-                            payment_method_id="pm_card_visa",
-                        )
-                        outcome = paid.transaction.status
-                    except Exception as exc:  # counted and reported
-                        outcome = f"error: {type(exc).__name__}"
-                    with lock:
-                        outcomes[outcome] += 1
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=buyer_thread) for _ in range(SEED_THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes, _ = outcomes_of(jobs, threads=SEED_THREADS, attempt=buy)
     return outcomes
 
 
@@ -262,8 +238,8 @@ def cancel(event, staff) -> dict:
         "refunds_per_second": round(len(payment_ids) / seconds, 1) if seconds else None,
         "racing_workers": RACING_WORKERS,
         "steps": len(durations),
-        "step_p50_s": round(_percentile(durations, 0.50), 2) if durations else None,
-        "step_p99_s": round(_percentile(durations, 0.99), 2) if durations else None,
+        "step_p50_s": round(percentile(durations, 0.50), 2) if durations else None,
+        "step_p99_s": round(percentile(durations, 0.99), 2) if durations else None,
         "step_max_s": round(max(durations), 2) if durations else None,
         "step_errors": raced["errors"],
         "run_state": run.state if run else None,

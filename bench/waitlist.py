@@ -41,6 +41,9 @@ import time
 from collections import Counter
 from urllib.parse import urlsplit
 
+from bench.load import percentile
+from bench.threads import outcomes_of
+
 FANS = int(os.environ.get("BENCH_WAITLIST_FANS", "10000"))
 TICKETS = int(os.environ.get("BENCH_WAITLIST_TICKETS", "1000"))
 LISTING_SECONDS = float(os.environ.get("BENCH_WAITLIST_LISTING_SECONDS", "60"))
@@ -54,11 +57,6 @@ EMAIL = "bench-waitlist-{kind}-{n}@encore.localhost"
 WAITLIST_KEY = "waitlist"
 LISTINGS_PATH = "/api/v1/listings"
 PURCHASE_PATH = "/api/v1/transactions/purchase"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def _spread(values_ms: list[float]) -> dict:
@@ -153,40 +151,13 @@ def _event_with_tickets(*, organizer, sellers: list):
 def _join_all(event, fans: list) -> dict:
     """Every fan joins through waitlist_join, JOIN_THREADS at a time, taking
     them in order from one queue."""
-    from django.db import connections
-
     from listings.waitlist.entries import waitlist_join
 
-    work: queue.Queue = queue.Queue()
-    for fan in fans:
-        work.put(fan)
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
+    def join(fan):
+        _, created = waitlist_join(fan=fan, event=event, quantity=1)
+        return ["joined" if created else "already waiting"]
 
-    def joiner() -> None:
-        try:
-            while True:
-                try:
-                    fan = work.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    _, created = waitlist_join(fan=fan, event=event, quantity=1)
-                    outcome = "joined" if created else "already waiting"
-                except Exception as exc:  # counted and reported
-                    outcome = f"error: {type(exc).__name__}"
-                with lock:
-                    outcomes[outcome] += 1
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=joiner) for _ in range(JOIN_THREADS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
+    outcomes, seconds = outcomes_of(fans, threads=JOIN_THREADS, attempt=join)
     return {
         "join_seconds": round(seconds, 1),
         "join_per_second": round(len(fans) / seconds, 1),
