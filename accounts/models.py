@@ -79,6 +79,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone_verified = models.BooleanField(default=False)
     avatar_url = models.URLField(max_length=500, blank=True)
     preferences = models.JSONField(default=dict, blank=True)
+    # The language of the site and of every email to this account (docs/i18n.md);
+    # blank: the browser's (Accept-Language), and English for emails.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True)
     is_staff = models.BooleanField(default=False, help_text="Can log into the staff admin.")
     is_active = models.BooleanField(
         default=True, help_text="Unticked, the account cannot log in at all."

@@ -1,6 +1,12 @@
 """Money is Decimal with two places, rounded half-up (STYLE.md, 4)."""
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+import functools
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel import Locale
+from babel.numbers import format_currency
+from django.conf import settings
+from django.utils import translation
 
 CENT = Decimal("0.01")
 
@@ -30,3 +36,30 @@ def quantize_money_up(value) -> Decimal:
 def money_str(value) -> str:
     """Money as JSON shows it: a string with two places ("110.00")."""
     return str(quantize_money(value))
+
+
+def money_display(amount, currency: str, language: str | None = None) -> str:
+    """Money as a reader of `language` (the active one by default) writes it:
+    "€34.00" in English, "€ 34,00" in Dutch, "34,00 €" in German, French and
+    Spanish, "£39.10" for pounds; Babel's format_currency with the locale of
+    settings.MONEY_LOCALES. Empty for no amount or an amount that is not a number."""
+    if amount is None or amount == "":
+        return ""
+    try:
+        value = to_decimal(amount)
+    except (InvalidOperation, ValueError, TypeError):
+        return ""
+    return format_currency(value, currency or settings.DEFAULT_CURRENCY, locale=money_locale(language))
+
+
+@functools.cache
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+def money_locale(language: str | None = None) -> Locale:
+    """The Babel locale money is written in for `language` (the active one)."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    locales = settings.MONEY_LOCALES
+    name = locales.get(language) or locales.get(language.split("-")[0]) or locales[settings.LANGUAGE_CODE]
+    return _locale(name)

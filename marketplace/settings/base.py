@@ -261,6 +261,21 @@ USERSESSIONS_TRACK_ACTIVITY = False
 # --- Internationalisation -----------------------------------------------------
 
 LANGUAGE_CODE = "en"
+# The languages of the site, its emails and the API's messages (docs/i18n.md):
+# each has a complete catalogue under locale/, compiled by `make install`.
+LANGUAGES = [
+    ("en", "English"),
+    ("nl", "Nederlands"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and times in each language's own form (marketplace/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["marketplace.formats"]
+# The Babel locale money is written in, per language: English as in Ireland
+# ("€34.00"), the others as in their largest market ("€ 34,00", "34,00 €").
+MONEY_LOCALES = {"en": "en_IE", "nl": "nl_NL", "de": "de_DE", "fr": "fr_FR", "es": "es_ES"}
 TIME_ZONE = env("TIME_ZONE", default="Europe/Dublin")
 USE_I18N = True
 USE_TZ = True

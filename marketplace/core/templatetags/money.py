@@ -1,22 +1,14 @@
-"""{{ amount|money }}: an amount as the site shows money, "1,234.50".
-
-The same text as floatformat:2|intcomma, at a fraction of the cost: the event
-page shows several amounts on each of its fifty rows (bench/results/).
-"""
-
-from decimal import Decimal, InvalidOperation
+"""{{ amount|money:currency }}: an amount as a reader of the active language
+writes it, "€34.00", "€ 34,00", "34,00 €" (marketplace.core.money.money_display,
+the one money formatter of pages and emails; the serializers' is money_text)."""
 
 from django import template
+
+from marketplace.core.money import money_display
 
 register = template.Library()
 
 
-@register.filter(is_safe=True)
-def money(value) -> str:
-    if value is None or value == "":
-        return ""
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        return ""
-    return f"{amount:,.2f}"
+@register.filter
+def money(value, currency="") -> str:
+    return money_display(value, currency)
