@@ -37,13 +37,15 @@ COPY . .
 
 # collectstatic needs settings that import; the real secrets come at run time.
 # (marketplace/tests/test_deployment.py runs this same line.)
+RUN python marketplace/devtools/translations.py compile
 RUN SECRET_KEY=collectstatic JWT_SIGNING_KEY=collectstatic-only-it-never-signs-a-token ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/collectstatic.db REDIS_URL=redis://localhost:6379/0 STRIPE_SECRET_KEY=sk_collectstatic STRIPE_PUBLISHABLE_KEY=pk_collectstatic STRIPE_WEBHOOK_SECRET=whsec_collectstatic BARCODE_HMAC_KEY=collectstatic python manage.py collectstatic --noinput \
  && python -m compileall -q /app
 
 # The code stays root's and read-only to the app; the ticket files are its own,
 # on a volume (shared storage when web runs on several hosts).
-RUN mkdir -p /app/var/private && chown -R encore:encore /app/var/private
-VOLUME ["/app/var/private"]
+RUN mkdir -p /app/var/private /app/var/media \
+ && chown -R encore:encore /app/var/private /app/var/media
+VOLUME ["/app/var/private", "/app/var/media"]
 
 USER encore
 EXPOSE 8000

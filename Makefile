@@ -22,7 +22,7 @@ PYTEST_WORKERS ?= 2
 PYTEST = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest \
 	$(if $(filter 0,$(PYTEST_WORKERS)),,--numprocesses=$(PYTEST_WORKERS))
 
-.PHONY: install lock audit run test test-fast lint format check migrate seed bench clean chromium wrk
+.PHONY: install messages lock audit run test test-fast lint format check migrate seed bench clean chromium wrk
 
 # The browser tests drive Debian's Chromium; apt-get it when it is missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -50,7 +50,21 @@ $(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK) $(BUILD_LOCK) marketplace/devtools/
 	$(PY) marketplace/devtools/deps.py sync
 	@touch $(STAMP)
 
-install: $(STAMP)
+# The compiled catalogues (.mo, not committed) follow their .po files
+# (marketplace/devtools/translations.py, docs/i18n.md).
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+%.mo: %.po $(STAMP)
+	$(PY) marketplace/devtools/translations.py compile
+
+install: $(STAMP) $(MO_FILES)
+
+# The catalogues brought up to date with the code and templates (needs GNU
+# gettext's xgettext): new strings arrive untranslated in nl, de, fr and es,
+# which the translation test then names; English reads its own text.
+messages: install
+	$(PY) marketplace/devtools/translations.py extract
+	$(PY) marketplace/devtools/translations.py english
+	$(PY) marketplace/devtools/translations.py compile
 
 # uv, itself from the dev lock, resolves the locks.
 $(UV):

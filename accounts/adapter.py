@@ -11,12 +11,16 @@ from allauth.core.internal import ratelimit
 from django import forms
 from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
+from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from marketplace.core.client_ip import client_ip, client_ip_or_unknown
+from marketplace.core.emails import email_language, email_render
 from marketplace.core.errors import RateLimitExceeded
 
 from .login_limits import login_cooldown_check, login_failure_record, login_success_record
+from .models import User
 from .services import (
     user_email_changed,
     user_email_mark_verified,
@@ -42,14 +46,29 @@ def _per_address_rates() -> dict:
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
+        """allauth's emails go through the outbox like every other, rendered
+        from templates/<prefix>_message.html (subject, HTML and text from one
+        template: marketplace.core.emails) in the language of the account
+        the address belongs to, else the language of the page that asked."""
         from messaging.services import email_enqueue
 
-        context = {**context, "current_site": context.get("current_site")}
-        subject = render_to_string(f"{template_prefix}_subject.txt", context, self.request)
+        context = {"email": email, **context}
+        recipient = context.get("user")
+        if not getattr(recipient, "pk", None):
+            recipient = User.objects.filter(email__iexact=email).first()
+        language = email_language(recipient, fallback=translation.get_language() or "")
+        try:
+            rendered = email_render(f"{template_prefix}_message.html", context, language=language)
+            subject, body, html = rendered.subject, rendered.text, rendered.html
+        except TemplateDoesNotExist:
+            # An email of allauth's that Encore has no template for: its own text.
+            with translation.override(language):
+                subject = render_to_string(f"{template_prefix}_subject.txt", context)
+                body = render_to_string(f"{template_prefix}_message.txt", context).strip() + "\n"
+            html = ""
         subject = self.format_email_subject(" ".join(subject.split()))
-        body = render_to_string(f"{template_prefix}_message.txt", context, self.request)
         with transaction.atomic():
-            email_enqueue(to=email, subject=subject, body=body.strip() + "\n")
+            email_enqueue(to=email, subject=subject, body=body, html=html)
 
     def get_client_ip(self, request):
         return client_ip_or_unknown(request)

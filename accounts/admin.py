@@ -8,6 +8,8 @@ from django.contrib.auth.forms import AdminPasswordChangeForm as BaseAdminPasswo
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from marketplace.core.admin import (
@@ -22,7 +24,7 @@ from . import services
 from .models import TraderDeclaration, User
 from .traders import trader_declaration_review
 
-REASON_REQUIRED = "Give the reason: it is kept in the audit trail with the change."
+REASON_REQUIRED = _("Give the reason: it is kept in the audit trail with the change.")
 
 
 def status_action(modeladmin, request, queryset, *, status, title, explanation):
@@ -113,14 +115,14 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
 
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("name", "phone", "avatar_url", "preferences")}),
-        ("Role and status", {"fields": ("role", "status", "is_active")}),
-        ("Verification", {"fields": ("email_verified", "phone_verified")}),
+        (_("Profile"), {"fields": ("name", "phone", "avatar_url", "preferences")}),
+        (_("Role and status"), {"fields": ("role", "status", "is_active")}),
+        (_("Verification"), {"fields": ("email_verified", "phone_verified")}),
         (
-            "Permissions",
+            _("Permissions"),
             {"fields": ("is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Dates", {"fields": ("created_at", "updated_at", "last_login_at")}),
+        (_("Dates"), {"fields": ("created_at", "updated_at", "last_login_at")}),
     )
     add_fieldsets = (
         (
@@ -158,43 +160,43 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
                 user=obj, reason="email_changed", actor=request.user, ip_address=client_ip(request)
             )
 
-    @admin.action(description="Suspend: no buying, selling or messaging until reactivated")
+    @admin.action(description=_("Suspend: no buying, selling or messaging until reactivated"))
     def suspend(self, request, queryset):
         return status_action(
             self,
             request,
             queryset,
             status=User.Status.SUSPENDED,
-            title="Suspend these accounts",
-            explanation=(
+            title=gettext("Suspend these accounts"),
+            explanation=gettext(
                 "They can no longer buy, sell or send messages, on the site and through "
                 "the API, until staff reactivate them. Their open sales are not changed."
             ),
         )
 
-    @admin.action(description="Ban: close for good (buying, selling, messaging)")
+    @admin.action(description=_("Ban: close for good (buying, selling, messaging)"))
     def ban(self, request, queryset):
         return status_action(
             self,
             request,
             queryset,
             status=User.Status.BANNED,
-            title="Ban these accounts",
-            explanation=(
+            title=gettext("Ban these accounts"),
+            explanation=gettext(
                 "They can no longer buy, sell or send messages, on the site and through "
                 "the API. Use it for fraud or repeated abuse; suspend for anything less."
             ),
         )
 
-    @admin.action(description="Reactivate: allow buying, selling and messaging again")
+    @admin.action(description=_("Reactivate: allow buying, selling and messaging again"))
     def reactivate(self, request, queryset):
         return status_action(
             self,
             request,
             queryset,
             status=User.Status.ACTIVE,
-            title="Reactivate these accounts",
-            explanation="They can buy, sell and send messages again.",
+            title=gettext("Reactivate these accounts"),
+            explanation=gettext("They can buy, sell and send messages again."),
         )
 
 
@@ -270,27 +272,27 @@ class TraderDeclarationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Approve the trader's details")
+    @admin.action(description=_("Approve the trader's details"))
     def approve(self, request, queryset):
         return self._review(
             request,
             queryset,
             outcome=TraderDeclaration.Status.APPROVED,
-            title="Approve these traders' details",
-            explanation=(
+            title=gettext("Approve these traders' details"),
+            explanation=gettext(
                 "Only complete details waiting for review can be approved. The seller is "
                 "emailed; the note (optional) is included."
             ),
         )
 
-    @admin.action(description="Reject the trader's details (with reasons): listing stops")
+    @admin.action(description=_("Reject the trader's details (with reasons): listing stops"))
     def reject(self, request, queryset):
         return self._review(
             request,
             queryset,
             outcome=TraderDeclaration.Status.REJECTED,
-            title="Reject these traders' details",
-            explanation=(
+            title=gettext("Reject these traders' details"),
+            explanation=gettext(
                 "The seller's tickets on sale come off sale, and they can put none on sale "
                 "until they correct their details and staff approve them. The note is the "
                 "reasons (required): it is emailed to the seller."

@@ -1,6 +1,7 @@
 """API: sign-up, sign-in (JWT), and user profiles."""
 
 from django.urls import path, register_converter
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -48,12 +49,14 @@ class PublicUserOutput(serializers.Serializer):
     """What anyone may see of an account: never its email, phone, role or row id."""
 
     id = serializers.CharField(
-        source="public_id", help_text="The account's public id: random, not a count."
+        source="public_id", help_text=_("The account's public id: random, not a count.")
     )
     name = serializers.CharField(
         source="public_name",
-        help_text='"Encore fan" when the account has no name, or when its name is a way to '
-        "contact them (an email address, a phone number, a social handle).",
+        help_text=_(
+            '"Encore fan" when the account has no name, or when its name is a way to '
+            "contact them (an email address, a phone number, a social handle)."
+        ),
     )
     avatar_url = UrlOutputField()
     email_verified = serializers.BooleanField()
@@ -65,7 +68,7 @@ class ProfileOutput(serializers.Serializer):
     """The account as its owner (and staff) see it."""
 
     id = serializers.IntegerField()
-    public_id = serializers.CharField(help_text="The id others see: GET /users/{public_id}.")
+    public_id = serializers.CharField(help_text=_("The id others see: GET /users/{public_id}."))
     email = serializers.EmailField()
     name = serializers.CharField()
     phone = serializers.CharField()
@@ -89,7 +92,7 @@ class RegisterInput(serializers.Serializer):
 
 class RegisterOutput(serializers.Serializer):
     email = serializers.EmailField()
-    verification = serializers.CharField(help_text='"sent": check the inbox for the code.')
+    verification = serializers.CharField(help_text=_('"sent": check the inbox for the code.'))
 
 
 class LoginInput(serializers.Serializer):
@@ -105,8 +108,10 @@ class LogoutInput(RefreshInput):
     everywhere = serializers.BooleanField(
         required=False,
         default=False,
-        help_text="true: end every session of the account, on every device and on the "
-        "site, not only this one.",
+        help_text=_(
+            "true: end every session of the account, on every device and on the "
+            "site, not only this one."
+        ),
     )
 
 
@@ -114,7 +119,7 @@ class TokenPairOutput(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
     token_type = serializers.CharField(default="Bearer")
-    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+    expires_in = serializers.IntegerField(help_text=_("Seconds until the access token expires."))
     user = ProfileOutput()
 
 
@@ -263,7 +268,7 @@ class IsStaffWithSecondFactor(IsStaff):
     """Staff's API, as staff's admin: only an account with two-step login;
     its password alone does not open the list of every account."""
 
-    message = "Staff need two-step login on their account for this: set it up on the site."
+    message = _("Staff need two-step login on their account for this: set it up on the site.")
 
     def has_permission(self, request, view):
         return super().has_permission(request, view) and user_has_second_factor(user=request.user)
@@ -347,13 +352,16 @@ class TraderDeclarationOutput(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=TraderDeclaration.Status.choices,
         allow_null=True,
-        help_text="incomplete: listing is refused until the missing details are given; "
-        "pending_review: may list, staff check afterwards; rejected: may not list until "
-        "staff approve corrected details; none: a private seller.",
+        help_text=_(
+            "incomplete: listing is refused until the missing details are given; "
+            "pending_review: may list, staff check afterwards; rejected: may not list until "
+            "staff approve corrected details; none: a private seller."
+        ),
     )
     shown_as = serializers.CharField(
-        help_text='What buyers see on the listings: "Professional seller: NAME" or '
-        '"Private seller".'
+        help_text=_(
+            'What buyers see on the listings: "Professional seller: NAME" or "Private seller".'
+        )
     )
     missing = serializers.ListField(child=serializers.CharField())
     business_name = serializers.CharField()
@@ -365,7 +373,7 @@ class TraderDeclarationOutput(serializers.Serializer):
     vat_number = serializers.CharField()
     compliance_certified = serializers.BooleanField()
     approval_required = serializers.BooleanField(
-        help_text="true after a rejection: listing waits for staff to approve corrected details."
+        help_text=_("true after a rejection: listing waits for staff to approve corrected details.")
     )
     review_reason = serializers.CharField()
     reviewed_at = serializers.DateTimeField(allow_null=True)

@@ -10,6 +10,7 @@ not confirmed is answered 403 EMAIL_NOT_VERIFIED.
 
 import uuid
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
@@ -41,7 +42,7 @@ class EncoreJWTAuthentication(JWTAuthentication):
             raise TokenExpiredFailed() from exc
         except TokenError as exc:
             raise exceptions.AuthenticationFailed(
-                "The access token is not valid.", code="token_not_valid"
+                _("The access token is not valid."), code="token_not_valid"
             ) from exc
 
     def get_user(self, validated_token):
@@ -50,27 +51,29 @@ class EncoreJWTAuthentication(JWTAuthentication):
             session_id = str(uuid.UUID(session_id)) if session_id is not None else None
         except (TypeError, ValueError) as exc:
             raise exceptions.AuthenticationFailed(
-                "The access token is not valid.", code="token_not_valid"
+                _("The access token is not valid."), code="token_not_valid"
             ) from exc
         user = user_for_api_token(
             user_id=validated_token.get(api_settings.USER_ID_CLAIM), session_id=session_id
         )
         if user is None or not user.is_active:
-            raise exceptions.AuthenticationFailed("User not found", code="user_not_found")
+            raise exceptions.AuthenticationFailed(_("User not found"), code="user_not_found")
         if user.status in BLOCKED_STATUSES:
             raise exceptions.AuthenticationFailed(
-                "This account is suspended or banned.", code="account_blocked"
+                _("This account is suspended or banned."), code="account_blocked"
             )
         # Tokens from before versions and sessions existed count as version 0.
         if validated_token.get(VERSION_CLAIM, 0) != user.token_version:
             raise exceptions.AuthenticationFailed(
-                "This token was revoked (the account's password or email changed, or it "
-                "logged out everywhere); log in again.",
+                _(
+                    "This token was revoked (the account's password or email changed, or it "
+                    "logged out everywhere); log in again."
+                ),
                 code="token_revoked",
             )
         if session_id is not None and not user.api_session_live:
             raise exceptions.AuthenticationFailed(
-                "This session has logged out; log in again.", code="session_ended"
+                _("This session has logged out; log in again."), code="session_ended"
             )
         if not user.email_verified:
             raise EmailNotVerified(details={"reason": "EMAIL_NOT_VERIFIED"})

@@ -3,6 +3,7 @@
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import User
 from .selectors import EMAIL_PREFERENCES, email_preferences
@@ -14,26 +15,28 @@ from .traders import TRADER_TEXT_FIELDS
 # kept as they are). Missing keys mean the default.
 class ProfileForm(forms.Form):
     name = forms.CharField(
-        label="Name",
+        label=_("Name"),
         max_length=User._meta.get_field("name").max_length,
         required=False,
-        help_text="Shown to the other side of a sale.",
+        help_text=_("Shown to the other side of a sale."),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     phone = forms.CharField(
-        label="Phone",
+        label=_("Phone"),
         max_length=User._meta.get_field("phone").max_length,
         required=False,
-        help_text="Digits, with an optional leading +, e.g. +353 87 123 4567. "
-        "Changing it removes the phone verified badge until it is verified again.",
+        help_text=_(
+            "Digits, with an optional leading +, e.g. +353 87 123 4567. "
+            "Changing it removes the phone verified badge until it is verified again."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     avatar_url = forms.URLField(
-        label="Avatar URL",
+        label=_("Avatar URL"),
         max_length=User._meta.get_field("avatar_url").max_length,
         required=False,
         assume_scheme="https",
-        help_text="The address of a picture of you, shown on your profile.",
+        help_text=_("The address of a picture of you, shown on your profile."),
         widget=forms.URLInput(attrs={"autocomplete": "photo", "placeholder": "https://"}),
     )
 
@@ -85,7 +88,7 @@ class SignupForm(AllauthSignupForm):
         return super().try_save(request)
 
 
-def _text_field(name: str, label: str, *, help_text: str = "", autocomplete: str = "", **attrs):
+def _text_field(name: str, label, *, help_text="", autocomplete: str = "", **attrs):
     from .models import TraderDeclaration
 
     widget_attrs = {"autocomplete": autocomplete} if autocomplete else {}
@@ -103,48 +106,51 @@ class TraderDeclarationForm(forms.Form):
     trader must give, and what happens without them, is accounts.traders'."""
 
     kind = forms.ChoiceField(
-        label="I sell on Encore",
+        label=_("I sell on Encore"),
         choices=(
-            ("private", "As a private person: tickets I bought for myself and cannot use"),
-            ("trader", "As a trader: for my business, trade or profession"),
+            ("private", _("As a private person: tickets I bought for myself and cannot use")),
+            ("trader", _("As a trader: for my business, trade or profession")),
         ),
         widget=forms.RadioSelect,
     )
     business_name = _text_field(
         "business_name",
-        "Business name",
-        help_text="Shown to buyers on your listings: “Professional seller: NAME”.",
+        _("Business name"),
+        # Translators: NAME stands for the business's name, as buyers see it.
+        help_text=_("Shown to buyers on your listings: “Professional seller: NAME”."),
         autocomplete="organization",
     )
     address = forms.CharField(
-        label="Business address",
+        label=_("Business address"),
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
     )
     phone = _text_field(
         "phone",
-        "Business phone",
-        help_text="Digits, with an optional leading +.",
+        _("Business phone"),
+        help_text=_("Digits, with an optional leading +."),
         autocomplete="tel",
         inputmode="tel",
     )
     email = forms.EmailField(
-        label="Business email",
+        label=_("Business email"),
         max_length=254,
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     trade_register_name = _text_field(
         "trade_register_name",
-        "Trade register",
-        help_text="The register your business is entered in, e.g. Companies Registration "
-        "Office (Ireland).",
+        _("Trade register"),
+        help_text=_(
+            "The register your business is entered in, e.g. Companies Registration "
+            "Office (Ireland)."
+        ),
     )
-    trade_register_number = _text_field("trade_register_number", "Registration number")
-    vat_number = _text_field("vat_number", "VAT number")
+    trade_register_number = _text_field("trade_register_number", _("Registration number"))
+    vat_number = _text_field("vat_number", _("VAT number"))
     compliance_certified = forms.BooleanField(
-        label="I offer only tickets that I may lawfully sell under EU law",
+        label=_("I offer only tickets that I may lawfully sell under EU law"),
         required=False,
     )
 

@@ -26,6 +26,8 @@ import re
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from marketplace.core.errors import RateLimitExceeded
 
@@ -72,8 +74,11 @@ def login_cooldown_check(*, email: str, ip_address: str | None) -> None:
     left = login_cooldown_left(email=email, ip_address=ip_address)
     if left:
         raise RateLimitExceeded(
-            f"Too many failed logins on this account. Try again in {_duration(left)}, or "
-            "log in from a device you have used with Encore before.",
+            _(
+                "Too many failed logins on this account. Try again in %(wait)s, or "
+                "log in from a device you have used with Encore before."
+            )
+            % {"wait": _duration(left)},
             retry_after=left,
             details={"reason": "ACCOUNT_COOLDOWN"},
         )
@@ -114,5 +119,6 @@ def login_success_record(*, email: str, ip_address: str | None) -> None:
 
 def _duration(seconds: int) -> str:
     if seconds < 90:
-        return f"{seconds} seconds"
-    return f"{math.ceil(seconds / 60)} minutes"
+        return ngettext("%(count)s second", "%(count)s seconds", seconds) % {"count": seconds}
+    minutes = math.ceil(seconds / 60)
+    return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}

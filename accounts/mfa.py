@@ -19,6 +19,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .selectors import SECOND_FACTOR_TYPES
 
@@ -41,7 +43,7 @@ def _keys() -> MultiFernet:
 class MFAAdapter(DefaultMFAAdapter):
     error_messages = {
         **DefaultMFAAdapter.error_messages,
-        "cannot_delete_authenticator": (
+        "cannot_delete_authenticator": _(
             "Staff accounts keep two-step login: add a passkey before switching off "
             "the authenticator app."
         ),
@@ -71,7 +73,9 @@ class MFAAdapter(DefaultMFAAdapter):
     def generate_authenticator_name(self, user, type) -> str:
         """The name a new passkey is offered: "Passkey", then "Passkey 2"..."""
         count = Authenticator.objects.filter(user_id=user.pk, type=type).count()
-        return "Passkey" if count == 0 else f"Passkey {count + 1}"
+        if count == 0:
+            return gettext("Passkey")
+        return gettext("Passkey %(number)s") % {"number": count + 1}
 
     def get_public_key_credential_rp_entity(self) -> dict[str, str]:
         return {**super().get_public_key_credential_rp_entity(), "name": SITE_NAME}

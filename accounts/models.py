@@ -6,11 +6,13 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from messaging.masking import mask_contact_details
 
 # What another user sees instead of a name that is empty or only contact details.
-PUBLIC_NAME_FALLBACK = "Encore fan"
+PUBLIC_NAME_FALLBACK = _("Encore fan")
 
 
 def new_public_id() -> str:
@@ -52,17 +54,17 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     class Role(models.TextChoices):
-        USER = "user", "User"
-        ORGANIZER = "organizer", "Organizer"
-        ADMIN = "admin", "Admin"
+        USER = "user", _("User")
+        ORGANIZER = "organizer", _("Organizer")
+        ADMIN = "admin", _("Admin")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        BANNED = "banned", "Banned"
-        PENDING_VERIFICATION = "pending_verification", "Pending verification"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        BANNED = "banned", _("Banned")
+        PENDING_VERIFICATION = "pending_verification", _("Pending verification")
 
-    email = models.EmailField("email address", max_length=254, unique=True)
+    email = models.EmailField(_("email address"), max_length=254, unique=True)
     name = models.CharField(max_length=150, blank=True)
     phone = models.CharField(max_length=32, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.USER)
@@ -74,7 +76,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         unique=True,
         default=new_public_id,
         editable=False,
-        help_text="The id others see (public profile, listings, messages): random, not the row id.",
+        help_text=_(
+            "The id others see (public profile, listings, messages): random, not the row id."
+        ),
     )
     email_verified = models.BooleanField(default=False)
     phone_verified = models.BooleanField(default=False)
@@ -83,9 +87,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The language of the site and of every email to this account (docs/i18n.md);
     # blank: the browser's (Accept-Language), and English for emails.
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True)
-    is_staff = models.BooleanField(default=False, help_text="Can log into the staff admin.")
+    # The email provider reported that mail to the address bounced, or that
+    # its owner marked Encore's mail as spam (accounts.email_delivery); the
+    # profile says so until the address changes or is confirmed again.
+    email_failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    email_failing_reason = models.CharField(max_length=255, blank=True, editable=False)
+    is_staff = models.BooleanField(default=False, help_text=_("Can log into the staff admin."))
     is_active = models.BooleanField(
-        default=True, help_text="Unticked, the account cannot log in at all."
+        default=True, help_text=_("Unticked, the account cannot log in at all.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -124,7 +133,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         """The name everyone else sees: never the email address, and never a
         way to contact the person (a name holding a phone number, an address or
         a social handle is treated as no name: messaging.masking)."""
-        return self.public_name_or(PUBLIC_NAME_FALLBACK)
+        return self.public_name_or(str(PUBLIC_NAME_FALLBACK))
 
     def public_name_or(self, fallback: str) -> str:
         """public_name, with `fallback` ("the seller") instead of "Encore fan"."""
@@ -186,15 +195,15 @@ class TraderDeclaration(models.Model):
     """
 
     class Kind(models.TextChoices):
-        PRIVATE = "private", "Private seller"
-        TRADER = "trader", "Trader (a business)"
+        PRIVATE = "private", _("Private seller")
+        TRADER = "trader", _("Trader (a business)")
 
     class Status(models.TextChoices):
-        NONE = "none", "No review needed (private seller)"
-        INCOMPLETE = "incomplete", "Incomplete"
-        PENDING_REVIEW = "pending_review", "Pending review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        NONE = "none", _("No review needed (private seller)")
+        INCOMPLETE = "incomplete", _("Incomplete")
+        PENDING_REVIEW = "pending_review", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="trader_declaration")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -203,14 +212,15 @@ class TraderDeclaration(models.Model):
     phone = models.CharField(max_length=32, blank=True)
     email = models.EmailField(max_length=254, blank=True)
     trade_register_name = models.CharField(
-        max_length=200, blank=True, help_text="The register the business is entered in."
+        max_length=200, blank=True, help_text=_("The register the business is entered in.")
     )
     trade_register_number = models.CharField(max_length=64, blank=True)
     vat_number = models.CharField(max_length=32, blank=True)
     compliance_certified = models.BooleanField(
         default=False,
-        help_text="The trader's commitment to offer only what complies with EU law "
-        "(DSA Art. 30(1)(e)).",
+        help_text=_(
+            "The trader's commitment to offer only what complies with EU law (DSA Art. 30(1)(e))."
+        ),
     )
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.INCOMPLETE, db_index=True
@@ -224,7 +234,7 @@ class TraderDeclaration(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.TextField(blank=True)
     declared_at = models.DateTimeField(
-        help_text="When the seller last made or confirmed this declaration."
+        help_text=_("When the seller last made or confirmed this declaration.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -235,5 +245,6 @@ class TraderDeclaration(models.Model):
 
     def __str__(self):
         if self.kind == self.Kind.TRADER:
-            return f"Trader {self.business_name or '(no name yet)'} ({self.user_id})"
-        return f"Private seller ({self.user_id})"
+            name = self.business_name or gettext("(no name yet)")
+            return gettext("Trader %(name)s (%(user)s)") % {"name": name, "user": self.user_id}
+        return gettext("Private seller (%(user)s)") % {"user": self.user_id}

@@ -1,6 +1,7 @@
 """Password rules beyond Django's own (AUTH_PASSWORD_VALIDATORS)."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 
 class NotOnlyWhitespaceValidator:
@@ -10,8 +11,8 @@ class NotOnlyWhitespaceValidator:
     def validate(self, password, user=None):
         if password and not password.strip():
             raise ValidationError(
-                "Your password cannot be only spaces.", code="password_only_whitespace"
+                _("Your password cannot be only spaces."), code="password_only_whitespace"
             )
 
     def get_help_text(self):
-        return "Your password cannot be only spaces."
+        return _("Your password cannot be only spaces.")

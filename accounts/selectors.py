@@ -7,6 +7,8 @@ from allauth.usersessions.models import UserSession
 from django.contrib.sessions.models import Session
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketplace.core.errors import NotFound
 
@@ -32,7 +34,7 @@ def user_get_public(*, public_id: str) -> User:
     """An account by the id others see (User.public_id); NotFound if there is none."""
     user = User.objects.filter(public_id=public_id).first() if public_id else None
     if user is None:
-        raise NotFound("User not found.")
+        raise NotFound(_("User not found."))
     return user
 
 
@@ -65,15 +67,21 @@ def user_list(*, q: str = "", role: str = "", status: str = "") -> QuerySet[User
 EMAIL_PREFERENCES = (
     (
         "email_new_messages",
-        "Email me when the buyer or seller of one of my tickets sends me a message",
+        gettext_lazy("Email me when the buyer or seller of one of my tickets sends me a message"),
         True,
     ),
     (
         "email_sale_updates",
-        "Email me about my purchases, sales and payouts (payment, delivery, disputes)",
+        gettext_lazy(
+            "Email me about my purchases, sales and payouts (payment, delivery, disputes)"
+        ),
         True,
     ),
-    ("email_news", "Email me about new events and Encore news (at most once a month)", False),
+    (
+        "email_news",
+        gettext_lazy("Email me about new events and Encore news (at most once a month)"),
+        False,
+    ),
 )
 
 

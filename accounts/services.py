@@ -6,14 +6,16 @@ from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.emails import email_language
 from marketplace.core.errors import PermissionDenied, ValidationFailed
 from marketplace.core.json_values import MESSAGES, json_value_problem
 
+from .email_delivery import email_delivery_restored
 from .models import ApiSession, User
 from .selectors import BLOCKED_STATUSES
 
@@ -40,10 +42,10 @@ def user_set_status(*, actor: User, user: User, status: str, reason: str = "", i
     Changing to the current status changes nothing and writes nothing.
     """
     if not (actor.is_active and actor.is_staff) or actor.pk == user.pk:
-        raise PermissionDenied("Only staff can change another account's status.")
+        raise PermissionDenied(_("Only staff can change another account's status."))
     if status not in User.Status.values:
         raise ValidationFailed(
-            "Unknown account status.",
+            _("Unknown account status."),
             details={"field": "status", "reason": "INVALID_CHOICE", "choices": User.Status.values},
         )
     with transaction.atomic():
@@ -80,6 +82,7 @@ REVOKE_REASONS = (
     "suspended",
     "banned",
     "refresh_token_reused",
+    "account_deleted",
 )
 
 
@@ -172,6 +175,7 @@ def user_email_changed(
     """The account's login address changed (allauth made another confirmed
     address primary): every other session ends, audited."""
     with transaction.atomic():
+        email_delivery_restored(user=user)
         audit_log_record(
             actor=user,
             action=AuditAction.USER_EMAIL_CHANGED,
@@ -194,12 +198,14 @@ def user_logout_everywhere(*, user: User, ip_address=None) -> None:
 
 
 def _email_send(*, user: User, template: str, **context) -> None:
-    from messaging.services import email_enqueue
+    from messaging.services import email_enqueue_template
 
-    context = {"user": user, **context}
-    subject = render_to_string(f"emails/accounts/{template}_subject.txt", context)
-    body = render_to_string(f"emails/accounts/{template}_body.txt", context)
-    email_enqueue(to=user.email, subject=" ".join(subject.split()), body=body.strip() + "\n")
+    email_enqueue_template(
+        to=user.email,
+        template=f"emails/accounts/{template}.html",
+        context={"user": user, **context},
+        language=email_language(user),
+    )
 
 
 def _password_check(*, password: str, user: User) -> None:
@@ -207,7 +213,7 @@ def _password_check(*, password: str, user: User) -> None:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
         raise ValidationFailed(
-            "Choose a stronger password.",
+            _("Choose a stronger password."),
             details={"field": "password", "reason": "WEAK_PASSWORD", "messages": exc.messages},
         ) from exc
 
@@ -277,19 +283,20 @@ def user_email_verify(*, token: str) -> User:
         claim = signing.loads(token, salt=VERIFICATION_SALT, max_age=max_age)
     except signing.SignatureExpired as exc:
         raise ValidationFailed(
-            "This code has expired.", details={"field": "token", "reason": "TOKEN_EXPIRED"}
+            _("This code has expired."), details={"field": "token", "reason": "TOKEN_EXPIRED"}
         ) from exc
     except signing.BadSignature as exc:
         raise ValidationFailed(
-            "This code is not valid.", details={"field": "token", "reason": "INVALID_TOKEN"}
+            _("This code is not valid."), details={"field": "token", "reason": "INVALID_TOKEN"}
         ) from exc
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=claim.get("u")).first()
         if user is None or user.email != claim.get("e"):
             raise ValidationFailed(
-                "This code is not valid.", details={"field": "token", "reason": "INVALID_TOKEN"}
+                _("This code is not valid."), details={"field": "token", "reason": "INVALID_TOKEN"}
             )
         email_address_record(user=user, verified=True)
+        email_delivery_restored(user=user)
         if not user.email_verified:
             User.objects.filter(pk=user.pk).update(email_verified=True, updated_at=timezone.now())
             audit_log_record(
@@ -305,7 +312,7 @@ def user_email_verify(*, token: str) -> User:
 def _phone_check(phone: str) -> None:
     if phone and not PHONE_PATTERN.match(phone):
         raise ValidationFailed(
-            "Enter a phone number of digits, with an optional leading +.",
+            _("Enter a phone number of digits, with an optional leading +."),
             details={"field": "phone", "reason": "INVALID_PHONE"},
         )
 
@@ -330,14 +337,14 @@ def user_profile_update(*, user: User, **fields) -> User:
         preferences = fields["preferences"]
         if not isinstance(preferences, dict):
             raise ValidationFailed(
-                "Preferences must be an object.",
+                _("Preferences must be an object."),
                 details={"field": "preferences", "reason": "NOT_AN_OBJECT"},
             )
         bounds = {"max_depth": PREFERENCES_MAX_DEPTH, "max_chars": PREFERENCES_MAX_CHARS}
         problem = json_value_problem(preferences, **bounds)
         if problem:
             raise ValidationFailed(
-                "Preferences: " + MESSAGES[problem].format(**bounds),
+                _("Preferences: %(problem)s") % {"problem": MESSAGES[problem].format(**bounds)},
                 details={"field": "preferences", "reason": problem},
             )
     with transaction.atomic():
@@ -379,6 +386,9 @@ def user_email_mark_verified(*, user: User, email: str) -> None:
                 entity=user,
                 changes={"email_verified": {"from": False, "to": True}, "via": "site"},
             )
+        if User.objects.filter(pk=user.pk, email__iexact=email).exists():
+            # Confirmed again: whatever bounced before reaches the owner now.
+            email_delivery_restored(user=user)
 
 
 def user_registered_record(*, user: User, via: str, ip_address=None) -> None:
@@ -391,3 +401,15 @@ def user_registered_record(*, user: User, via: str, ip_address=None) -> None:
             changes={"status": {"from": None, "to": user.status}, "via": via},
             ip_address=ip_address,
         )
+
+
+def account_language_set(*, user, language: str) -> None:
+    """Remember `language` (one of settings.LANGUAGES) as the account's: its
+    pages and every email to it come in it. An unknown code is refused."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationFailed(
+            _("Choose one of the site's languages."), details={"field": "language"}
+        )
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language", "updated_at"])

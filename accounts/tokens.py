@@ -19,6 +19,7 @@ from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -36,7 +37,9 @@ from .services import (
     user_sessions_revoke,
 )
 
-REVOKED = "The refresh token is not valid or was revoked."
+
+def _revoked() -> Unauthorized:
+    return Unauthorized(_("The refresh token is not valid or was revoked."))
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def _pair_for(user: User, *, session: ApiSession) -> TokenPair:
 
 
 def _blocked() -> Unauthorized:
-    return Unauthorized("This account is suspended or banned. Contact support.")
+    return Unauthorized(_("This account is suspended or banned. Contact support."))
 
 
 def _not_verified(user: User) -> EmailNotVerified:
@@ -75,8 +78,10 @@ def _not_verified(user: User) -> EmailNotVerified:
         left = max(int(sent_at + wait - timezone.now().timestamp()), 1)
         details = {"verification": "recently_sent", "resendAfter": left}
     return EmailNotVerified(
-        "Confirm your email address first: we have emailed you a code. Send it to "
-        "POST /api/v1/users/verify, then log in again.",
+        _(
+            "Confirm your email address first: we have emailed you a code. Send it to "
+            "POST /api/v1/users/verify, then log in again."
+        ),
         details={"reason": "EMAIL_NOT_VERIFIED", **details},
     )
 
@@ -128,9 +133,9 @@ def _refresh_token(raw: str) -> RefreshToken:
     try:
         return _PresentedRefreshToken(raw)
     except ExpiredTokenError as exc:
-        raise TokenExpired("The refresh token has expired; log in again.") from exc
+        raise TokenExpired(_("The refresh token has expired; log in again.")) from exc
     except TokenError as exc:
-        raise Unauthorized(REVOKED) from exc
+        raise _revoked() from exc
 
 
 def _spend(token: RefreshToken) -> bool:
@@ -183,7 +188,7 @@ def token_refresh(*, refresh: str) -> TokenPair:
     token = _refresh_token(refresh)
     user = User.objects.filter(pk=token.payload.get(api_settings.USER_ID_CLAIM)).first()
     if not user_may_authenticate(user):
-        raise _blocked() if user is not None else Unauthorized("The account no longer exists.")
+        raise _blocked() if user is not None else Unauthorized(_("The account no longer exists."))
     if not user.email_verified:
         raise EmailNotVerified(details={"reason": "EMAIL_NOT_VERIFIED"})
     if not _spend(token):
@@ -198,12 +203,12 @@ def token_refresh(*, refresh: str) -> TokenPair:
             ).exists()
         ):
             user_sessions_revoke(user=user, reason="refresh_token_reused")
-        raise Unauthorized(REVOKED)
+        raise _revoked()
     if token.payload.get(VERSION_CLAIM, 0) != user.token_version:
-        raise Unauthorized("This session has ended; log in again.")
+        raise Unauthorized(_("This session has ended; log in again."))
     session = _session_live(token, user)
     if session is None:
-        raise Unauthorized("This session has ended; log in again.")
+        raise Unauthorized(_("This session has ended; log in again."))
     return _pair_for(user, session=session)
 
 
@@ -216,7 +221,7 @@ def token_logout(*, refresh: str, everywhere: bool = False, ip_address=None) -> 
     """
     token = _refresh_token(refresh)
     if not _spend(token):
-        raise Unauthorized(REVOKED)
+        raise _revoked()
     user = User.objects.filter(pk=token.payload.get(api_settings.USER_ID_CLAIM)).first()
     if user is None:
         return
@@ -236,7 +241,7 @@ def tokens_flush_expired() -> int:
     now = timezone.now()
     expired = OutstandingToken.objects.filter(expires_at__lte=now)
     BlacklistedToken.objects.filter(token__in=expired).delete()
-    deleted, _ = expired.delete()
+    deleted, _by_model = expired.delete()
     # An ended session matters until its last access token expires; any
     # session stops at JWT_SESSION_MAX_DAYS.
     ApiSession.objects.filter(

@@ -28,11 +28,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.emails import email_language
 from marketplace.core.errors import PermissionDenied, ValidationFailed
 from marketplace.core.queue import enqueue_named_on_commit
 
@@ -42,13 +44,15 @@ from .services import PHONE_PATTERN
 # A trader's details the law asks for, in the order the form shows them, with
 # what the seller is told when one is missing.
 TRADER_REQUIRED = {
-    "business_name": "Enter the name your business trades under.",
-    "address": "Enter your business's postal address.",
-    "phone": "Enter a phone number buyers can reach your business at.",
-    "email": "Enter an email address buyers can reach your business at.",
-    "trade_register_name": "Enter the trade register your business is entered in.",
-    "trade_register_number": "Enter your business's number in that register.",
-    "compliance_certified": "Confirm that you offer only tickets you may lawfully sell in the EU.",
+    "business_name": gettext_lazy("Enter the name your business trades under."),
+    "address": gettext_lazy("Enter your business's postal address."),
+    "phone": gettext_lazy("Enter a phone number buyers can reach your business at."),
+    "email": gettext_lazy("Enter an email address buyers can reach your business at."),
+    "trade_register_name": gettext_lazy("Enter the trade register your business is entered in."),
+    "trade_register_number": gettext_lazy("Enter your business's number in that register."),
+    "compliance_certified": gettext_lazy(
+        "Confirm that you offer only tickets you may lawfully sell in the EU."
+    ),
 }
 TRADER_TEXT_FIELDS = (
     "business_name",
@@ -103,7 +107,9 @@ class SellerKind:
 
     @property
     def label(self) -> str:
-        return f"Professional seller: {self.business_name}" if self.trader else "Private seller"
+        if self.trader:
+            return _("Professional seller: %(name)s") % {"name": self.business_name}
+        return _("Private seller")
 
 
 def seller_kind(*, seller: User) -> SellerKind:
@@ -136,8 +142,10 @@ def trader_listing_refusal(
         missing = trader_missing_fields(declaration)
         if missing:
             return ValidationFailed(
-                "You sell as a trader: complete your business details on the Selling as "
-                "page before you list a ticket.",
+                _(
+                    "You sell as a trader: complete your business details on the Selling as "
+                    "page before you list a ticket."
+                ),
                 details={
                     "field": "trader",
                     "reason": TRADER_DETAILS_MISSING,
@@ -147,8 +155,10 @@ def trader_listing_refusal(
             )
         if declaration.status == TraderDeclaration.Status.REJECTED:
             return PermissionDenied(
-                "Encore's staff could not accept your business details: correct them on "
-                "the Selling as page. You can list again once staff approve them.",
+                _(
+                    "Encore's staff could not accept your business details: correct them on "
+                    "the Selling as page. You can list again once staff approve them."
+                ),
                 details={"field": "trader", "reason": TRADER_DETAILS_REJECTED, **_links()},
             )
         if (
@@ -156,8 +166,10 @@ def trader_listing_refusal(
             and declaration.status != TraderDeclaration.Status.APPROVED
         ):
             return PermissionDenied(
-                "Encore's staff are checking your corrected business details: you can list "
-                "again once they approve them.",
+                _(
+                    "Encore's staff are checking your corrected business details: you can list "
+                    "again once they approve them."
+                ),
                 details={"field": "trader", "reason": TRADER_REVIEW_PENDING, **_links()},
             )
         return None
@@ -170,9 +182,16 @@ def trader_listing_refusal(
     listed = tickets_listed_since(since=since)
     if listed >= threshold:
         return ValidationFailed(
-            f"You have listed {listed} tickets in the last 12 months. Before you list more, "
-            "tell us on the Selling as page whether you sell as a private person or as a "
-            "business.",
+            ngettext(
+                "You have listed %(listed)s ticket in the last 12 months. Before you list more, "
+                "tell us on the Selling as page whether you sell as a private person or as a "
+                "business.",
+                "You have listed %(listed)s tickets in the last 12 months. Before you list more, "
+                "tell us on the Selling as page whether you sell as a private person or as a "
+                "business.",
+                listed,
+            )
+            % {"listed": listed},
             details={
                 "field": "trader",
                 "reason": TRADER_DECLARATION_REQUIRED,
@@ -203,7 +222,12 @@ def _clean(fields: dict) -> dict:
         limit = TraderDeclaration._meta.get_field(name).max_length
         if len(cleaned[name]) > limit:
             raise ValidationFailed(
-                f"Write at most {limit} characters.",
+                ngettext(
+                    "Write at most %(limit)s character.",
+                    "Write at most %(limit)s characters.",
+                    limit,
+                )
+                % {"limit": limit},
                 details={"field": name, "reason": "TOO_LONG", "maxLength": limit},
             )
     if cleaned["email"]:
@@ -211,12 +235,12 @@ def _clean(fields: dict) -> dict:
             validate_email(cleaned["email"])
         except DjangoValidationError as exc:
             raise ValidationFailed(
-                "Enter a valid email address.",
+                _("Enter a valid email address."),
                 details={"field": "email", "reason": "INVALID_EMAIL"},
             ) from exc
     if cleaned["phone"] and not PHONE_PATTERN.match(cleaned["phone"]):
         raise ValidationFailed(
-            "Enter a phone number of digits, with an optional leading +.",
+            _("Enter a phone number of digits, with an optional leading +."),
             details={"field": "phone", "reason": "INVALID_PHONE"},
         )
     cleaned["compliance_certified"] = bool(fields.get("compliance_certified"))
@@ -238,7 +262,7 @@ def trader_declaration_save(
     """
     if kind not in TraderDeclaration.Kind.values:
         raise ValidationFailed(
-            "Choose whether you sell as a private person or as a trader.",
+            _("Choose whether you sell as a private person or as a trader."),
             details={
                 "field": "kind",
                 "reason": "INVALID_CHOICE",
@@ -273,8 +297,10 @@ def trader_declaration_save(
                 )
             ):
                 raise ValidationFailed(
-                    "Encore's staff did not accept your business details: correct them "
-                    "rather than switching to private selling, or contact Encore support.",
+                    _(
+                        "Encore's staff did not accept your business details: correct them "
+                        "rather than switching to private selling, or contact Encore support."
+                    ),
                     details={"field": "kind", "reason": TRADER_DETAILS_REJECTED},
                 )
         changed = [name for name, value in details.items() if getattr(current, name) != value]
@@ -313,19 +339,19 @@ def trader_declaration_save(
 
 def _require_staff(staff: User, declaration: TraderDeclaration) -> None:
     if not (staff is not None and staff.is_active and staff.is_staff):
-        raise PermissionDenied("Only staff can review trader details.")
+        raise PermissionDenied(_("Only staff can review trader details."))
     if declaration.user_id == staff.pk:
-        raise PermissionDenied("Another member of staff must review your own business details.")
+        raise PermissionDenied(_("Another member of staff must review your own business details."))
 
 
 def _email_seller(declaration: TraderDeclaration, template: str) -> None:
-    from messaging.services import email_enqueue
+    from messaging.services import email_enqueue_template
 
-    context = {"declaration": declaration, "user": declaration.user}
-    subject = render_to_string(f"emails/accounts/{template}_subject.txt", context)
-    body = render_to_string(f"emails/accounts/{template}_body.txt", context)
-    email_enqueue(
-        to=declaration.user.email, subject=" ".join(subject.split()), body=body.strip() + "\n"
+    email_enqueue_template(
+        to=declaration.user.email,
+        template=f"emails/accounts/{template}.html",
+        context={"declaration": declaration, "user": declaration.user},
+        language=email_language(declaration.user),
     )
 
 
@@ -353,18 +379,23 @@ def trader_declaration_review(
     _require_staff(staff, declaration)
     if outcome not in (TraderDeclaration.Status.APPROVED, TraderDeclaration.Status.REJECTED):
         raise ValidationFailed(
-            "Approve or reject the details.", details={"field": "outcome", "reason": "INVALID"}
+            _("Approve or reject the details."), details={"field": "outcome", "reason": "INVALID"}
         )
     reason = (reason or "").strip()
     rejected = outcome == TraderDeclaration.Status.REJECTED
     if rejected and not reason:
         raise ValidationFailed(
-            "Give the reasons: they are emailed to the seller.",
+            _("Give the reasons: they are emailed to the seller."),
             details={"field": "reason", "reason": "EMPTY"},
         )
     if len(reason) > REVIEW_REASON_MAX_LENGTH:
         raise ValidationFailed(
-            f"Write at most {REVIEW_REASON_MAX_LENGTH} characters.",
+            ngettext(
+                "Write at most %(limit)s character.",
+                "Write at most %(limit)s characters.",
+                REVIEW_REASON_MAX_LENGTH,
+            )
+            % {"limit": REVIEW_REASON_MAX_LENGTH},
             details={
                 "field": "reason",
                 "reason": "TOO_LONG",
@@ -390,8 +421,11 @@ def trader_declaration_review(
             or declaration.status not in allowed_from
         ):
             raise ValidationFailed(
-                f"Only a trader's details that are "
-                f"{' or '.join(s.label.lower() for s in allowed_from)} can be {outcome}.",
+                _("Only a trader's details that are pending review can be approved.")
+                if not rejected
+                else _(
+                    "Only a trader's details that are pending review or approved can be rejected."
+                ),
                 details={
                     "field": "status",
                     "reason": "NOT_REVIEWABLE",

@@ -5,11 +5,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from marketplace.core.client_ip import client_ip
 from marketplace.core.errors import DomainError
 from marketplace.core.forms import form_error_from
+from marketplace.core.image_hosts import image_origin
 
 from .forms import ProfileForm, TraderDeclarationForm
 from .selectors import user_can_trade, user_security_overview
@@ -33,7 +35,7 @@ def profile(request):
         except DomainError as exc:
             form_error_from(form, exc)
         else:
-            messages.success(request, "Your profile is saved.")
+            messages.success(request, _("Your profile is saved."))
             return redirect("accounts:profile")
     context = {
         "form": form,
@@ -41,7 +43,10 @@ def profile(request):
         "can_trade": user_can_trade(user=user),
         "security": user_security_overview(user=user),
     }
-    return render(request, "accounts/profile.html", context)
+    response = render(request, "accounts/profile.html", context)
+    # The member's own avatar, wherever it is: the policy allows that one origin here.
+    response.csp_img_sources = [origin] if (origin := image_origin(user.avatar_url)) else []
+    return response
 
 
 @login_required
@@ -63,14 +68,16 @@ def selling_as(request):
         else:
             missing = trader_missing_fields(declaration)
             if not missing:
-                messages.success(request, "Saved: this is how buyers see you.")
+                messages.success(request, _("Saved: this is how buyers see you."))
                 return redirect("accounts:selling-as")
             for name in missing:
                 form.add_error(name, TRADER_REQUIRED[name])
             messages.warning(
                 request,
-                "Saved, but your business details are not complete: add the missing ones "
-                "below before you put tickets on sale.",
+                _(
+                    "Saved, but your business details are not complete: add the missing ones "
+                    "below before you put tickets on sale."
+                ),
             )
     context = {
         "form": form,

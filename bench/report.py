@@ -341,6 +341,30 @@ def _wrk_cell(m: dict) -> str:
     )
 
 
+def money_lines(results: dict) -> list[str]:
+    """Step 3b (bench/money.py): the money filter's cost per event page."""
+    m = results.get("money")
+    if not m:
+        return []
+    lines = [
+        f"## Money on the event page ({m['amounts_per_page']} amounts per page)",
+        "",
+        "ms per page to write its amounts: the English-only formatter before, Babel's "
+        "format_currency each time (a price not seen before), and as pages call it "
+        "(remembered); beside the whole page's build (p50, as a visitor, cache token "
+        "replaced before each build).",
+        "",
+        "| language | before | Babel, first build | Babel, remembered | page build |",
+        "|---|---|---|---|---|",
+    ]
+    for language, f in m["languages"].items():
+        lines.append(
+            f"| {language} | {f['before_ms']:.3f} | {f['babel_first_build_ms']:.3f} | "
+            f"{f['babel_remembered_ms']:.3f} | {f['page_build_ms_p50']:.1f} |"
+        )
+    return [*lines, ""]
+
+
 def rush_lines(results: dict) -> list[str]:
     """The rush step (bench/rush.py)."""
     r = results.get("rush")
@@ -505,6 +529,7 @@ def summary_markdown(results: dict) -> str:
         lines.append(f"| {name} | {served} | {built} | {plan['execution_ms']:.1f} | {scans} |")
     lines += [
         "",
+        *money_lines(results),
         *rush_lines(results),
         *cache_lines(results),
         *memory_lines(results["memory"]),
@@ -588,7 +613,9 @@ def merge(key: str, figures: dict, *, seconds: float) -> str:
         summary = RESULTS / "summary.md"
         summary.write_text(summary_markdown(results))
         readme_update(summary.read_text())
-    lines = {"waitlist": waitlist_lines, "rush": rush_lines}[key]({key: figures})
+    lines = {"waitlist": waitlist_lines, "rush": rush_lines, "money": money_lines}[key](
+        {key: figures}
+    )
     return "\n".join(lines)
 
 

@@ -25,10 +25,13 @@
    a minute, each offered to the right fan; then 200 offered fans buy at once
    while 50 others try the same listings.
 
+3b. Money on the event page (bench/money.py): what writing its amounts
+   costs per page in each language, before and after Babel.
+
 `python bench/run.py --only waitlist` runs step 7 alone on a fresh, migrated
 encore_bench (no seeding, no page load) and merges its figures into
 latest.json; `--only rush` fills the database (BENCH_EVENTS events) and runs
-step 6 alone, its memory figures included.
+step 6 alone, its memory figures included; `--only money` fills it and runs 3b.
 
 Figures go to bench/results/ (latest.json, a dated copy, summary.md and
 latency.png). Nothing is asserted: this is a measurement, not a test.
@@ -49,6 +52,7 @@ from bench import (  # noqa: E402
     cachestats,
     cancellation,
     load,
+    money,
     plans,
     report,
     rush,
@@ -334,6 +338,8 @@ def measure_all(env: dict, results: dict) -> None:
     ids = targets()
     results["data"] = data_counts()
     results["plans"] = plans.explain_all(ids["event_id"])
+    print("Money on the event page ...", flush=True)
+    results["money"] = money.measure(ids["event_id"])
     with server.gunicorn(env, workers=WORKERS) as (base, pid):
         urls = page_urls(ids)
         warm_up(base, urls)
@@ -383,7 +389,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="make bench: Encore under a ticket rush.")
     parser.add_argument(
         "--only",
-        choices=["waitlist", "rush"],
+        choices=["waitlist", "rush", "money"],
         help="run this step alone on a fresh encore_bench (empty for waitlist, filled for "
         "rush) and merge its figures into bench/results/latest.json",
     )
@@ -420,6 +426,8 @@ def main(argv: list[str] | None = None) -> None:
             results["waitlist"] = waitlist_step(env)
         elif only == "rush":
             rush_step(env, results)
+        elif only == "money":
+            results["money"] = money.measure(targets()["event_id"])
         else:
             measure_all(env, results)
     finally:

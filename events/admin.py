@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.db import models
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketplace.core.admin import AuditedAdminMixin, confirm_then
 from marketplace.core.client_ip import client_ip
@@ -61,7 +63,7 @@ class EventAdmin(AuditedAdminMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "description", "category", "status", "organizer")}),
         (
-            "When and where",
+            gettext_lazy("When and where"),
             {
                 "fields": (
                     "event_date",
@@ -78,20 +80,22 @@ class EventAdmin(AuditedAdminMixin, admin.ModelAdmin):
             },
         ),
         (
-            "Resale rules",
+            gettext_lazy("Resale rules"),
             {
                 "fields": ("venue_capacity", "resale_at_original_price", "primary_purchase_limit"),
-                "description": "Designated (resale at most at the original price): on by "
-                "itself for Irish venues of 1,000 people or more; staff set or lift it "
-                "(e.g. a venue or event the Minister designated).",
+                "description": gettext_lazy(
+                    "Designated (resale at most at the original price): on by "
+                    "itself for Irish venues of 1,000 people or more; staff set or lift it "
+                    "(e.g. a venue or event the Minister designated)."
+                ),
             },
         ),
-        ("More", {"fields": ("currency", "image_url", "metadata")}),
+        (gettext_lazy("More"), {"fields": ("currency", "image_url", "metadata")}),
         (
-            "Cancelled or moved",
+            gettext_lazy("Cancelled or moved"),
             {"fields": ("cancelled_at", "moved_at", "cancellation_progress")},
         ),
-        ("Dates", {"fields": ("created_at", "updated_at")}),
+        (gettext_lazy("Dates"), {"fields": ("created_at", "updated_at")}),
     )
 
     def save_model(self, request, obj, form, change):
@@ -116,17 +120,21 @@ class EventAdmin(AuditedAdminMixin, admin.ModelAdmin):
             try:
                 event_update(actor=request.user, event=obj, ip_address=client_ip(request), **ruled)
             except DomainError as exc:
-                self.message_user(request, f"Not changed: {exc.message}", messages.ERROR)
+                self.message_user(
+                    request, _("Not changed: %(reason)s") % {"reason": exc.message}, messages.ERROR
+                )
         return None
 
-    @admin.action(description="Cancel the event: withdraw its listings and refund its buyers")
+    @admin.action(
+        description=gettext_lazy("Cancel the event: withdraw its listings and refund its buyers")
+    )
     def cancel_events(self, request, queryset):
         return confirm_then(
             self,
             request,
             queryset,
-            title="Cancel events",
-            explanation=(
+            title=_("Cancel events"),
+            explanation=_(
                 "Each event is cancelled: its open listings are withdrawn, reservations "
                 "released, and every purchase whose money Encore still holds is refunded in "
                 "full; purchases already paid out to the seller are listed for staff. A job "
@@ -140,19 +148,21 @@ class EventAdmin(AuditedAdminMixin, admin.ModelAdmin):
             ),
         )
 
-    @admin.display(description="cancellation progress")
+    @admin.display(description=gettext_lazy("cancellation progress"))
     def cancellation_progress(self, obj):
         # The run belongs to payments (events must not import it): read through
         # the reverse one-to-one relation.
         run = getattr(obj, "cancellation_run", None)
         if run is None:
             if obj.status == Event.Status.CANCELLED:
-                return "Waiting to start: the job settles the sales within minutes."
+                return _("Waiting to start: the job settles the sales within minutes.")
             return "-"
         return format_html(
-            "<strong>{}</strong>: {} reservations released, {} listings withdrawn, "
-            "{} purchases refunded, {} handed to staff, {} refunds failed "
-            "({} batches; started {}, finished {}).{}",
+            _(
+                "<strong>{}</strong>: {} reservations released, {} listings withdrawn, "
+                "{} purchases refunded, {} handed to staff, {} refunds failed "
+                "({} batches; started {}, finished {}).{}"
+            ),
             run.get_state_display(),
             run.reservations_released,
             run.listings_withdrawn,
@@ -162,7 +172,9 @@ class EventAdmin(AuditedAdminMixin, admin.ModelAdmin):
             run.batches,
             run.started_at,
             run.finished_at or "-",
-            format_html(" Last error: {}", run.last_error) if run.last_error else "",
+            format_html(" {}", _("Last error: %(error)s") % {"error": run.last_error})
+            if run.last_error
+            else "",
         )
 
     def save_formset(self, request, form, formset, change):

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.views import APIView
@@ -21,6 +22,7 @@ from marketplace.core.api.schema import api_doc
 from marketplace.core.client_ip import client_ip
 from marketplace.core.versions import CATALOGUE
 
+from .images import event_picture_url
 from .models import Event
 from .selectors import event_get_visible, event_search
 from .serializers import EventSummaryOutput
@@ -41,8 +43,10 @@ class PriceTierOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     face_value = money_field()
-    fees = money_field(help_text="Unavoidable fees per ticket (booking, service, facility).")
-    original_price = money_field(help_text="What a fan paid at the box office: face value + fees.")
+    fees = money_field(help_text=_("Unavoidable fees per ticket (booking, service, facility)."))
+    original_price = money_field(
+        help_text=_("What a fan paid at the box office: face value + fees.")
+    )
 
 
 class EventOutput(EventSummaryOutput):
@@ -52,44 +56,61 @@ class EventOutput(EventSummaryOutput):
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
     image_url = UrlOutputField()
+    picture_url = serializers.SerializerMethodField(
+        help_text=_(
+            "The absolute address of the event's picture: the one its organizer uploaded (a "
+            "JPEG about 960 pixels wide), else image_url when its host is allowed; null "
+            "without either. Pictures are uploaded on the site's event form."
+        )
+    )
     metadata = serializers.DictField()
     organizer = PartyOutput()
     tiers = PriceTierOutput(
         many=True,
         source="price_tiers.all",
-        help_text="The event's price tiers. When there are any, an upload chooses one "
-        "(tier_id) instead of typing a face value.",
+        help_text=_(
+            "The event's price tiers. When there are any, an upload chooses one "
+            "(tier_id) instead of typing a face value."
+        ),
     )
     venue_capacity = serializers.IntegerField(
-        allow_null=True, help_text="How many people the venue holds, if known."
+        allow_null=True, help_text=_("How many people the venue holds, if known.")
     )
     resale_at_original_price = serializers.BooleanField(
-        help_text="Designated: resale at most at the original price (face value + unavoidable "
-        "fees). On by itself for Irish venues of 1,000 people or more (Sale of Tickets Act "
-        "2021); set by Encore's staff otherwise."
+        help_text=_(
+            "Designated: resale at most at the original price (face value + unavoidable "
+            "fees). On by itself for Irish venues of 1,000 people or more (Sale of Tickets Act "
+            "2021); set by Encore's staff otherwise."
+        )
     )
     primary_purchase_limit = serializers.IntegerField(
-        help_text="The most tickets one fan could buy from the organizer: no seller lists "
-        "more of this event's tickets on Encore."
+        help_text=_(
+            "The most tickets one fan could buy from the organizer: no seller lists "
+            "more of this event's tickets on Encore."
+        )
     )
-    listing_count = serializers.IntegerField(help_text="Tickets on sale now.")
-    lowest_price = money_field(allow_null=True, help_text="The cheapest ticket on sale.")
+    listing_count = serializers.IntegerField(help_text=_("Tickets on sale now."))
+    lowest_price = money_field(allow_null=True, help_text=_("The cheapest ticket on sale."))
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_picture_url(self, event) -> str | None:
+        return event_picture_url(event)
 
 
 class PriceTierInput(serializers.Serializer):
     id = id_field(
-        required=False, help_text="An existing tier of this event, to change it; none to add one."
+        required=False,
+        help_text=_("An existing tier of this event, to change it; none to add one."),
     )
     name = serializers.CharField(max_length=100)
     face_value = money_field(min_value=Decimal("0.01"))
     fees = money_field(
-        required=False, min_value=Decimal("0.00"), help_text="Unavoidable fees; default 0.00."
+        required=False, min_value=Decimal("0.00"), help_text=_("Unavoidable fees; default 0.00.")
     )
 
 
-TIERS_HELP = (
+TIERS_HELP = _(
     "The event's price tiers: name, face value and unavoidable fees. Sent on an update, "
     "the list replaces the tiers (keep an existing one by its id; a tier that tickets "
     "were uploaded for cannot be removed). Tickets uploaded for the event choose a tier, "
@@ -106,7 +127,7 @@ class EventInput(serializers.Serializer):
     venue_name = serializers.CharField(max_length=200)
     city = serializers.CharField(max_length=100)
     country = serializers.RegexField(
-        r"^[A-Za-z]{2}$", help_text="ISO 3166-1 alpha-2, e.g. IE.", max_length=2
+        r"^[A-Za-z]{2}$", help_text=_("ISO 3166-1 alpha-2, e.g. IE."), max_length=2
     )
     postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
     latitude = serializers.DecimalField(
@@ -131,31 +152,39 @@ class EventInput(serializers.Serializer):
         max_length=64,
         required=False,
         allow_blank=True,
-        help_text="The venue's IANA time zone, e.g. Europe/Berlin: event_time is read on "
-        "this clock, and sales close at the start. Blank or absent: the country's zone; a "
-        "country with several zones (US, AU, CA, ES, PT...) must name one "
-        "(400 VALIDATION_ERROR, details.field time_zone, reason REQUIRED).",
+        help_text=_(
+            "The venue's IANA time zone, e.g. Europe/Berlin: event_time is read on "
+            "this clock, and sales close at the start. Blank or absent: the country's zone; a "
+            "country with several zones (US, AU, CA, ES, PT...) must name one "
+            "(400 VALIDATION_ERROR, details.field time_zone, reason REQUIRED)."
+        ),
     )
     venue_capacity = serializers.IntegerField(
         min_value=1,
         max_value=VENUE_CAPACITY_MAX,
         required=False,
         allow_null=True,
-        help_text="How many people the venue holds. In Ireland, 1,000 or more designates the "
-        "event: resale at most at the original price.",
+        help_text=_(
+            "How many people the venue holds. In Ireland, 1,000 or more designates the "
+            "event: resale at most at the original price."
+        ),
     )
     primary_purchase_limit = serializers.IntegerField(
         min_value=1,
         max_value=PURCHASE_LIMIT_MAX,
         required=False,
-        help_text="The most tickets one fan could buy in the primary sale (default 6): no "
-        "seller lists more of this event's tickets on Encore.",
+        help_text=_(
+            "The most tickets one fan could buy in the primary sale (default 6): no "
+            "seller lists more of this event's tickets on Encore."
+        ),
     )
     resale_at_original_price = serializers.BooleanField(
         required=False,
-        help_text="Staff only (403 otherwise): designate the event, resale at most at the "
-        "original price. Refused while tickets are on sale above the new cap (400 "
-        "HAS_LISTINGS).",
+        help_text=_(
+            "Staff only (403 otherwise): designate the event, resale at most at the "
+            "original price. Refused while tickets are on sale above the new cap (400 "
+            "HAS_LISTINGS)."
+        ),
     )
     tiers = PriceTierInput(many=True, required=False, max_length=TIERS_MAX, help_text=TIERS_HELP)
 

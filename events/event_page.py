@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from listings.forms_waitlist import WaitlistJoinForm
 from listings.pricing import fee_breakdown_for_listing
@@ -70,7 +71,8 @@ def _event_key(pk: int) -> str:
 
 
 def _tickets_key(pk: int, number: int, on_sale: bool) -> str:
-    return f"event-page:{pk}:tickets:{number}:{int(on_sale)}"
+    # Rendered parts are in the reader's language (and its money form).
+    return f"event-page:{pk}:tickets:{number}:{int(on_sale)}:{get_language()}"
 
 
 def _waiting_key(pk: int) -> str:
@@ -78,7 +80,7 @@ def _waiting_key(pk: int) -> str:
 
 
 def _visitor_key(pk: int, number: int, on_sale: bool) -> str:
-    return f"event-page:{pk}:visitor:{number}:{int(on_sale)}"
+    return f"event-page:{pk}:visitor:{number}:{int(on_sale)}:{get_language()}"
 
 
 def _page_number(raw) -> int:
@@ -189,7 +191,7 @@ def join_form_html(request, *, event: Event) -> SafeString:
     their email is not confirmed), so it is rendered once and the viewer's own
     token put in. It holds nothing that changes with the data."""
     verified = int(bool(request.user.email_verified))
-    key = f"event-page:{event.pk}:join-form:{event.currency}:{verified}"
+    key = f"event-page:{event.pk}:join-form:{event.currency}:{verified}:{get_language()}"
     html = cache.get(key)
     if html is None:
         form = WaitlistJoinForm(initial=WaitlistJoinForm.initial_for(None), currency=event.currency)

@@ -5,6 +5,9 @@ services, whose errors the views put on the field they name."""
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy
+
+from marketplace.core.countries import CountryChoiceField
 
 from .models import Event
 from .services import CREATION_STATUSES, STATUS_TRANSITIONS, TIERS_MAX
@@ -26,22 +29,22 @@ class EventFilterForm(forms.Form):
     """The events list's filters. Every field is optional; an invalid value (a
     date "x", an unknown category) is a form error, never a 500."""
 
-    q = forms.CharField(label="Search", max_length=100, required=False, strip=True)
+    q = forms.CharField(label=gettext_lazy("Search"), max_length=100, required=False, strip=True)
     category = forms.ChoiceField(
-        label="Category",
-        choices=[("", "Any category"), *Event.Category.choices],
+        label=gettext_lazy("Category"),
+        choices=[("", gettext_lazy("Any category")), *Event.Category.choices],
         required=False,
     )
-    city = forms.CharField(label="City", max_length=100, required=False, strip=True)
-    date_from = forms.DateField(label="From", required=False, widget=DateInput)
-    date_to = forms.DateField(label="To", required=False, widget=DateInput)
+    city = forms.CharField(label=gettext_lazy("City"), max_length=100, required=False, strip=True)
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput)
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.attrs.update(
-            {"type": "search", "placeholder": "Artist, team, show or venue"}
+            {"type": "search", "placeholder": gettext_lazy("Artist, team, show or venue")}
         )
-        self.fields["city"].widget.attrs.update({"placeholder": "e.g. Dublin"})
+        self.fields["city"].widget.attrs.update({"placeholder": gettext_lazy("e.g. Dublin")})
 
     def search_kwargs(self) -> dict:
         """The cleaned filters as event_search takes them."""
@@ -60,64 +63,80 @@ class EventForm(forms.Form):
     the event: draft or published for a new one, the allowed transitions for an
     existing one (the service checks them again)."""
 
-    name = forms.CharField(label="Name", max_length=200)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     description = forms.CharField(
-        label="Description",
+        label=gettext_lazy("Description"),
         max_length=10_000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    event_date = forms.DateField(label="Date", widget=DateInput)
+    event_date = forms.DateField(label=gettext_lazy("Date"), widget=DateInput)
     event_time = forms.TimeField(
-        label="Time",
+        label=gettext_lazy("Time"),
         required=False,
         widget=TimeInput,
-        help_text="Doors or start time, local to the venue.",
+        help_text=gettext_lazy("Doors or start time, local to the venue."),
     )
-    venue_name = forms.CharField(label="Venue", max_length=200)
+    venue_name = forms.CharField(label=gettext_lazy("Venue"), max_length=200)
     location = forms.CharField(
-        label="Address", max_length=255, required=False, help_text="Street address of the venue."
-    )
-    city = forms.CharField(label="City", max_length=100)
-    country = forms.CharField(
-        label="Country",
-        min_length=2,
-        max_length=2,
-        help_text="Two-letter ISO code, such as IE or GB.",
-    )
-    postal_code = forms.CharField(label="Postal code", max_length=20, required=False)
-    time_zone = forms.ChoiceField(
-        label="Time zone",
+        label=gettext_lazy("Address"),
+        max_length=255,
         required=False,
-        help_text="The venue's clock: sales close at the start in this zone. Leave it to "
-        "take the country's; a country with several zones (US, AU, ES, PT...) needs one.",
+        help_text=gettext_lazy("Street address of the venue."),
     )
-    category = forms.ChoiceField(label="Category", choices=Event.Category.choices)
-    status = forms.ChoiceField(label="Status")
+    city = forms.CharField(label=gettext_lazy("City"), max_length=100)
+    # The countries Encore serves (settings.ENCORE_COUNTRIES), by name.
+    country = CountryChoiceField(label=gettext_lazy("Country"))
+    postal_code = forms.CharField(label=gettext_lazy("Postal code"), max_length=20, required=False)
+    time_zone = forms.ChoiceField(
+        label=gettext_lazy("Time zone"),
+        required=False,
+        help_text=gettext_lazy(
+            "The venue's clock: sales close at the start in this zone. Leave it to "
+            "take the country's; a country with several zones (US, AU, ES, PT...) needs one."
+        ),
+    )
+    category = forms.ChoiceField(label=gettext_lazy("Category"), choices=Event.Category.choices)
+    status = forms.ChoiceField(label=gettext_lazy("Status"))
     venue_capacity = forms.IntegerField(
-        label="Venue capacity",
+        label=gettext_lazy("Venue capacity"),
         min_value=1,
         max_value=1_000_000,
         required=False,
-        help_text="How many people the venue holds. In Ireland, a venue of 1,000 or more is "
-        "designated by law: fans resell at most at the original price.",
+        help_text=gettext_lazy(
+            "How many people the venue holds. In Ireland, a venue of 1,000 or more is "
+            "designated by law: fans resell at most at the original price."
+        ),
     )
     primary_purchase_limit = forms.IntegerField(
-        label="Tickets per fan",
+        label=gettext_lazy("Tickets per fan"),
         min_value=1,
         max_value=100,
         initial=6,
         required=False,
-        help_text="The most tickets one fan can buy from you. No seller lists more of this "
-        "event's tickets on Encore.",
+        help_text=gettext_lazy(
+            "The most tickets one fan can buy from you. No seller lists more of this "
+            "event's tickets on Encore."
+        ),
     )
     image_url = forms.URLField(
-        label="Image URL",
+        label=gettext_lazy("Image URL"),
         max_length=500,
         required=False,
         assume_scheme="https",
-        help_text="A picture of the artist or venue, at an https:// address.",
+        help_text=gettext_lazy("A picture of the artist or venue, at an https:// address."),
     )
+    # The picture itself: the service checks it and makes its sizes (events/images.py).
+    image = forms.FileField(
+        label=gettext_lazy("Picture"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=gettext_lazy(
+            "A JPEG, PNG or WebP photo of the artist, team or venue, ideally landscape "
+            "(16:9) and at least 1600 pixels wide. Its location and camera details are removed."
+        ),
+    )
+    image_remove = forms.BooleanField(label=gettext_lazy("Remove the picture"), required=False)
 
     def __init__(self, *args, event: Event | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -131,13 +150,14 @@ class EventForm(forms.Form):
         labels = dict(Event.Status.choices)
         self.fields["status"].choices = [(value, labels[value]) for value in statuses]
         self.fields["status"].help_text = (
-            "A draft is seen only by you; a published event is on the site."
+            gettext_lazy("A draft is seen only by you; a published event is on the site.")
             if event is None
-            else "Cancelled and completed are final."
+            else gettext_lazy("Cancelled and completed are final.")
         )
-        self.fields["country"].widget.attrs.update({"autocapitalize": "characters", "size": 2})
+        if event is None or not event.picture:
+            del self.fields["image_remove"]  # nothing to remove
         self.fields["time_zone"].choices = [
-            ("", "The country's zone"),
+            ("", gettext_lazy("The country's zone")),
             *((name, name.replace("_", " ")) for name in time_zone_names()),
         ]
 
@@ -153,7 +173,11 @@ class EventForm(forms.Form):
 
     @staticmethod
     def initial_for(event: Event) -> dict:
-        return {name: getattr(event, name) for name in EventForm.base_fields}
+        return {
+            name: getattr(event, name)
+            for name in EventForm.base_fields
+            if name not in ("image", "image_remove")
+        }
 
 
 class PriceTierForm(forms.Form):
@@ -161,16 +185,16 @@ class PriceTierForm(forms.Form):
     left empty is no tier; a row whose "Remove" is ticked is taken out."""
 
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    name = forms.CharField(label="Tier", max_length=100, required=False)
+    name = forms.CharField(label=gettext_lazy("Tier"), max_length=100, required=False)
     face_value = forms.DecimalField(
-        label="Face value",
+        label=gettext_lazy("Face value"),
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0.01"),
         required=False,
     )
     fees = forms.DecimalField(
-        label="Unavoidable fees",
+        label=gettext_lazy("Unavoidable fees"),
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0.00"),

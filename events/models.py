@@ -7,6 +7,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.core.countries import CountryField
 
 from .zones import (
     country_needs_time_zone,
@@ -19,26 +22,28 @@ from .zones import (
 
 class Event(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        CANCELLED = "cancelled", "Cancelled"
-        COMPLETED = "completed", "Completed"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
 
     class Category(models.TextChoices):
-        CONCERT = "concert", "Concert"
-        SPORTS = "sports", "Sports"
-        THEATER = "theater", "Theater"
-        FESTIVAL = "festival", "Festival"
-        OTHER = "other", "Other"
+        CONCERT = "concert", _("Concert")
+        SPORTS = "sports", _("Sports")
+        THEATER = "theater", _("Theater")
+        FESTIVAL = "festival", _("Festival")
+        OTHER = "other", _("Other")
 
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     event_date = models.DateField()
-    event_time = models.TimeField(null=True, blank=True, help_text="Doors or start time, local.")
-    location = models.CharField(max_length=255, blank=True, help_text="Street address.")
+    event_time = models.TimeField(null=True, blank=True, help_text=_("Doors or start time, local."))
+    location = models.CharField(max_length=255, blank=True, help_text=_("Street address."))
     venue_name = models.CharField(max_length=200)
     city = models.CharField(max_length=100)
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. IE.")
+    # A CharField of ISO codes underneath; event.country is the code ("IE") and
+    # event.country.name its name in the active language (marketplace/core/countries.py).
+    country = CountryField(max_length=2, help_text=_("ISO 3166-1 alpha-2 code, e.g. IE."))
     postal_code = models.CharField(max_length=20, blank=True)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -49,30 +54,39 @@ class Event(models.Model):
     category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
     metadata = models.JSONField(default=dict, blank=True)
     image_url = models.URLField(max_length=500, blank=True)
+    # The uploaded picture, as events/images.py stored it: its intrinsic size,
+    # content hash and the files made of it at each width ({} when none).
+    picture = models.JSONField(default=dict, blank=True, editable=False)
     currency = models.CharField(max_length=3, default="EUR")
     time_zone = models.CharField(
         max_length=64,
         blank=True,
-        help_text="The venue's IANA time zone, e.g. Europe/Berlin. Blank: the country's "
-        "(a country with several zones, such as US, AU, ES or PT, must name one).",
+        help_text=_(
+            "The venue's IANA time zone, e.g. Europe/Berlin. Blank: the country's "
+            "(a country with several zones, such as US, AU, ES or PT, must name one)."
+        ),
     )
     # The resale law (listings.pricing.resale_rule): the venue's size decides
     # whether an Irish event is designated (events.services); staff may flag any
     # event; no seller lists more of an event's tickets than one fan could buy
     # in its primary sale (listings.services.resale_limit_check).
     venue_capacity = models.PositiveIntegerField(
-        null=True, blank=True, help_text="How many people the venue holds, if known."
+        null=True, blank=True, help_text=_("How many people the venue holds, if known.")
     )
     resale_at_original_price = models.BooleanField(
         default=False,
-        help_text="Resale at most at the original price (face value plus unavoidable fees), "
-        "as Ireland's Sale of Tickets Act requires for designated events and venues.",
+        help_text=_(
+            "Resale at most at the original price (face value plus unavoidable fees), "
+            "as Ireland's Sale of Tickets Act requires for designated events and venues."
+        ),
     )
     primary_purchase_limit = models.PositiveSmallIntegerField(
         default=6,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="The most tickets one fan could buy in the primary sale: "
-        "no seller lists more of this event's tickets.",
+        help_text=_(
+            "The most tickets one fan could buy in the primary sale: "
+            "no seller lists more of this event's tickets."
+        ),
     )
     # When the event was cancelled, and when its start last moved (a buyer in
     # escrow may then choose a refund for POSTPONEMENT_REFUND_DAYS).
@@ -129,10 +143,10 @@ class Event(models.Model):
     def clean(self):
         super().clean()
         if self.time_zone and not time_zone_is_valid(self.time_zone):
-            raise ValidationError({"time_zone": "Unknown time zone: use an IANA name."})
+            raise ValidationError({"time_zone": _("Unknown time zone: use an IANA name.")})
         if not self.time_zone and country_needs_time_zone(self.country):
             raise ValidationError(
-                {"time_zone": "This country has several time zones: choose the venue's."}
+                {"time_zone": _("This country has several time zones: choose the venue's.")}
             )
 
     @property
@@ -167,12 +181,12 @@ class PriceTier(models.Model):
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(TIER_AMOUNT_MAX)],
     )
     fees = models.DecimalField(
-        "unavoidable fees",
+        _("unavoidable fees"),
         max_digits=12,
         decimal_places=2,
         default=Decimal("0.00"),
         validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(TIER_AMOUNT_MAX)],
-        help_text="Booking and service fees every buyer of the tier paid, per ticket.",
+        help_text=_("Booking and service fees every buyer of the tier paid, per ticket."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -10,6 +10,7 @@ from listings.models import Listing
 from marketplace.core.errors import NotFound
 from marketplace.core.ids import as_id
 from marketplace.core.ranges import date_range_check
+from marketplace.core.search import folded_contains
 
 from .models import Event
 
@@ -49,6 +50,15 @@ def event_list_upcoming(*, limit: int | None = None) -> QuerySet[Event]:
     return events[:limit] if limit else events
 
 
+def event_text_filter(*, q: str) -> Q:
+    """Events whose name, venue or city contains `q`, ignoring case and accents
+    ("munchen" finds München): each column through its trigram index on
+    encore_fold(column) on PostgreSQL (marketplace/core/search.py, migration 0007)."""
+    return (
+        folded_contains("name", q) | folded_contains("venue_name", q) | folded_contains("city", q)
+    )
+
+
 def event_search(
     *,
     q: str = "",
@@ -61,7 +71,8 @@ def event_search(
     """Published events matching the filters, soonest first, with listing_count and
     lowest_price like event_list_upcoming. Empty filters do not filter; date_from
     defaults to today, so past events appear only when asked for; date_to is
-    inclusive. `q` matches the name, venue or city, ignoring case.
+    inclusive. `q` matches the name, venue or city, ignoring case and accents
+    ("munchen" finds München).
     """
     date_range_check(date_from, date_to)
     events = Event.objects.filter(
@@ -71,9 +82,7 @@ def event_search(
         events = events.filter(event_date__lte=date_to)
     q = (q or "").strip()
     if q:
-        events = events.filter(
-            Q(name__icontains=q) | Q(venue_name__icontains=q) | Q(city__icontains=q)
-        )
+        events = events.filter(event_text_filter(q=q))
     if category:
         events = events.filter(category=category)
     if city := (city or "").strip():

@@ -1,6 +1,7 @@
 """The event as other apps' API answers show it (a listing, a ticket, a
 purchase): shared output lives here, so no app's API imports another's."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from marketplace.core.api.base import LocalTimeField
@@ -24,15 +25,19 @@ class EventSummaryOutput(serializers.Serializer):
     event_date = serializers.DateField()
     event_time = LocalTimeField(
         allow_null=True,
-        help_text="The start on the venue's clock (time_zone); null: not announced.",
+        help_text=_("The start on the venue's clock (time_zone); null: not announced."),
     )
     time_zone = serializers.CharField(
-        help_text="The venue's IANA time zone, e.g. Europe/Berlin: every time rule "
-        "(sales close, listings expire, disputes, payouts) runs on this clock."
+        help_text=_(
+            "The venue's IANA time zone, e.g. Europe/Berlin: every time rule "
+            "(sales close, listings expire, disputes, payouts) runs on this clock."
+        )
     )
     starts_at = VenueDateTimeField(
-        help_text="event_date and event_time in time_zone, ISO 8601 with the venue's offset "
-        "(e.g. 2026-12-20T19:30:00+01:00); midnight when the time is not announced."
+        help_text=_(
+            "event_date and event_time in time_zone, ISO 8601 with the venue's offset "
+            "(e.g. 2026-12-20T19:30:00+01:00); midnight when the time is not announced."
+        )
     )
     venue_name = serializers.CharField()
     city = serializers.CharField()

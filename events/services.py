@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.selectors import user_can_organize, user_can_trade
 from listings.event_copies import EVENT_FIELDS_COPIED, listings_follow_event
@@ -26,6 +28,7 @@ from marketplace.core.queue import enqueue_named_on_commit
 from marketplace.core.versions import catalogue_changed
 
 from .cache import upcoming_events_invalidate
+from .images import image_url_check, picture_files_delete, picture_prepare, picture_store
 from .models import TIER_AMOUNT_MAX, Event, PriceTier
 from .selectors import event_can_edit
 from .zones import country_needs_time_zone, country_time_zone, time_zone_is_valid
@@ -69,6 +72,15 @@ STATUS_TRANSITIONS = {
 }
 
 REQUIRED_TEXT_FIELDS = ("name", "venue_name", "city")
+_REQUIRED_MESSAGES = {
+    "name": gettext_lazy("The name is required."),
+    "venue_name": gettext_lazy("The venue name is required."),
+    "city": gettext_lazy("The city is required."),
+}
+_RANGE_MESSAGES = {
+    "latitude": gettext_lazy("The latitude must be between -%(bound)s and %(bound)s."),
+    "longitude": gettext_lazy("The longitude must be between -%(bound)s and %(bound)s."),
+}
 OPTIONAL_TEXT_FIELDS = ("description", "location", "postal_code", "image_url")
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -98,7 +110,7 @@ def _check_starts_in_future(*, event_date, event_time, time_zone) -> None:
     start = _starts_at(event_date=event_date, event_time=event_time, time_zone=time_zone)
     if start <= timezone.now():
         raise ValidationFailed(
-            "The event must start in the future.",
+            _("The event must start in the future."),
             details={"field": "event_date", "reason": "DATE_IN_PAST"},
         )
 
@@ -116,7 +128,7 @@ def _clean_fields(fields: dict) -> dict:
             fields[name] = (fields[name] or "").strip()
             if not fields[name]:
                 raise ValidationFailed(
-                    f"The {name.replace('_', ' ')} is required.",
+                    str(_REQUIRED_MESSAGES[name]),
                     details={"field": name, "reason": "REQUIRED"},
                 )
     for name in OPTIONAL_TEXT_FIELDS:
@@ -126,12 +138,17 @@ def _clean_fields(fields: dict) -> dict:
         fields["country"] = (fields["country"] or "").strip().upper()
         if not _COUNTRY.match(fields["country"]):
             raise ValidationFailed(
-                "The country must be a two-letter ISO code, such as IE.",
+                _("The country must be a two-letter ISO code, such as IE."),
                 details={"field": "country", "reason": "INVALID_COUNTRY"},
+            )
+        if fields["country"] not in settings.ENCORE_COUNTRIES:
+            raise ValidationFailed(
+                _("Encore does not sell tickets for events in this country."),
+                details={"field": "country", "reason": "UNSUPPORTED_COUNTRY"},
             )
     if "category" in fields and fields["category"] not in Event.Category.values:
         raise ValidationFailed(
-            "Unknown category.",
+            _("Unknown category."),
             details={
                 "field": "category",
                 "reason": "INVALID_CHOICE",
@@ -140,20 +157,20 @@ def _clean_fields(fields: dict) -> dict:
         )
     if "status" in fields and fields["status"] not in Event.Status.values:
         raise ValidationFailed(
-            "Unknown status.",
+            _("Unknown status."),
             details={"field": "status", "reason": "INVALID_STATUS"},
         )
     for name, bound in (("latitude", 90), ("longitude", 180)):
         if fields.get(name) is not None and not -bound <= fields[name] <= bound:
             raise ValidationFailed(
-                f"The {name} must be between -{bound} and {bound}.",
+                _RANGE_MESSAGES[name] % {"bound": bound},
                 details={"field": name, "reason": "OUT_OF_RANGE"},
             )
     if "time_zone" in fields:
         fields["time_zone"] = (fields["time_zone"] or "").strip()
         if fields["time_zone"] and not time_zone_is_valid(fields["time_zone"]):
             raise ValidationFailed(
-                "Unknown time zone: use an IANA name, such as Europe/Berlin.",
+                _("Unknown time zone: use an IANA name, such as Europe/Berlin."),
                 details={"field": "time_zone", "reason": "INVALID_TIME_ZONE"},
             )
     _resale_fields_check(fields)
@@ -178,7 +195,8 @@ def _resale_fields_check(fields: dict) -> None:
         or not 1 <= capacity <= VENUE_CAPACITY_MAX
     ):
         raise ValidationFailed(
-            f"The venue's capacity is a number of people, 1 to {VENUE_CAPACITY_MAX:,}.",
+            _("The venue's capacity is a number of people, 1 to %(max)s.")
+            % {"max": f"{VENUE_CAPACITY_MAX:,}"},
             details={"field": "venue_capacity", "reason": "OUT_OF_RANGE"},
         )
     if "primary_purchase_limit" in fields:
@@ -186,14 +204,14 @@ def _resale_fields_check(fields: dict) -> None:
         is_number = isinstance(limit, int) and not isinstance(limit, bool)
         if not is_number or not 1 <= limit <= PURCHASE_LIMIT_MAX:
             raise ValidationFailed(
-                f"The purchase limit is 1 to {PURCHASE_LIMIT_MAX} tickets.",
+                _("The purchase limit is 1 to %(max)s tickets.") % {"max": PURCHASE_LIMIT_MAX},
                 details={"field": "primary_purchase_limit", "reason": "OUT_OF_RANGE"},
             )
     if "resale_at_original_price" in fields and not isinstance(
         fields["resale_at_original_price"], bool
     ):
         raise ValidationFailed(
-            "Say yes or no.", details={"field": "resale_at_original_price", "reason": "INVALID"}
+            _("Say yes or no."), details={"field": "resale_at_original_price", "reason": "INVALID"}
         )
 
 
@@ -210,8 +228,10 @@ def _resale_flag_check_actor(*, actor, fields: dict) -> None:
     # record it; an organizer sees it but cannot lift it, nor set it.
     if "resale_at_original_price" in fields and not actor.is_staff:
         raise PermissionDenied(
-            "Only Encore's staff change whether an event is designated (resale at most at "
-            "the original price).",
+            _(
+                "Only Encore's staff change whether an event is designated (resale at most at "
+                "the original price)."
+            ),
             details={"field": "resale_at_original_price", "reason": "STAFF_ONLY"},
         )
 
@@ -244,7 +264,7 @@ def _time_zone_for(*, country: str, time_zone: str) -> str:
         return zone
     if country_needs_time_zone(country):
         raise ValidationFailed(
-            f"{country} has several time zones: choose the venue's.",
+            _("%(country)s has several time zones: choose the venue's.") % {"country": country},
             details={"field": "time_zone", "reason": "REQUIRED", "country": country},
         )
     return settings.TIME_ZONE
@@ -253,7 +273,8 @@ def _time_zone_for(*, country: str, time_zone: str) -> str:
 def _metadata_check(metadata) -> None:
     if not isinstance(metadata, dict):
         raise ValidationFailed(
-            "Metadata must be an object.", details={"field": "metadata", "reason": "NOT_AN_OBJECT"}
+            _("Metadata must be an object."),
+            details={"field": "metadata", "reason": "NOT_AN_OBJECT"},
         )
     bounds = {"max_depth": METADATA_MAX_DEPTH, "max_chars": METADATA_MAX_CHARS}
     problem = json_value_problem(metadata, **bounds)
@@ -287,10 +308,12 @@ def event_create(
     primary_purchase_limit: int = 6,
     resale_at_original_price: bool | None = None,
     tiers: list[dict] | None = None,
+    image=None,
     ip_address: str | None = None,
 ) -> Event:
     """Create an event organised by `organizer`, as a draft or published, with
-    its price tiers (`tiers`: [{name, face_value, fees}], see event_tiers_set).
+    its price tiers (`tiers`: [{name, face_value, fees}], see event_tiers_set)
+    and its picture (`image`, an uploaded file: events/images.py).
     `time_zone` is the venue's IANA zone; blank takes the country's.
 
     The event is flagged resale_at_original_price when the law designates its
@@ -303,17 +326,18 @@ def event_create(
     suspended or banned) or ValidationFailed (status other than draft or
     published, start not in the future, blank name/venue/city, unknown
     category, bad country or currency, an unknown time zone or none for a
-    country with several, a tier refused by event_tiers_set).
+    country with several, a tier refused by event_tiers_set, a picture
+    refused by picture_prepare, an image_url outside EVENT_IMAGE_HOSTS).
     """
     if not (user_can_organize(user=organizer) or organizer.is_staff):
-        raise PermissionDenied("Only organizers can create events.")
+        raise PermissionDenied(_("Only organizers can create events."))
     if not user_can_trade(user=organizer):
-        raise PermissionDenied("Your account cannot create events at the moment.")
+        raise PermissionDenied(_("Your account cannot create events at the moment."))
     resale = {} if resale_at_original_price is None else {"resale_at_original_price": None}
     _resale_flag_check_actor(actor=organizer, fields=resale)
     if status not in CREATION_STATUSES:
         raise ValidationFailed(
-            "A new event is a draft or published.",
+            _("A new event is a draft or published."),
             details={"field": "status", "reason": "INVALID_STATUS"},
         )
     fields = _clean_fields(
@@ -349,16 +373,23 @@ def event_create(
     fields["currency"] = (currency or settings.DEFAULT_CURRENCY).strip().upper()
     if not _CURRENCY.match(fields["currency"]):
         raise ValidationFailed(
-            "The currency must be a three-letter ISO code, such as EUR.",
+            _("The currency must be a three-letter ISO code, such as EUR."),
             details={"field": "currency", "reason": "INVALID_CURRENCY"},
         )
     _check_starts_in_future(
         event_date=event_date, event_time=event_time, time_zone=fields["time_zone"]
     )
     tiers = _tiers_clean(tiers) if tiers is not None else None
+    image_url_check(fields["image_url"])
+    prepared = picture_prepare(image) if image else None
 
     with transaction.atomic():
         event = Event.objects.create(organizer=organizer, **fields)
+        if prepared is not None:
+            # The files' path holds the event's id: stored once the row exists.
+            event.picture = picture_store(event_id=event.pk, prepared=prepared)
+            event.save(update_fields=["picture"])
+            fields["picture"] = {"digest": prepared.digest}
         audit_log_record(
             actor=organizer,
             action=AuditAction.EVENT_CREATED,
@@ -383,14 +414,14 @@ def _has_open_listings(event: Event) -> bool:
 def _check_transition(*, event: Event, old: str, new: str) -> None:
     if new not in STATUS_TRANSITIONS[old]:
         raise ValidationFailed(
-            f"An event cannot move from {old} to {new}.",
+            _("An event cannot move from %(old)s to %(new)s.") % {"old": old, "new": new},
             details={"field": "status", "reason": "INVALID_TRANSITION", "from": old, "to": new},
         )
     if new == Event.Status.DRAFT and _has_open_listings(event):
         # Unpublishing would strand tickets on sale or in checkout for an event
         # nobody can see; the organizer cancels the event instead.
         raise ValidationFailed(
-            "This event has tickets on sale or being bought: it cannot go back to draft.",
+            _("This event has tickets on sale or being bought: it cannot go back to draft."),
             details={"field": "status", "reason": "HAS_LISTINGS", "from": old, "to": new},
         )
 
@@ -401,26 +432,31 @@ def event_update(
     event: Event,
     ip_address: str | None = None,
     tiers: list[dict] | None = None,
+    image=None,
+    image_remove: bool = False,
     **fields,
 ) -> Event:
     """Change some of `event`'s fields, by its organizer, an admin or staff; with
-    `tiers`, its price tiers too (the whole list, as event_tiers_set takes it).
+    `tiers`, its price tiers too (the whole list, as event_tiers_set takes it);
+    with `image` (an uploaded file), a new picture; with `image_remove`, none
+    (the old picture's files are deleted once the change is committed).
 
     Writes (and audits) only the fields whose value really changes; with none,
     nothing is written. Raises ValueError (a field that is not editable: a
     programming error), PermissionDenied (someone else's event), or
     ValidationFailed (status transition not allowed, unpublishing an event with
     open listings, new start not in the future, a value event_create refuses,
-    or tiers event_tiers_set refuses).
+    or tiers event_tiers_set refuses, a picture picture_prepare refuses).
     """
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"event_update cannot change: {', '.join(sorted(unknown))}.")
     if not event_can_edit(user=actor, event=event):
-        raise PermissionDenied("You can only edit your own events.")
+        raise PermissionDenied(_("You can only edit your own events."))
     _resale_flag_check_actor(actor=actor, fields=fields)
     fields = _clean_fields(fields)
     tiers = _tiers_clean(tiers) if tiers is not None else None
+    prepared = picture_prepare(image) if image else None
 
     with transaction.atomic():
         # Lock the row: a concurrent update (another tab, staff in the admin)
@@ -448,6 +484,8 @@ def event_update(
             # never lifted by itself (staff do it, as they set it).
             fields["resale_at_original_price"] = True
         changed = {name: value for name, value in fields.items() if getattr(locked, name) != value}
+        if "image_url" in changed:
+            image_url_check(changed["image_url"])
         if "status" in changed:
             _check_transition(event=locked, old=locked.status, new=changed["status"])
         if "resale_at_original_price" in changed:
@@ -458,7 +496,7 @@ def event_update(
             # The caps depend on both: listings priced under the old cap could
             # sit above the new one. The seller relists after the change.
             raise ValidationFailed(
-                "The category and country cannot change while tickets are on sale.",
+                _("The category and country cannot change while tickets are on sale."),
                 details={
                     "field": next(iter({"category", "country"} & set(changed))),
                     "reason": "HAS_LISTINGS",
@@ -473,6 +511,7 @@ def event_update(
                 time_zone=changed.get("time_zone", locked.time_zone),
             )
         old_start = locked.starts_at
+        _picture_change(event=locked, prepared=prepared, remove=image_remove, changed=changed)
         if changed:
             audit_changes = {
                 name: {"from": _json_value(getattr(locked, name)), "to": _json_value(value)}
@@ -504,6 +543,18 @@ def event_update(
             _tiers_apply(actor=actor, event=locked, tiers=tiers, ip_address=ip_address)
     event.refresh_from_db()
     return event
+
+
+def _picture_change(*, event: Event, prepared, remove: bool, changed: dict) -> None:
+    """Put a new picture (stored now, under a new content hash) or none in
+    `changed`; the old picture's files go once the change is committed."""
+    old = event.picture or {}
+    if prepared is not None and prepared.digest != old.get("digest"):
+        changed["picture"] = picture_store(event_id=event.pk, prepared=prepared)
+    elif prepared is None and remove and old:
+        changed["picture"] = {}
+    if "picture" in changed and old:
+        transaction.on_commit(lambda: picture_files_delete(old))
 
 
 # The payments jobs that settle a cancelled event's sales and tell its buyers of
@@ -566,8 +617,10 @@ def _resale_flag_check_under_listings(*, event: Event, at_original_price: bool) 
         event.resale_at_original_price = was
     if over:
         raise ValidationFailed(
-            "Tickets are on sale above the cap this change would set: their sellers must "
-            "lower their prices first.",
+            _(
+                "Tickets are on sale above the cap this change would set: their sellers must "
+                "lower their prices first."
+            ),
             details={"field": "resale_at_original_price", "reason": "HAS_LISTINGS"},
         )
 
@@ -611,7 +664,7 @@ def event_tiers_set(
     tier that tickets were uploaded for (TIER_IN_USE).
     """
     if not event_can_edit(user=actor, event=event):
-        raise PermissionDenied("You can only edit your own events.")
+        raise PermissionDenied(_("You can only edit your own events."))
     cleaned = _tiers_clean(tiers)
     with transaction.atomic():
         _tiers_apply(actor=actor, event=event, tiers=cleaned, ip_address=ip_address)
@@ -627,71 +680,91 @@ def _tier_invalid(message: str, reason: str, index: int | None = None, tier_fiel
     return ValidationFailed(message, details=details)
 
 
+# What is wrong with a tier's amount, said of the face value or of the fees.
+_TIER_AMOUNT_MESSAGES = {
+    "face_value": {
+        "INVALID_NUMBER": gettext_lazy("Enter the tier's face value as an amount, e.g. 49.50."),
+        "NOT_POSITIVE": gettext_lazy("The tier's face value must be more than zero."),
+        "NEGATIVE": gettext_lazy("The tier's face value must be zero or more."),
+        "TOO_LARGE": gettext_lazy("The tier's face value is higher than Encore accepts."),
+        "TOO_MANY_DECIMALS": gettext_lazy("The tier's face value has at most two decimals."),
+    },
+    "fees": {
+        "INVALID_NUMBER": gettext_lazy("Enter the tier's fees as an amount, e.g. 49.50."),
+        "NOT_POSITIVE": gettext_lazy("The tier's fees must be more than zero."),
+        "NEGATIVE": gettext_lazy("The tier's fees must be zero or more."),
+        "TOO_LARGE": gettext_lazy("The tier's fees is higher than Encore accepts."),
+        "TOO_MANY_DECIMALS": gettext_lazy("The tier's fees has at most two decimals."),
+    },
+}
+
+
 def _tier_amount(value, *, index: int, name: str, positive: bool) -> Decimal:
-    label = "face value" if name == "face_value" else "fees"
+    messages = _TIER_AMOUNT_MESSAGES[name]
     try:
         amount = to_decimal(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError, InvalidOperation):
         amount = None
     if amount is None or not amount.is_finite():
-        raise _tier_invalid(
-            f"Enter the tier's {label} as an amount, e.g. 49.50.", "INVALID_NUMBER", index, name
-        )
+        raise _tier_invalid(str(messages["INVALID_NUMBER"]), "INVALID_NUMBER", index, name)
     if amount < 0 or (positive and amount == 0):
-        raise _tier_invalid(
-            f"The tier's {label} must be {'more than zero' if positive else 'zero or more'}.",
-            "NOT_POSITIVE" if positive else "NEGATIVE",
-            index,
-            name,
-        )
+        reason = "NOT_POSITIVE" if positive else "NEGATIVE"
+        raise _tier_invalid(str(messages[reason]), reason, index, name)
     if amount > TIER_AMOUNT_MAX:
         raise _tier_invalid(
-            f"The tier's {label} is higher than Encore accepts.",
+            str(messages["TOO_LARGE"]),
             "TOO_LARGE",
             index,
             name,
             max=money_str(TIER_AMOUNT_MAX),
         )
     if amount != amount.quantize(CENT):
-        raise _tier_invalid(
-            f"The tier's {label} has at most two decimals.", "TOO_MANY_DECIMALS", index, name
-        )
+        raise _tier_invalid(str(messages["TOO_MANY_DECIMALS"]), "TOO_MANY_DECIMALS", index, name)
     return amount.quantize(CENT)
 
 
 def _tiers_clean(tiers) -> list[dict]:
     """The tiers as {id, name, face_value, fees}, checked; ValidationFailed otherwise."""
     if not isinstance(tiers, list | tuple):
-        raise _tier_invalid("The tiers must be a list.", "NOT_A_LIST")
+        raise _tier_invalid(_("The tiers must be a list."), "NOT_A_LIST")
     if len(tiers) > TIERS_MAX:
         raise _tier_invalid(
-            f"An event has at most {TIERS_MAX} price tiers.", "TOO_MANY", max=TIERS_MAX
+            _("An event has at most %(max)s price tiers.") % {"max": TIERS_MAX},
+            "TOO_MANY",
+            max=TIERS_MAX,
         )
     cleaned, names, ids = [], set(), set()
     for index, tier in enumerate(tiers):
         if not isinstance(tier, dict):
             raise _tier_invalid(
-                "Each tier is an object {name, face_value, fees}.", "NOT_AN_OBJECT", index
+                _("Each tier is an object {name, face_value, fees}."), "NOT_AN_OBJECT", index
             )
         name = tier.get("name")
         name = name.strip() if isinstance(name, str) else ""
         if not name:
-            raise _tier_invalid("Give each tier a name, e.g. Standing.", "REQUIRED", index, "name")
+            raise _tier_invalid(
+                _("Give each tier a name, e.g. Standing."), "REQUIRED", index, "name"
+            )
         if len(name) > TIER_NAME_MAX:
             raise _tier_invalid(
-                f"A tier's name has at most {TIER_NAME_MAX} characters.",
+                _("A tier's name has at most %(max)s characters.") % {"max": TIER_NAME_MAX},
                 "TOO_LONG",
                 index,
                 "name",
                 max_length=TIER_NAME_MAX,
             )
         if name.casefold() in names:
-            raise _tier_invalid(f"Two tiers are called {name}.", "DUPLICATE_NAME", index, "name")
+            raise _tier_invalid(
+                _("Two tiers are called %(name)s.") % {"name": name},
+                "DUPLICATE_NAME",
+                index,
+                "name",
+            )
         names.add(name.casefold())
         tier_id = tier.get("id")
         if tier_id is not None:
             if isinstance(tier_id, bool) or not isinstance(tier_id, int) or tier_id in ids:
-                raise _tier_invalid("Unknown tier.", "INVALID_TIER", index, "id")
+                raise _tier_invalid(_("Unknown tier."), "INVALID_TIER", index, "id")
             ids.add(tier_id)
         cleaned.append(
             {
@@ -729,7 +802,7 @@ def _tiers_apply(*, actor, event: Event, tiers: list[dict], ip_address) -> None:
     existing = {tier.pk: tier for tier in PriceTier.objects.select_for_update().filter(event=event)}
     for index, tier in enumerate(tiers):
         if tier["id"] is not None and tier["id"] not in existing:
-            raise _tier_invalid("Unknown tier.", "INVALID_TIER", index, "id")
+            raise _tier_invalid(_("Unknown tier."), "INVALID_TIER", index, "id")
     kept = {tier["id"] for tier in tiers if tier["id"] is not None}
     removed = [tier for pk, tier in existing.items() if pk not in kept]
     in_use = {
@@ -741,8 +814,11 @@ def _tiers_apply(*, actor, event: Event, tiers: list[dict], ip_address) -> None:
     if in_use:
         tier = existing[min(in_use)]
         raise _tier_invalid(
-            f"Tickets were uploaded for the tier {tier.name}: it cannot be removed "
-            "(change its name or price instead).",
+            _(
+                "Tickets were uploaded for the tier %(name)s: it cannot be removed "
+                "(change its name or price instead)."
+            )
+            % {"name": tier.name},
             "TIER_IN_USE",
             tier_id=tier.pk,
         )

@@ -11,10 +11,13 @@ lowest_price), so it changes with the page (events/event_page.py).
 import json
 
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from marketplace.core.money import money_str
 
+from .images import event_picture_url
 from .models import Event
 
 EVENT_STATUS = {
@@ -29,10 +32,12 @@ def event_url(event: Event, *, site_url: str) -> str:
 
 
 def event_summary(event: Event) -> str:
-    """One line for previews: when and where."""
-    day = event.event_date
-    when = f"{day:%A} {day.day} {day:%B %Y}"
-    return f"{when} at {event.venue_name}, {event.city}."
+    """One line for previews, in the reader's language: when and where."""
+    return _("%(when)s at %(venue)s, %(city)s.") % {
+        "when": date_format(event.event_date, "DATE_FORMAT"),
+        "venue": event.venue_name,
+        "city": event.city,
+    }
 
 
 def event_json_ld(event: Event, *, site_url: str) -> dict:
@@ -70,8 +75,8 @@ def event_json_ld(event: Event, *, site_url: str) -> dict:
     }
     if event.listing_count and event.lowest_price is not None:
         data["offers"]["lowPrice"] = money_str(event.lowest_price)
-    if event.image_url:
-        data["image"] = [event.image_url]
+    if image := event_picture_url(event):
+        data["image"] = [image]
     return data
 
 
@@ -82,9 +87,11 @@ def json_ld_script(data: dict) -> SafeString:
 
 def event_share(event: Event, *, site_url: str) -> dict:
     """What the event page's head carries: its canonical address, a one-line
-    summary for previews, and the JSON-LD."""
+    summary for previews, its picture's absolute address (og:image; None without
+    one, events.images.event_picture_url), and the JSON-LD."""
     return {
         "url": event_url(event, site_url=site_url),
+        "image": event_picture_url(event),
         "summary": event_summary(event),
         "json_ld": json_ld_script(event_json_ld(event, site_url=site_url)),
     }

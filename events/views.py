@@ -15,6 +15,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import user_can_organize
@@ -30,6 +35,7 @@ from listings.waitlist.selectors import (
 )
 from listings.waitlist.windows import offer_window_bands
 from marketplace.core.client_ip import client_ip
+from marketplace.core.countries import country_name
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.forms import form_error_from
 from marketplace.core.money import to_decimal
@@ -174,14 +180,22 @@ def _waitlist_section(request, event, *, on_sale: bool, shared: EventPage) -> di
 EXAMPLE_FACE_VALUE = 50
 
 
+_DAY = 86400
+_DURATION_UNITS = (
+    (_DAY, lambda n: ngettext("%(count)s day", "%(count)s days", n)),
+    (3600, lambda n: ngettext("%(count)s hour", "%(count)s hours", n)),
+    (60, lambda n: ngettext("%(count)s minute", "%(count)s minutes", n)),
+)
+
+
 def _duration(seconds: int) -> str:
     """A time before the start as a fan reads it: "7 days", "24 hours"."""
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+    for size, words in _DURATION_UNITS:
         count, rest = divmod(seconds, size)
         # One day reads better as 24 hours ("in the last 24 hours").
-        if not rest and count and (unit != "day" or count > 1):
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} seconds"
+        if not rest and count and (size != _DAY or count > 1):
+            return words(count) % {"count": count}
+    return ngettext("%(count)s second", "%(count)s seconds", seconds) % {"count": seconds}
 
 
 def _offer_windows() -> list[dict]:
@@ -194,13 +208,16 @@ def _offer_windows() -> list[dict]:
         covers_the_rest = index == len(windows) - 1 or seconds <= 0
         lower = None if covers_the_rest else _duration(seconds)
         if upper is None and lower is None:
-            when = "whatever the time before the start"
+            when = _("whatever the time before the start")
         elif upper is None:
-            when = f"when the event is {lower} or more away"
+            when = _("when the event is %(time)s or more away") % {"time": lower}
         elif lower is None:
-            when = f"in the last {upper} before the start"
+            when = _("in the last %(time)s before the start") % {"time": upper}
         else:
-            when = f"from {lower} to {upper} before the start"
+            when = _("from %(lower)s to %(upper)s before the start") % {
+                "lower": lower,
+                "upper": upper,
+            }
         described.append({"minutes": minutes, "when": when})
         if covers_the_rest:
             break
@@ -208,12 +225,30 @@ def _offer_windows() -> list[dict]:
     return described
 
 
+def _offer_windows_text(windows: list[dict]) -> SafeString:
+    """The offer windows as one phrase of the page's sentence: "<strong>30
+    minutes</strong> when the event is 7 days or more away, ... and ..."."""
+    phrases = [
+        format_html(
+            "<strong>{}</strong> {}",
+            ngettext("%(count)s minute", "%(count)s minutes", window["minutes"])
+            % {"count": window["minutes"]},
+            window["when"],
+        )
+        for window in windows
+    ]
+    # Each phrase is escaped already; the list's words are Django's own translations.
+    return mark_safe(get_text_list(phrases, _("and")))  # noqa: S308
+
+
 def _waitlist_rules() -> dict:
     """The waiting list's rules as the "How Encore protects you" page states them,
     from the settings the waiting list reads (no query)."""
     quiet_from, quiet_until = (int(hour) for hour in settings.WAITLIST_QUIET_HOURS)
+    windows = _offer_windows()
     return {
-        "windows": _offer_windows(),
+        "windows": windows,
+        "windows_text": _offer_windows_text(windows),
         "quiet_from": f"{quiet_from:02d}:00",
         "quiet_until": f"{quiet_until:02d}:00",
         "quiet_until_start_hours": settings.WAITLIST_QUIET_HOURS_UNTIL_START_HOURS,
@@ -233,17 +268,22 @@ def how_it_works(request):
     ]
     country_caps = [
         {
-            "country": country,
+            "country": country_name(country),
             # "*" is the country's rule for every category.
             "rules": [
-                (labels.get(category, "Every other category"), to_decimal(rate))
+                (labels.get(category, _("Every other category")), to_decimal(rate))
                 for category, rate in overrides.items()
             ],
         }
         for country, overrides in sorted(settings.PRICE_MARKUP_CAPS_BY_COUNTRY.items())
     ]
     resale_rules = [
-        {**rule, "designated_capacity": settings.RESALE_DESIGNATED_VENUE_CAPACITY.get(country)}
+        {
+            **rule,
+            # The law's words come from the settings, translated where the catalogue has them.
+            "text": _(rule["text"]),
+            "designated_capacity": settings.RESALE_DESIGNATED_VENUE_CAPACITY.get(country),
+        }
         for country, rule in sorted(settings.RESALE_RULES.items())
     ]
     return render(
@@ -255,6 +295,7 @@ def how_it_works(request):
             "primary_purchase_limit": Event._meta.get_field("primary_purchase_limit").default,
             "country_caps": country_caps,
             "example_face_value": EXAMPLE_FACE_VALUE,
+            "currency": settings.DEFAULT_CURRENCY,
             "floor_rate": settings.PRICE_FLOOR_RATE,
             "fee_rate": settings.PLATFORM_FEE_RATE,
             "example_fee": fee_breakdown(
@@ -280,7 +321,7 @@ def how_it_works(request):
 def _require_organizer(user) -> None:
     # The same test as event_create's: organizers, admins and staff.
     if not (user_can_organize(user=user) or user.is_staff):
-        raise DjangoPermissionDenied("Only organizers can manage events.")
+        raise DjangoPermissionDenied(_("Only organizers can manage events."))
 
 
 @login_required
@@ -319,7 +360,11 @@ def _tier_error(form, tiers_form, rows, exc: ValidationFailed) -> None:
 @require_http_methods(["GET", "POST"])
 def event_new(request):
     _require_organizer(request.user)
-    form = EventForm(request.POST or None, initial={"status": Event.Status.DRAFT, "country": "IE"})
+    form = EventForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"status": Event.Status.DRAFT, "country": "IE"},
+    )
     tiers_form, tiers_ok, tiers, rows = _tier_list(request)
     if request.method == "POST" and form.is_valid() and tiers_ok:
         try:
@@ -332,7 +377,11 @@ def event_new(request):
         except ValidationFailed as exc:
             _tier_error(form, tiers_form, rows, exc)
         else:
-            messages.success(request, f"{event.name} was created as {event.get_status_display()}.")
+            messages.success(
+                request,
+                _("%(name)s was created as %(status)s.")
+                % {"name": event.name, "status": event.get_status_display()},
+            )
             return redirect("events:manage")
     return render(
         request, "events/event_form.html", {"form": form, "tiers_form": tiers_form, "event": None}
@@ -346,8 +395,13 @@ def event_edit(request, event_id: int):
     # published event exists but is not theirs to change (403).
     event = event_get_visible(user=request.user, event_id=event_id)
     if not event_can_edit(user=request.user, event=event):
-        raise DjangoPermissionDenied("You can only edit your own events.")
-    form = EventForm(request.POST or None, event=event, initial=EventForm.initial_for(event))
+        raise DjangoPermissionDenied(_("You can only edit your own events."))
+    form = EventForm(
+        request.POST or None,
+        request.FILES or None,
+        event=event,
+        initial=EventForm.initial_for(event),
+    )
     tiers_form, tiers_ok, tiers, rows = _tier_list(request, event)
     if request.method == "POST" and form.is_valid() and tiers_ok:
         try:
@@ -361,7 +415,7 @@ def event_edit(request, event_id: int):
         except ValidationFailed as exc:
             _tier_error(form, tiers_form, rows, exc)
         else:
-            messages.success(request, f"{event.name} was saved.")
+            messages.success(request, _("%(name)s was saved.") % {"name": event.name})
             return redirect("events:manage")
     return render(
         request,

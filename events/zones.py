@@ -20,6 +20,8 @@ import datetime
 import zoneinfo
 from functools import cache
 
+from django.utils.formats import date_format
+
 # Countries with a single time zone in use, by ISO 3166-1 alpha-2 code. A country
 # with several (MULTI_ZONE_COUNTRIES) has no default: its events name their zone.
 COUNTRY_TIME_ZONES = {
@@ -161,10 +163,14 @@ def event_time_label(starts_at: datetime.datetime) -> str:
 
 def event_clock(moment: datetime.datetime, *, event, now: datetime.datetime | None = None) -> str:
     """A moment (an offer's end, a raffle's draw) as `event`'s venue clock shows
-    it: "14:35 CET", with the day when it is not today there
-    ("Tue 03 Mar, 08:30 CET")."""
+    it: "14:35 CET", with the day (as the reader's language writes it) when it
+    is not today there ("3 March, 08:30 CET")."""
     zone = event.starts_at.tzinfo
     local = moment.astimezone(zone)
     label = event_time_label(local)
     today = (now or datetime.datetime.now(datetime.UTC)).astimezone(zone).date()
-    return label if local.date() == today else f"{local:%a %d %b}, {label}"
+    return (
+        label
+        if local.date() == today
+        else f"{date_format(local.date(), 'MONTH_DAY_FORMAT')}, {label}"
+    )

@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, confirm_then, money
 from marketplace.core.client_ip import client_ip
@@ -50,17 +52,19 @@ class ListingAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     actions = ("take_off_sale",)
 
-    @admin.action(description="Take off sale (active listings)")
+    @admin.action(description=_("Take off sale (active listings)"))
     def take_off_sale(self, request, queryset):
         return confirm_then(
             self,
             request,
             queryset.select_related("ticket__event", "seller"),
-            title="Take these listings off sale",
+            title=_("Take these listings off sale"),
             explanation=(
-                "Each listing is cancelled and its ticket goes back to the seller, who may "
-                "list it again. A listing reserved by a buyer or already sold cannot be "
-                "taken off sale (settle the sale instead). The note is kept in the audit trail."
+                _(
+                    "Each listing is cancelled and its ticket goes back to the seller, who may "
+                    "list it again. A listing reserved by a buyer or already sold cannot be "
+                    "taken off sale (settle the sale instead). The note is kept in the audit trail."
+                )
             ),
             perform=lambda listing, note: listing_take_off_sale(
                 staff=request.user,
@@ -70,7 +74,7 @@ class ListingAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             ),
         )
 
-    @admin.display(description="price", ordering="price")
+    @admin.display(description=_("price"), ordering="price")
     def price_display(self, obj):
         return money(obj.price, obj.ticket.event.currency)
 
@@ -78,12 +82,12 @@ class ListingAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 class ReportAgeFilter(admin.SimpleListFilter):
     """The queue's overdue reports: open for more than a day, or a week."""
 
-    title = "open for"
+    title = _("open for")
     parameter_name = "open_for"
     AGES = {"24h": datetime.timedelta(hours=24), "7d": datetime.timedelta(days=7)}
 
     def lookups(self, request, model_admin):
-        return (("24h", "more than 24 hours"), ("7d", "more than 7 days"))
+        return (("24h", _("more than 24 hours")), ("7d", _("more than 7 days")))
 
     def queryset(self, request, queryset):
         age = self.AGES.get(self.value())
@@ -95,11 +99,11 @@ class ReportAgeFilter(admin.SimpleListFilter):
 
 
 class AppealPendingFilter(admin.SimpleListFilter):
-    title = "appeal"
+    title = _("appeal")
     parameter_name = "appeal"
 
     def lookups(self, request, model_admin):
-        return (("pending", "waiting for a decision"), ("decided", "decided"))
+        return (("pending", _("waiting for a decision")), ("decided", _("decided")))
 
     def queryset(self, request, queryset):
         if self.value() == "pending":
@@ -150,15 +154,17 @@ class ListingReportAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
     )
     actions = ("uphold", "reject", "appeal_reverse", "appeal_confirm")
 
-    @admin.display(description="reporter")
+    @admin.display(description=_("reporter"))
     def reporter_display(self, obj):
-        return obj.reporter.email if obj.reporter_id else f"{obj.reporter_email} (visitor)"
+        if obj.reporter_id:
+            return obj.reporter.email
+        return gettext("%(email)s (visitor)") % {"email": obj.reporter_email}
 
-    @admin.display(description="appeal")
+    @admin.display(description=_("appeal"))
     def appeal_state(self, obj):
         if obj.appeal_decided_at:
             return obj.get_appeal_outcome_display()
-        return "pending" if obj.appealed_at else "-"
+        return gettext("pending") if obj.appealed_at else "-"
 
     def _decide(self, request, queryset, *, outcome, title, explanation, decide=None):
         """A decision (or, with decide=listing_report_decide_appeal, an appeal's),
@@ -179,60 +185,68 @@ class ListingReportAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
             ),
         )
 
-    @admin.action(description="Uphold: remove the listing (with reasons)")
+    @admin.action(description=_("Uphold: remove the listing (with reasons)"))
     def uphold(self, request, queryset):
         return self._decide(
             request,
             queryset,
             outcome=ListingReport.Status.UPHELD,
-            title="Uphold these reports",
+            title=_("Uphold these reports"),
             explanation=(
-                "Each listing still on sale is taken off sale; the ticket goes back to the "
-                "seller. The note is the statement of reasons (required): it is emailed to "
-                "the seller and the reporter. A listing a buyer is paying for cannot be "
-                "removed until the reservation ends."
+                _(
+                    "Each listing still on sale is taken off sale; the ticket goes back to the "
+                    "seller. The note is the statement of reasons (required): it is emailed to "
+                    "the seller and the reporter. A listing a buyer is paying for cannot be "
+                    "removed until the reservation ends."
+                )
             ),
         )
 
-    @admin.action(description="Reject (with reasons)")
+    @admin.action(description=_("Reject (with reasons)"))
     def reject(self, request, queryset):
         return self._decide(
             request,
             queryset,
             outcome=ListingReport.Status.REJECTED,
-            title="Reject these reports",
+            title=_("Reject these reports"),
             explanation=(
-                "The listings stay as they are. The note is the statement of reasons "
-                "(required): it is emailed to the seller and the reporter."
+                _(
+                    "The listings stay as they are. The note is the statement of reasons "
+                    "(required): it is emailed to the seller and the reporter."
+                )
             ),
         )
 
-    @admin.action(description="Appeal: reverse the decision (another staff member)")
+    @admin.action(description=_("Appeal: reverse the decision (another staff member)"))
     def appeal_reverse(self, request, queryset):
         return self._decide(
             request,
             queryset,
             decide=listing_report_decide_appeal,
             outcome=ListingReport.AppealOutcome.REVERSED,
-            title="Reverse these decisions on appeal",
+            title=_("Reverse these decisions on appeal"),
             explanation=(
-                "Only a staff member who did not take the first decision may decide the "
-                "appeal. The seller may list the ticket again. The note (required) is "
-                "emailed to the seller and the reporter."
+                _(
+                    "Only a staff member who did not take the first decision may decide the "
+                    "appeal. The seller may list the ticket again. The note (required) is "
+                    "emailed to the seller and the reporter."
+                )
             ),
         )
 
-    @admin.action(description="Appeal: confirm the decision (another staff member)")
+    @admin.action(description=_("Appeal: confirm the decision (another staff member)"))
     def appeal_confirm(self, request, queryset):
         return self._decide(
             request,
             queryset,
             decide=listing_report_decide_appeal,
             outcome=ListingReport.AppealOutcome.CONFIRMED,
-            title="Confirm these decisions on appeal",
+            title=_("Confirm these decisions on appeal"),
             explanation=(
-                "Only a staff member who did not take the first decision may decide the "
-                "appeal. The note (required) is emailed to the seller and the reporter."
+                _(
+                    "Only a staff member who did not take the first decision may decide the "
+                    "appeal. The note (required) is emailed to the seller and the reporter."
+                )
             ),
         )
 
@@ -295,7 +309,7 @@ class WaitlistOfferAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
         "created_at",
     )
 
-    @admin.display(description="fan")
+    @admin.display(description=_("fan"))
     def fan(self, obj):
         return obj.entry.fan if obj.entry_id else "-"
 
@@ -307,8 +321,10 @@ class RaffleOpenForm(forms.ModelForm):
 
     minutes = forms.IntegerField(
         initial=10,
-        help_text="Fans who join the waiting list in the next this many minutes are drawn "
-        "in a random order when the window closes, ahead of those who join later.",
+        help_text=_(
+            "Fans who join the waiting list in the next this many minutes are drawn "
+            "in a random order when the window closes, ahead of those who join later."
+        ),
     )
 
     # Set by WaitlistRaffleAdmin.get_form: who opens it, from where.
@@ -322,7 +338,10 @@ class RaffleOpenForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         limit = settings.WAITLIST_RAFFLE_MAX_MINUTES
-        self.fields["minutes"].help_text = f"1 to {limit}. " + self.fields["minutes"].help_text
+        self.fields["minutes"].help_text = gettext("1 to %(max)d. %(help)s") % {
+            "max": limit,
+            "help": self.fields["minutes"].help_text,
+        }
 
     def clean(self):
         cleaned = super().clean()
@@ -401,12 +420,12 @@ class WaitlistRaffleAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         # Saved (and audited) by waitlist_raffle_open in the form's clean().
         pass
 
-    @admin.display(description="Draw re-checked")
+    @admin.display(description=_("Draw re-checked"))
     def draw_rechecked(self, obj):
         """Whether the order recorded in the draw's audit row follows from its
         seed and entrants (raffle_verify), for the seed this raffle holds."""
         if obj.drawn_at is None:
-            return "not drawn yet"
+            return gettext("not drawn yet")
         records = list(
             AuditLog.objects.filter(
                 action=AuditAction.WAITLIST_RAFFLE_DRAWN,
@@ -415,8 +434,8 @@ class WaitlistRaffleAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             ).values_list("changes", flat=True)[:2]
         )
         if len(records) != 1:
-            return "no: the audit trail has no single record of the draw"
+            return gettext("no: the audit trail has no single record of the draw")
         audited = records[0]
         if audited.get("seed") != obj.seed or not raffle_verify(raffle=obj, audited=audited):
-            return "no"
-        return "yes"
+            return gettext("no")
+        return gettext("yes")

@@ -3,7 +3,10 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from marketplace.core.money import money_display
 from tickets.models import Ticket
 
 from .models import ListingReport
@@ -19,7 +22,7 @@ def _money_input():
 
 class EventSearchForm(forms.Form):
     q = forms.CharField(
-        label="Event, artist, venue or city",
+        label=_("Event, artist, venue or city"),
         max_length=100,
         required=False,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
@@ -30,9 +33,10 @@ class PriceField(forms.DecimalField):
     """The asking price. Its help text is the live range the page shows (sell.js)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("label", "Price")
+        kwargs.setdefault("label", _("Price"))
         kwargs.setdefault(
-            "help_text", "The price the buyer pays, fees included. The allowed range shows here."
+            "help_text",
+            _("The price the buyer pays, fees included. The allowed range shows here."),
         )
         super().__init__(widget=_money_input(), **MONEY, **kwargs)
 
@@ -72,58 +76,67 @@ class TicketSellForm(forms.Form):
     """
 
     file = forms.FileField(
-        label="Ticket file",
-        help_text="The ticket as the box office sent it (PDF), or a screenshot of it (PNG or "
-        "JPEG). Encore reads its barcode: the file is the proof. Only the buyer receives it.",
+        label=_("Ticket file"),
+        help_text=_(
+            "The ticket as the box office sent it (PDF), or a screenshot of it (PNG or "
+            "JPEG). Encore reads its barcode: the file is the proof. Only the buyer receives it."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": TICKET_FILE_ACCEPT}),
     )
     barcode = forms.CharField(
-        label="Barcode",
+        label=_("Barcode"),
         max_length=128,
         required=False,
-        help_text="Leave it empty: Encore reads the barcode from the file. Type it only if the "
-        "file has no barcode Encore can read; our staff then check the ticket before it goes "
-        "on sale. Encore keeps only a fingerprint and the last 4 characters.",
+        help_text=_(
+            "Leave it empty: Encore reads the barcode from the file. Type it only if the "
+            "file has no barcode Encore can read; our staff then check the ticket before it goes "
+            "on sale. Encore keeps only a fingerprint and the last 4 characters."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    tier = forms.ChoiceField(label="Ticket tier")
+    tier = forms.ChoiceField(label=_("Ticket tier"))
     face_value = forms.DecimalField(
-        label="Face value",
-        help_text="The price printed on the ticket. One far above this event's other tickets "
-        "is checked by our staff before the ticket goes on sale.",
+        label=_("Face value"),
+        help_text=_(
+            "The price printed on the ticket. One far above this event's other tickets "
+            "is checked by our staff before the ticket goes on sale."
+        ),
         widget=_money_input(),
         **MONEY,
     )
     ticket_type = forms.ChoiceField(
-        label="Ticket type", choices=Ticket.Type.choices, initial=Ticket.Type.GENERAL_ADMISSION
+        label=_("Ticket type"), choices=Ticket.Type.choices, initial=Ticket.Type.GENERAL_ADMISSION
     )
     section = forms.CharField(
-        label="Section", max_length=50, required=False, help_text="Stand, block or area."
+        label=_("Section"), max_length=50, required=False, help_text=_("Stand, block or area.")
     )
-    row = forms.CharField(label="Row", max_length=20, required=False)
+    row = forms.CharField(label=_("Row"), max_length=20, required=False)
     seat = forms.CharField(
-        label="Seat", max_length=20, required=False, help_text="Required for a seated ticket."
+        label=_("Seat"), max_length=20, required=False, help_text=_("Required for a seated ticket.")
     )
     restrictions = forms.MultipleChoiceField(
-        label="Restrictions on use",
-        choices=[(text, text) for text in Ticket.COMMON_RESTRICTIONS],
+        label=_("Restrictions on use"),
+        # The ticket stores the English words; the box shows them in the reader's language.
+        choices=[(text, _(text)) for text in Ticket.COMMON_RESTRICTIONS],
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Tick what the ticket says; the buyer sees it before buying.",
+        help_text=_("Tick what the ticket says; the buyer sees it before buying."),
     )
     restrictions_other = forms.CharField(
-        label="Other restrictions",
+        label=_("Other restrictions"),
         max_length=RESTRICTIONS_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Anything else printed on the ticket, in your words.",
+        help_text=_("Anything else printed on the ticket, in your words."),
     )
     organizer_ticket_number = forms.CharField(
-        label="Ticket number",
+        label=_("Ticket number"),
         max_length=64,
         required=False,
-        help_text="The organizer's ticket or order number printed on the ticket, if it has "
-        "one. Never the barcode: buyers see this number.",
+        help_text=_(
+            "The organizer's ticket or order number printed on the ticket, if it has "
+            "one. Never the barcode: buyers see this number."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     price = PriceField()
@@ -145,7 +158,7 @@ class TicketSellForm(forms.Form):
             # The organizer declared the prices: the face value is the tier's, verified.
             del self.fields["face_value"]
             field = self.fields["tier"]
-            field.choices = [("", "Choose the tier printed on your ticket")] + [
+            field.choices = [("", gettext("Choose the tier printed on your ticket"))] + [
                 (pk, self._tier_label(tier, currency)) for pk, tier in self.tiers.items()
             ]
             field.widget = TierSelect(
@@ -153,20 +166,26 @@ class TicketSellForm(forms.Form):
                 face_values={pk: str(tier.face_value) for pk, tier in self.tiers.items()},
                 fees={pk: str(tier.fees) for pk, tier in self.tiers.items()},
             )
-            field.help_text = "The face value comes from the organizer's price list."
+            field.help_text = gettext("The face value comes from the organizer's price list.")
         else:
             del self.fields["tier"]
             if currency:
-                self.fields["face_value"].help_text = (
-                    f"The price printed on the ticket, in {currency}. One far above this "
+                self.fields["face_value"].help_text = gettext(
+                    "The price printed on the ticket, in %(currency)s. One far above this "
                     "event's other tickets is checked by our staff before the ticket goes on "
                     "sale."
-                )
+                ) % {"currency": currency}
 
     @staticmethod
     def _tier_label(tier, currency: str) -> str:
-        fees = f" + {tier.fees} fees" if tier.fees else ""
-        return f"{tier.name}: {tier.face_value} {currency}{fees}".strip()
+        face_value = money_display(tier.face_value, currency)
+        if tier.fees:
+            return gettext("%(tier)s: %(face_value)s + %(fees)s fees") % {
+                "tier": tier.name,
+                "face_value": face_value,
+                "fees": money_display(tier.fees, currency),
+            }
+        return gettext("%(tier)s: %(face_value)s") % {"tier": tier.name, "face_value": face_value}
 
     def clean(self):
         data = super().clean()
@@ -174,7 +193,8 @@ class TicketSellForm(forms.Form):
         if len(text) > RESTRICTIONS_MAX_LENGTH:
             self.add_error(
                 "restrictions_other",
-                f"The restrictions have at most {RESTRICTIONS_MAX_LENGTH} characters in all.",
+                gettext("The restrictions have at most %(limit)d characters in all.")
+                % {"limit": RESTRICTIONS_MAX_LENGTH},
             )
         return data
 
@@ -228,17 +248,17 @@ class PriceRangeQuery(forms.Form):
 class ListingReportForm(forms.Form):
     """Report a listing: why, and (for a visitor) where to send the decision."""
 
-    reason = forms.ChoiceField(label="What is wrong with this listing?", choices=())
+    reason = forms.ChoiceField(label=_("What is wrong with this listing?"), choices=())
     text = forms.CharField(
-        label="Details",
-        help_text="What you know: where you saw the ticket, why the price or seat is wrong.",
+        label=_("Details"),
+        help_text=_("What you know: where you saw the ticket, why the price or seat is wrong."),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=2000,
         required=False,
     )
     email = forms.EmailField(
-        label="Your email address",
-        help_text="We send you our decision and its reasons.",
+        label=_("Your email address"),
+        help_text=_("We send you our decision and its reasons."),
         max_length=254,
     )
 
@@ -251,7 +271,7 @@ class ListingReportForm(forms.Form):
 
 class ListingReportAppealForm(forms.Form):
     text = forms.CharField(
-        label="Why the decision is wrong",
+        label=_("Why the decision is wrong"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=2000,
     )

@@ -3,6 +3,8 @@
 purchase limit, a positive price, lengths) and answers on the field."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Ticket
 
@@ -18,27 +20,27 @@ class WaitlistJoinForm(forms.Form):
     hints; the service decides."""
 
     quantity = forms.IntegerField(
-        label="How many tickets",
-        help_text="Tickets are offered to you one by one until you have this many.",
+        label=_("How many tickets"),
+        help_text=_("Tickets are offered to you one by one until you have this many."),
     )
     max_price = forms.DecimalField(
-        label="Highest price per ticket",
+        label=_("Highest price per ticket"),
         required=False,
         max_digits=12,
         decimal_places=2,
-        help_text="All-in. Leave it empty for any price: every price on Encore is capped.",
+        help_text=_("All-in. Leave it empty for any price: every price on Encore is capped."),
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01", "inputmode": "decimal"}),
     )
     section = forms.CharField(
-        label="Section",
+        label=_("Section"),
         required=False,
-        help_text="As printed on the ticket, e.g. 112 or Balcony.",
+        help_text=_("As printed on the ticket, e.g. 112 or Balcony."),
         widget=forms.TextInput(attrs={"maxlength": TEXT_MAX_LENGTH, "autocomplete": "off"}),
     )
     ticket_type = forms.ChoiceField(
-        label="Ticket type",
+        label=_("Ticket type"),
         required=False,
-        choices=[("", "Any type"), *Ticket.Type.choices],
+        choices=[("", _("Any type")), *Ticket.Type.choices],
     )
 
     def __init__(self, *args, currency: str = "", **kwargs):
@@ -49,7 +51,9 @@ class WaitlistJoinForm(forms.Form):
         )
         self.fields["quantity"].initial = self.fields["quantity"].initial or 1
         if currency:
-            self.fields["max_price"].label = f"Highest price per ticket ({currency})"
+            self.fields["max_price"].label = gettext("Highest price per ticket (%(currency)s)") % {
+                "currency": currency
+            }
 
     @staticmethod
     def ticket_type_label(value: str) -> str:

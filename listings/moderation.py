@@ -1,6 +1,7 @@
 """Staff moderation of listings (the admin's "Take off sale")."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from marketplace.core.audit import AuditAction, audit_log_record
 from marketplace.core.errors import PermissionDenied
@@ -21,7 +22,7 @@ def listing_take_off_sale(*, staff, listing: Listing, note: str = "", ip_address
     buyer, sold, or already closed), changing nothing.
     """
     if not (staff.is_active and staff.is_staff):
-        raise PermissionDenied("Only staff can take another seller's listing off sale.")
+        raise PermissionDenied(_("Only staff can take another seller's listing off sale."))
     with transaction.atomic():
         listing = listing_cancel(actor=staff, listing=listing, ip_address=ip_address)
         if note:

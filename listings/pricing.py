@@ -6,16 +6,19 @@ markup) is the one `resale_rule` (`resale_rule_for` an event); every price the
 site or the API accepts goes through `price_validate`, every page and API response that shows a
 price uses the one `fee_breakdown` (`fee_breakdown_for_listing` for a listing),
 what the sell pages say about a price before it is listed is the one
-`price_quote`, and every percentage the site writes is `percent_text`.
+`price_quote` (listings.price_quote), and every percentage the site writes is `percent_text`.
 """
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, pgettext, pgettext_lazy
 
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import (
+    money_display,
     money_str,
     quantize_money,
     quantize_money_down,
@@ -64,13 +67,30 @@ class ResaleRule:
         return self.cap_basis != FACE_VALUE_MARKUP
 
 
+# The words of the default RESALE_RULES and RESALE_RULE_AT_ORIGINAL_PRICE (settings),
+# for the translation catalogue: a rule's text is shown in the reader's language when
+# the catalogue has it, else as the setting gives it.
+RULE_TEXTS = (
+    gettext_noop("UK law: at most the original price"),
+    gettext_noop("Irish law (Sale of Tickets Act 2021): at most the original price"),
+    # xgettext:no-python-format
+    gettext_noop("Australian law: at most 10% above the original price"),
+    gettext_noop("Designated event: at most the original price"),
+)
+
+
+def resale_rule_text(rule: dict) -> str:
+    """A RESALE_RULES entry's words, in the active language when translated."""
+    return _(rule["text"]) if rule.get("text") else ""
+
+
 def _rule_from_setting(rule: dict) -> ResaleRule:
     markup = to_decimal(str(rule.get("markup", "0")))
     if rule.get("basis") == "face_value":
         basis = FACE_VALUE_MARKUP
     else:
         basis = ORIGINAL_PRICE_MARKUP if markup else ORIGINAL_PRICE
-    return ResaleRule(cap_basis=basis, markup=markup, text=rule["text"])
+    return ResaleRule(cap_basis=basis, markup=markup, text=resale_rule_text(rule))
 
 
 def resale_rule(*, category: str, country: str = "", at_original_price: bool = False) -> ResaleRule:
@@ -96,22 +116,30 @@ def resale_rule(*, category: str, country: str = "", at_original_price: bool = F
     if law and not law.get("designated_only"):
         return _rule_from_setting(law)
     cap = markup_cap_for(category=category, country=country)
-    label = _CATEGORY_WORDS.get(category, "these")
-    where = f" in {country}" if country in settings.PRICE_MARKUP_CAPS_BY_COUNTRY else ""
-    return ResaleRule(
-        cap_basis=FACE_VALUE_MARKUP,
-        markup=cap,
-        text=f"Encore's cap for {label} events{where}: at most {percent_text(cap)}% above "
-        "face value",
-    )
+    words = {
+        "category": _CATEGORY_WORDS.get(category) or pgettext("events of a category", "these"),
+        "country": country,
+        "cap": percent_text(cap),
+    }
+    if country in settings.PRICE_MARKUP_CAPS_BY_COUNTRY:
+        # Translators: "Encore's cap for concert events in NL: at most 20% above face value"
+        text = _(
+            "Encore's cap for %(category)s events in %(country)s: at most %(cap)s%% above "
+            "face value"
+        )
+    else:
+        # Translators: "Encore's cap for concert events: at most 20% above face value"
+        text = _("Encore's cap for %(category)s events: at most %(cap)s%% above face value")
+    return ResaleRule(cap_basis=FACE_VALUE_MARKUP, markup=cap, text=text % words)
 
 
+# An event category as the cap's words name it ("Encore's cap for concert events").
 _CATEGORY_WORDS = {
-    "concert": "concert",
-    "sports": "sports",
-    "theater": "theater",
-    "festival": "festival",
-    "other": "other",
+    "concert": pgettext_lazy("events of a category", "concert"),
+    "sports": pgettext_lazy("events of a category", "sports"),
+    "theater": pgettext_lazy("events of a category", "theater"),
+    "festival": pgettext_lazy("events of a category", "festival"),
+    "other": pgettext_lazy("events of a category", "other"),
 }
 
 
@@ -134,12 +162,20 @@ class PriceLimits:
 
     def cap_words(self, currency: str = "") -> str:
         """The cap in words, for messages: "face value + 20%", or the law's words
-        and the original price it is counted from."""
+        and the original price it is counted from (in `currency` as the reader
+        writes money; a bare amount without one)."""
         rule = self.rule
         if rule is None or not rule.on_original_price:
-            return f"face value + {percent_text(self.markup_cap)}%"
-        amount = " ".join(p for p in (money_str(self.original_price), currency) if p)
-        return f"{rule.text}; the original price, face value and fees, is {amount}"
+            return _("face value + %(percent)s%%") % {"percent": percent_text(self.markup_cap)}
+        amount = (
+            money_display(self.original_price, currency)
+            if currency
+            else money_str(self.original_price)
+        )
+        return _("%(rule)s; the original price, face value and fees, is %(amount)s") % {
+            "rule": rule.text,
+            "amount": amount,
+        }
 
 
 @dataclass(frozen=True)
@@ -255,11 +291,12 @@ def price_validate(
         price = to_decimal(price)
     except (ArithmeticError, TypeError, ValueError) as exc:
         raise ValidationFailed(
-            "The price must be a number.", details={"field": "price", "reason": "INVALID_NUMBER"}
+            _("The price must be a number."),
+            details={"field": "price", "reason": "INVALID_NUMBER"},
         ) from exc
     if not price.is_finite() or price != price.quantize(Decimal("0.01")):
         raise ValidationFailed(
-            "The price must be an amount with at most two decimal places.",
+            _("The price must be an amount with at most two decimal places."),
             details={"field": "price", "reason": "INVALID_AMOUNT", "provided": str(price)},
         )
     limits = price_limits(
@@ -270,14 +307,19 @@ def price_validate(
         rule=rule,
     )
     if price > limits.max_price:
+        words = {"max": money_str(limits.max_price)}
+        if limits.rule.on_original_price:
+            message = _("The price may be at most %(max)s (%(cap)s).") % {
+                **words,
+                "cap": limits.cap_words(),
+            }
+        else:
+            message = _("The price may be at most %(max)s (face value plus %(percent)s%%).") % {
+                **words,
+                "percent": percent_text(limits.markup_cap),
+            }
         raise ValidationFailed(
-            f"The price may be at most {money_str(limits.max_price)} ("
-            + (
-                limits.cap_words()
-                if limits.rule.on_original_price
-                else f"face value plus {percent_text(limits.markup_cap)}%"
-            )
-            + ").",
+            message,
             details={
                 "field": "price",
                 "reason": "PRICE_EXCEEDS_MAX_MARKUP",
@@ -287,8 +329,11 @@ def price_validate(
         )
     if price < limits.min_price:
         raise ValidationFailed(
-            f"The price must be at least {money_str(limits.min_price)} "
-            f"({percent_text(settings.PRICE_FLOOR_RATE)}% of face value).",
+            _("The price must be at least %(min)s (%(percent)s%% of face value).")
+            % {
+                "min": money_str(limits.min_price),
+                "percent": percent_text(settings.PRICE_FLOOR_RATE),
+            },
             details={
                 "field": "price",
                 "reason": "PRICE_BELOW_MINIMUM",
@@ -367,128 +412,4 @@ def fee_breakdown_for_listing(listing, *, price=None, currency: str = "") -> Fee
         original_fees=ticket.original_fees,
         rule=resale_rule_for(event),
         currency=currency or event.currency,
-    )
-
-
-# --- the price quote of the sell pages ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PriceQuote:
-    """What the sell pages say about a price before it is listed: the allowed range for
-    a ticket of `face_value` (and `original_fees`) and, for a price, its fee breakdown
-    and whether it lies in the range. The page, the live range (sell.js, through
-    `as_dict`) and the message of a refused price all read it; the listing services
-    alone decide (price_validate)."""
-
-    currency: str
-    category: str
-    face_value: Decimal
-    limits: PriceLimits
-    breakdown: FeeBreakdown | None = None  # when a price is quoted
-    original_fees: Decimal = Decimal("0.00")
-
-    @property
-    def rule(self) -> ResaleRule:
-        return self.limits.rule
-
-    @property
-    def price_check(self) -> str | None:
-        """The quoted price against the range: above_max, below_min or ok (None without one)."""
-        if self.breakdown is None:
-            return None
-        if self.breakdown.price > self.limits.max_price:
-            return "above_max"
-        if self.breakdown.price < self.limits.min_price:
-            return "below_min"
-        return "ok"
-
-    @property
-    def range_text(self) -> str:
-        limits = self.limits
-        return (
-            f"Allowed price: {money_str(limits.min_price)} to {money_str(limits.max_price)} "
-            f"{self.currency} ({limits.cap_words(self.currency)} at most)."
-            if not self.rule.on_original_price
-            else f"Allowed price: {money_str(limits.min_price)} to "
-            f"{money_str(limits.max_price)} {self.currency} "
-            f"({limits.cap_words(self.currency)})."
-        )
-
-    @property
-    def payout_text(self) -> str:
-        check, currency, limits = self.price_check, self.currency, self.limits
-        if check is None:
-            return "Enter your price to see what you will receive."
-        if check == "above_max":
-            return f"Too high: at most {money_str(limits.max_price)} {currency} for this ticket."
-        if check == "below_min":
-            return f"Too low: at least {money_str(limits.min_price)} {currency} for this ticket."
-        return (
-            f"You receive {money_str(self.breakdown.seller_payout)} {currency} "
-            f"after Encore's {percent_text(settings.PLATFORM_FEE_RATE)}% fee."
-        )
-
-    def refusal_text(self, reason: str) -> str | None:
-        """A price refused for `reason` (price_validate's details), in the seller's words
-        with the limit that applies; None for another reason."""
-        if reason == "PRICE_EXCEEDS_MAX_MARKUP":
-            return (
-                f"At most {money_str(self.limits.max_price)} {self.currency} for this ticket "
-                f"({self.limits.cap_words(self.currency)})."
-            )
-        if reason == "PRICE_BELOW_MINIMUM":
-            return (
-                f"At least {money_str(self.limits.min_price)} {self.currency} for this ticket "
-                f"({percent_text(settings.PRICE_FLOOR_RATE)}% of face value)."
-            )
-        return None
-
-    def as_dict(self) -> dict:
-        """The live range's JSON (static/js/sell.js)."""
-        breakdown = self.breakdown
-        return {
-            "currency": self.currency,
-            "category": self.category,
-            "face_value": money_str(self.face_value),
-            "original_fees": money_str(self.original_fees),
-            "original_price": money_str(self.limits.original_price),
-            "min_price": money_str(self.limits.min_price),
-            "max_price": money_str(self.limits.max_price),
-            "max_markup_percent": percent_text(self.limits.markup_cap),
-            "rule": self.rule.text,
-            "cap_basis": self.rule.cap_basis,
-            "floor_percent": percent_text(settings.PRICE_FLOOR_RATE),
-            "platform_fee_percent": percent_text(settings.PLATFORM_FEE_RATE),
-            "price": money_str(breakdown.price) if breakdown else None,
-            "platform_fee": money_str(breakdown.platform_fee) if breakdown else None,
-            "seller_payout": money_str(breakdown.seller_payout) if breakdown else None,
-            "price_check": self.price_check,
-            "range_text": self.range_text,
-            "payout_text": self.payout_text,
-        }
-
-
-def price_quote(*, event, face_value, price=None, original_fees=0) -> PriceQuote:
-    """The quote for a ticket of `face_value` and `original_fees` for `event` (its
-    rule, resale_rule_for, and currency), and for `price` when given."""
-    face_value = quantize_money(face_value)
-    original_fees = quantize_money(original_fees or 0)
-    rule = resale_rule_for(event)
-    breakdown = None
-    if price is not None:
-        breakdown = fee_breakdown(
-            price=price,
-            face_value=face_value,
-            original_fees=original_fees,
-            rule=rule,
-            currency=event.currency,
-        )
-    return PriceQuote(
-        currency=event.currency,
-        category=event.category,
-        face_value=face_value,
-        limits=price_limits(face_value=face_value, original_fees=original_fees, rule=rule),
-        breakdown=breakdown,
-        original_fees=original_fees,
     )

@@ -11,12 +11,13 @@ preferences: they are the law's notice, not a marketing or sale update.
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.emails import email_language
 from marketplace.core.errors import PermissionDenied, ValidationFailed
-from messaging.services import email_enqueue
+from messaging.services import email_enqueue_template
 
 from .models import Listing, ListingReport
 from .services import listing_cancel
@@ -27,11 +28,11 @@ def _text(value: str, *, field: str, required: bool) -> str:
     limit = ListingReport.TEXT_MAX_LENGTH
     if required and not text:
         raise ValidationFailed(
-            "Please write the reasons.", details={"field": field, "reason": "EMPTY"}
+            _("Please write the reasons."), details={"field": field, "reason": "EMPTY"}
         )
     if len(text) > limit:
         raise ValidationFailed(
-            f"Write at most {limit} characters.",
+            _("Write at most %(limit)d characters.") % {"limit": limit},
             details={"field": field, "reason": "TOO_LONG", "maxLength": limit},
         )
     return text
@@ -39,7 +40,7 @@ def _text(value: str, *, field: str, required: bool) -> str:
 
 def _require_staff(staff) -> None:
     if not (staff is not None and staff.is_active and staff.is_staff):
-        raise PermissionDenied("Only staff can decide on reports.")
+        raise PermissionDenied(_("Only staff can decide on reports."))
 
 
 def _locked(report: ListingReport) -> ListingReport:
@@ -59,15 +60,24 @@ def _reporter_address(report: ListingReport) -> str:
 def _send(*, to: str, template: str, report: ListingReport, **context) -> None:
     if not to:
         return
+    # The seller, the reporter's account, or None for a visitor's address.
+    recipient = next(
+        (user for user in (report.listing.seller, report.reporter) if user and user.email == to),
+        None,
+    )
     context = {
         "report": report,
         "listing": report.listing,
         "event": report.listing.ticket.event,
+        "user": recipient,
         **context,
     }
-    subject = render_to_string(f"emails/listings/{template}_subject.txt", context)
-    body = render_to_string(f"emails/listings/{template}_body.txt", context)
-    email_enqueue(to=to, subject=" ".join(subject.split()), body=body.strip() + "\n")
+    email_enqueue_template(
+        to=to,
+        template=f"emails/listings/{template}.html",
+        context=context,
+        language=email_language(recipient),
+    )
 
 
 def listing_report_create(
@@ -81,7 +91,7 @@ def listing_report_create(
     """
     if reason not in ListingReport.Reason.values:
         raise ValidationFailed(
-            "Choose a reason.", details={"field": "reason", "reason": "INVALID_CHOICE"}
+            _("Choose a reason."), details={"field": "reason", "reason": "INVALID_CHOICE"}
         )
     text = _text(text, field="text", required=False)
     user = reporter if reporter is not None and reporter.is_authenticated else None
@@ -92,12 +102,12 @@ def listing_report_create(
             validate_email(address)
         except DjangoValidationError as exc:
             raise ValidationFailed(
-                "Enter your email address, so we can tell you what we decide.",
+                _("Enter your email address, so we can tell you what we decide."),
                 details={"field": "email", "reason": "INVALID_EMAIL"},
             ) from exc
     elif listing.seller_id == user.pk:
         raise ValidationFailed(
-            "You cannot report your own listing.",
+            _("You cannot report your own listing."),
             details={"field": "listing", "reason": "OWN_LISTING"},
         )
     mine = {"reporter": user} if user else {"reporter_email": address}
@@ -105,7 +115,7 @@ def listing_report_create(
         listing=listing, status=ListingReport.Status.OPEN, **mine
     )
     already = ValidationFailed(
-        "You have already reported this listing; staff are looking at it.",
+        _("You have already reported this listing; staff are looking at it."),
         details={"field": "listing", "reason": "ALREADY_REPORTED"},
     )
     if duplicate.exists():
@@ -142,14 +152,14 @@ def listing_report_decide(
     _require_staff(staff)
     if outcome not in (ListingReport.Status.UPHELD, ListingReport.Status.REJECTED):
         raise ValidationFailed(
-            "Uphold or reject the report.", details={"field": "outcome", "reason": "INVALID"}
+            _("Uphold or reject the report."), details={"field": "outcome", "reason": "INVALID"}
         )
     reasons = _text(reasons, field="reasons", required=True)
     with transaction.atomic():
         report = _locked(report)
         if report.status != ListingReport.Status.OPEN:
             raise ValidationFailed(
-                "This report has already been decided.",
+                _("This report has already been decided."),
                 details={"field": "report", "reason": "ALREADY_DECIDED"},
             )
         listing = report.listing
@@ -201,15 +211,15 @@ def listing_report_appeal(
     with transaction.atomic():
         report = _locked(report)
         if report.listing.seller_id != seller.pk:
-            raise PermissionDenied("Only the seller can appeal this decision.")
+            raise PermissionDenied(_("Only the seller can appeal this decision."))
         if report.appealed_at is not None:
             raise ValidationFailed(
-                "You have already appealed this decision.",
+                _("You have already appealed this decision."),
                 details={"field": "report", "reason": "ALREADY_APPEALED"},
             )
         if report.status != ListingReport.Status.UPHELD:
             raise ValidationFailed(
-                "Only a decision against your listing can be appealed.",
+                _("Only a decision against your listing can be appealed."),
                 details={"field": "report", "reason": "NOT_APPEALABLE"},
             )
         report.appealed_at = timezone.now()
@@ -239,18 +249,18 @@ def listing_report_decide_appeal(
     _require_staff(staff)
     if outcome not in ListingReport.AppealOutcome.values:
         raise ValidationFailed(
-            "Reverse or confirm the decision.", details={"field": "outcome", "reason": "INVALID"}
+            _("Reverse or confirm the decision."), details={"field": "outcome", "reason": "INVALID"}
         )
     reasons = _text(reasons, field="reasons", required=True)
     with transaction.atomic():
         report = _locked(report)
         if report.decided_by_id == staff.pk:
             raise PermissionDenied(
-                "You decided this report: another staff member must decide the appeal."
+                _("You decided this report: another staff member must decide the appeal.")
             )
         if report.appealed_at is None or report.appeal_decided_at is not None:
             raise ValidationFailed(
-                "There is no appeal waiting for a decision on this report.",
+                _("There is no appeal waiting for a decision on this report."),
                 details={"field": "report", "reason": "NO_PENDING_APPEAL"},
             )
         report.appeal_outcome = outcome

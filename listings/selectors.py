@@ -6,6 +6,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from events.models import Event
 from events.selectors import event_is_on_sale
@@ -61,7 +63,7 @@ def listing_get_active(*, listing_id: int) -> Listing:
         .first()
     )
     if listing is None:
-        raise NotFound("Listing not found.")
+        raise NotFound(_("Listing not found."))
     return listing
 
 
@@ -84,7 +86,7 @@ def _price_bound(value, *, field: str) -> Decimal | None:
         return to_decimal(value)
     except (TypeError, InvalidOperation) as exc:
         raise ValidationFailed(
-            "The price filter must be an amount, such as 50.00.",
+            _("The price filter must be an amount, such as 50.00."),
             details={"field": field, "reason": "INVALID_NUMBER"},
         ) from exc
 
@@ -116,7 +118,7 @@ def listing_search(
     """
     if ordering not in SEARCH_ORDERINGS:
         raise ValidationFailed(
-            "Unknown ordering.",
+            _("Unknown ordering."),
             details={
                 "field": "ordering",
                 "reason": "INVALID_CHOICE",
@@ -137,7 +139,7 @@ def listing_search(
         pk = as_id(event_id)
         if pk is None:
             raise ValidationFailed(
-                "The event filter must be an event's id.",
+                _("The event filter must be an event's id."),
                 details={"field": "event_id", "reason": "INVALID_NUMBER"},
             )
         listings = listings.filter(event_id=pk)
@@ -177,7 +179,7 @@ def listing_get_visible(*, user, listing_id) -> Listing:
     if listing is None or (
         listing.status != Listing.Status.ACTIVE and not _is_seller_or_staff(user, listing)
     ):
-        raise NotFound("Listing not found.")
+        raise NotFound(_("Listing not found."))
     return listing
 
 
@@ -191,10 +193,10 @@ def _is_seller_or_staff(user, listing: Listing) -> bool:
 
 # Why a listing is not on sale for a viewer, and what its page and the API say.
 GONE_HEADLINES = {
-    "sold": "This ticket has been sold",
-    "withdrawn": "This listing was withdrawn",
-    "ended": "This listing has ended",
-    "reserved": "This ticket is reserved by another fan right now",
+    "sold": gettext_lazy("This ticket has been sold"),
+    "withdrawn": gettext_lazy("This listing was withdrawn"),
+    "ended": gettext_lazy("This listing has ended"),
+    "reserved": gettext_lazy("This ticket is reserved by another fan right now"),
 }
 # The API's word for each reason (details.reason).
 GONE_API_REASONS = {
@@ -231,7 +233,7 @@ class ListingLookup:
 
     @property
     def headline(self) -> str:
-        return GONE_HEADLINES.get(self.gone, "")
+        return str(GONE_HEADLINES.get(self.gone, ""))
 
     @property
     def is_final(self) -> bool:
@@ -246,11 +248,16 @@ class ListingLookup:
         details = {"reason": GONE_API_REASONS[self.gone], "event_id": self.listing.ticket.event_id}
         if self.gone == "reserved":
             return TicketNotAvailable(
-                f"{self.headline}. If it comes back on sale, fans on the event's waiting list "
-                "get it first.",
+                _(
+                    "This ticket is reserved by another fan right now. If it comes back on "
+                    "sale, fans on the event's waiting list get it first."
+                ),
                 details=details,
             )
-        return ListingExpired(f"{self.headline}: it is no longer on sale.", details=details)
+        return ListingExpired(
+            _("%(headline)s: it is no longer on sale.") % {"headline": self.headline},
+            details=details,
+        )
 
 
 def _gone_reason(listing: Listing, *, now: datetime.datetime) -> str | None:
@@ -295,7 +302,7 @@ def listing_lookup(*, user, listing_id, now: datetime.datetime | None = None) ->
         else None
     )
     if listing is None:
-        raise NotFound("Listing not found.")
+        raise NotFound(_("Listing not found."))
     now = now or timezone.now()
     hold_due = listing.hold_id is not None and listing.hold_expires_at <= now
     if _is_seller_or_staff(user, listing):
@@ -365,5 +372,5 @@ def listing_report_get_for_seller(*, seller, report_id) -> ListingReport:
         .first()
     )
     if report is None:
-        raise NotFound("Report not found.")
+        raise NotFound(_("Report not found."))
     return report

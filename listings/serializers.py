@@ -3,6 +3,7 @@ output lives here, so no app's API imports another's. It says what a resale
 listing must (UK Consumer Rights Act 2015, s.90): the seat, any restriction on
 use, the face value and the organizer's ticket number; never the barcode."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import TraderDeclaration
@@ -17,13 +18,13 @@ class ListedTicketOutput(serializers.Serializer):
     seat = serializers.CharField()
     face_value = money_field()
     original_fees = money_field(
-        help_text="The unavoidable fees paid with it at the box office (its price tier's)."
+        help_text=_("The unavoidable fees paid with it at the box office (its price tier's).")
     )
     restrictions = serializers.CharField(
-        help_text='Any restriction on its use, as the seller gave it ("" for none).'
+        help_text=_('Any restriction on its use, as the seller gave it ("" for none).')
     )
     organizer_ticket_number = serializers.CharField(
-        help_text="The organizer's own number for the ticket, if it has one; never the barcode."
+        help_text=_("The organizer's own number for the ticket, if it has one; never the barcode.")
     )
 
 
@@ -33,8 +34,8 @@ class SellerKindOutput(serializers.Serializer):
 
     kind = serializers.ChoiceField(choices=TraderDeclaration.Kind.choices)
     trader_name = serializers.CharField(
-        source="business_name", allow_blank=True, help_text='The business name; "" if private.'
+        source="business_name", allow_blank=True, help_text=_('The business name; "" if private.')
     )
     label = serializers.CharField(
-        help_text='"Professional seller: NAME" or "Private seller", as the listing page says.'
+        help_text=_('"Professional seller: NAME" or "Private seller", as the listing page says.')
     )

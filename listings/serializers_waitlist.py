@@ -6,6 +6,7 @@ Entries are serialized from listings.waitlist.selectors.EntryView, with the
 places in line computed for the whole page at once (context["places"]).
 """
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -21,10 +22,10 @@ class WaitlistOfferSummaryOutput(serializers.Serializer):
 
     id = serializers.IntegerField()
     listing_id = serializers.IntegerField()
-    price = money_field(help_text="All-in: what the fan pays.")
+    price = money_field(help_text=_("All-in: what the fan pays."))
     currency = serializers.CharField()
     expires_at = serializers.DateTimeField(
-        help_text="Buy before this moment; then the ticket goes to the next fan in line."
+        help_text=_("Buy before this moment; then the ticket goes to the next fan in line.")
     )
 
 
@@ -38,25 +39,25 @@ class WaitlistEntryOutput(serializers.Serializer):
     event_id = serializers.IntegerField(source="entry.event_id")
     event_name = serializers.CharField(source="entry.event.name")
     starts_at = VenueDateTimeField(
-        source="entry.event.starts_at", help_text="The event's start, with the venue's offset."
+        source="entry.event.starts_at", help_text=_("The event's start, with the venue's offset.")
     )
     quantity = serializers.IntegerField(
-        source="entry.quantity", help_text="How many tickets the fan wants in all."
+        source="entry.quantity", help_text=_("How many tickets the fan wants in all.")
     )
     max_price = money_field(
         source="entry.max_price",
         allow_null=True,
-        help_text="The most the fan pays for one ticket; null: any price within the caps.",
+        help_text=_("The most the fan pays for one ticket; null: any price within the caps."),
     )
     section = serializers.CharField(
-        source="entry.section", help_text='Only tickets of this section; "" for any.'
+        source="entry.section", help_text=_('Only tickets of this section; "" for any.')
     )
     ticket_type = serializers.CharField(
-        source="entry.ticket_type", help_text='Only tickets of this type; "" for any.'
+        source="entry.ticket_type", help_text=_('Only tickets of this type; "" for any.')
     )
     state = serializers.ChoiceField(
         choices=ENTRY_STATES,
-        help_text=(
+        help_text=_(
             "waiting: in line (place); in_raffle: joined during a raffle window, the place is "
             "drawn when it closes; offered: a ticket is held for the fan (offer); done: the fan "
             "holds as many tickets as they asked for; left: off the list (join again to wait "
@@ -64,14 +65,14 @@ class WaitlistEntryOutput(serializers.Serializer):
         ),
     )
     place = serializers.SerializerMethodField(
-        help_text="The place in line (1 is next); null while in a raffle or after leaving."
+        help_text=_("The place in line (1 is next); null while in a raffle or after leaving.")
     )
     joined_at = serializers.DateTimeField(source="entry.joined_at")
     holdings = serializers.IntegerField(
-        help_text="The fan's tickets of the event: purchases that count and offers open to them."
+        help_text=_("The fan's tickets of the event: purchases that count and offers open to them.")
     )
     offer = serializers.SerializerMethodField(
-        help_text="The ticket held for the fan now, if any (never one whose time is up)."
+        help_text=_("The ticket held for the fan now, if any (never one whose time is up).")
     )
 
     def get_place(self, view) -> int | None:
@@ -97,10 +98,12 @@ class WaitlistLineOutput(serializers.Serializer):
     """An event's waiting list as anyone sees it, and the caller's own entry."""
 
     event_id = serializers.IntegerField()
-    waiting = serializers.IntegerField(help_text="How many fans wait for tickets of the event.")
+    waiting = serializers.IntegerField(help_text=_("How many fans wait for tickets of the event."))
     you = WaitlistEntryOutput(
         allow_null=True,
-        help_text="The caller's entry (waiting or left); null without a token or if never joined.",
+        help_text=_(
+            "The caller's entry (waiting or left); null without a token or if never joined."
+        ),
     )
 
 

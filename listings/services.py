@@ -13,6 +13,8 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import TraderDeclaration, User
 from accounts.selectors import user_can_trade
@@ -55,21 +57,23 @@ def _refuse(reason: str | None) -> None:
         return
     if reason == EVENT_NOT_ON_SALE:
         raise ValidationFailed(
-            "Tickets for this event cannot be sold: it is not on sale or has already started.",
+            _("Tickets for this event cannot be sold: it is not on sale or has already started."),
             details={"field": "ticket", "reason": EVENT_NOT_ON_SALE},
         )
     if reason == TICKET_REJECTED:
         raise TicketNotAvailable(
-            "Encore's staff could not verify this ticket: it cannot be sold on Encore.",
+            _("Encore's staff could not verify this ticket: it cannot be sold on Encore."),
             details={"field": "ticket", "reason": TICKET_REJECTED},
         )
     if reason == TICKET_IN_REVIEW:
         raise TicketNotAvailable(
-            "This ticket is waiting for a check by Encore's staff: you can sell it once it is "
-            "approved.",
+            _(
+                "This ticket is waiting for a check by Encore's staff: you can sell it once it "
+                "is approved."
+            ),
             details={"field": "ticket", "reason": TICKET_IN_REVIEW},
         )
-    raise TicketNotAvailable("This ticket is already listed, sold or no longer valid.")
+    raise TicketNotAvailable(_("This ticket is already listed, sold or no longer valid."))
 
 
 def _price_for(*, ticket: Ticket, price):
@@ -92,8 +96,14 @@ RESALE_LIMIT_STATUSES = (Listing.Status.ACTIVE, Listing.Status.PENDING, Listing.
 
 def _resale_limit_error(limit: int) -> ValidationFailed:
     return ValidationFailed(
-        f"You can sell at most {limit} tickets for this event on Encore, the most one fan "
-        "could buy from the organizer.",
+        ngettext(
+            "You can sell at most %(limit)d ticket for this event on Encore, the most one fan "
+            "could buy from the organizer.",
+            "You can sell at most %(limit)d tickets for this event on Encore, the most one fan "
+            "could buy from the organizer.",
+            limit,
+        )
+        % {"limit": limit},
         details={"field": "ticket", "reason": "RESALE_LIMIT_REACHED", "limit": limit},
     )
 
@@ -143,9 +153,9 @@ def listing_create(
     TRADER_DECLARATION_REQUIRED, TRADER_DETAILS_REJECTED, TRADER_REVIEW_PENDING).
     """
     if ticket.owner_id != seller.pk:
-        raise NotFound("Ticket not found.")
+        raise NotFound(_("Ticket not found."))
     if not user_can_trade(user=seller):
-        raise PermissionDenied("Your account cannot sell tickets at the moment.")
+        raise PermissionDenied(_("Your account cannot sell tickets at the moment."))
     _seller_declaration_check(seller)
     event = ticket.event
     now = timezone.now()
@@ -158,7 +168,7 @@ def listing_create(
     expires_at = expires_at or event.starts_at
     if not now < expires_at <= event.starts_at:
         raise ValidationFailed(
-            "A listing must end in the future and no later than the event's start.",
+            _("A listing must end in the future and no later than the event's start."),
             details={"field": "expires_at", "reason": "INVALID_EXPIRY"},
         )
 
@@ -188,7 +198,7 @@ def listing_create(
                     **event_copies(event),
                 )
         except IntegrityError as exc:
-            raise TicketNotAvailable("This ticket is already listed.") from exc
+            raise TicketNotAvailable(_("This ticket is already listed.")) from exc
         catalogue_changed(event_id=event.pk)
         audit_log_record(
             actor=seller,
@@ -267,7 +277,7 @@ def ticket_upload_and_list(*, seller, event, price, ip_address=None, **upload) -
 
 def _listing_of_seller(*, seller, listing: Listing) -> Listing:
     if listing.seller_id != seller.pk:
-        raise NotFound("Listing not found.")
+        raise NotFound(_("Listing not found."))
     return listing
 
 
@@ -287,7 +297,7 @@ def listing_update_price(*, seller, listing: Listing, price, ip_address=None) ->
             price=price, updated_at=timezone.now()
         )
         if changed != 1:
-            raise TicketNotAvailable("This listing can no longer be changed.")
+            raise TicketNotAvailable(_("This listing can no longer be changed."))
         catalogue_changed(event_id=listing.ticket.event_id)
         audit_log_record(
             actor=seller,
@@ -353,7 +363,7 @@ def listing_cancel(*, actor, listing: Listing, ip_address=None) -> Listing:
             action=AuditAction.LISTING_CANCELLED,
             ip_address=ip_address,
         ):
-            raise TicketNotAvailable("This listing is reserved, sold or already closed.")
+            raise TicketNotAvailable(_("This listing is reserved, sold or already closed."))
     listing.refresh_from_db()
     return listing
 

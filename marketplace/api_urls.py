@@ -14,6 +14,7 @@ v1 = [
     path("", include("listings.api")),
     path("", include("payments.api")),
     path("", include("messaging.api")),
+    path("", include("marketplace.privacy.api")),
     path("schema/", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
 ]
 

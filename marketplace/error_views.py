@@ -5,6 +5,7 @@ import sys
 
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.translation import gettext as _
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 
@@ -22,7 +23,7 @@ def _is_api(request) -> bool:
 
 @csrf_exempt  # the API authenticates with tokens, never with a session cookie
 def api_not_found(request, *args, **kwargs):
-    return JsonResponse(error_body("NOT_FOUND", "There is no such API endpoint."), status=404)
+    return JsonResponse(error_body("NOT_FOUND", _("There is no such API endpoint.")), status=404)
 
 
 def page_not_found(request, exception=None):
@@ -35,7 +36,7 @@ def service_unavailable(request):
     """The database could not be reached: 503 with Retry-After, not a 500."""
     if _is_api(request):
         response = JsonResponse(
-            error_body("SERVICE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE), status=503
+            error_body("SERVICE_UNAVAILABLE", str(DATABASE_UNAVAILABLE_MESSAGE)), status=503
         )
     else:
         # A standalone page: rendering it needs no database.
@@ -49,13 +50,15 @@ def server_error(request):
     if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
         return service_unavailable(request)
     if _is_api(request):
-        body = error_body("INTERNAL_ERROR", "Something went wrong on our side. Please try again.")
+        body = error_body(
+            "INTERNAL_ERROR", _("Something went wrong on our side. Please try again.")
+        )
         return JsonResponse(body, status=500)
     return defaults.server_error(request)
 
 
 def csrf_failure(request, reason=""):
     if _is_api(request):
-        body = error_body("FORBIDDEN", "The request was refused (CSRF check).")
+        body = error_body("FORBIDDEN", _("The request was refused (CSRF check)."))
         return JsonResponse(body, status=403)
     return csrf.csrf_failure(request, reason=reason)

@@ -5,6 +5,8 @@
   STRIPE_API_BASE: those are read when used, not when settings load, so a
   changed setting (e.g. the tests' localstripe on a port of its own) applies
   at once.
+- img-src: the site, data: URIs, and the hosts of EVENT_IMAGE_HOSTS (read at
+  each response too), plus the origins a page names in `csp_img_sources`.
 - A Permissions-Policy header (PERMISSIONS_POLICY).
 - Request bodies over REQUEST_BODY_MAX_BYTES refused with 413 before a byte
   of them is read: the envelope under /api/, the site's page elsewhere.
@@ -17,8 +19,10 @@ from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from marketplace.core.api.envelope import error_body
+from marketplace.core.image_hosts import image_host_sources
 
 STRIPE_JS_ORIGIN = "https://js.stripe.com"
 # Stripe's published needs for Stripe.js and Elements (docs.stripe.com,
@@ -81,7 +85,7 @@ def request_too_large(request, limit: int):
     if request.path.startswith("/api/"):
         body = error_body(
             "INVALID_INPUT",
-            "The request is too large.",
+            _("The request is too large."),
             {"reason": "REQUEST_TOO_LARGE", "max_bytes": limit},
         )
         return JsonResponse(body, status=413)
@@ -124,7 +128,16 @@ class SecurityMiddleware(CSPMiddleware):
         parts = super().get_policy_parts(request, response, report_only=report_only)
         update = dict(parts.update or {})
         onboarding = getattr(response, "stripe_onboarding", False)
-        for directive, sources in stripe_csp_sources(onboarding=onboarding).items():
+        added = stripe_csp_sources(onboarding=onboarding)
+        # Pictures given by address come from EVENT_IMAGE_HOSTS only; a page may
+        # add the origin of one picture it shows (response.csp_img_sources).
+        added["img-src"] = [
+            # Uploaded pictures served from elsewhere (MEDIA_URL on a bucket or CDN).
+            *([_origin(settings.MEDIA_URL)] if _origin(settings.MEDIA_URL) else []),
+            *image_host_sources(getattr(settings, "EVENT_IMAGE_HOSTS", [])),
+            *getattr(response, "csp_img_sources", []),
+        ]
+        for directive, sources in added.items():
             current = update.get(directive) or []
             current = [current] if isinstance(current, str) else list(current)
             update[directive] = current + sources

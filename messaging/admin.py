@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.admin import LargeTableAdminMixin, ReadOnlyAdminMixin
 
@@ -17,7 +18,7 @@ class MessageAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("transaction", "sender")
     fields = ("transaction", "sender", "body", "read_at", "created_at")
 
-    @admin.display(description="message")
+    @admin.display(description=_("message"))
     def excerpt(self, obj):
         return Truncator(obj.body).chars(80)
 

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.urls import path
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.views import APIView
 
@@ -18,7 +20,7 @@ TAGS = ["messages"]
 
 
 class SenderOutput(serializers.Serializer):
-    id = serializers.CharField(source="public_id", help_text="The sender's public id.")
+    id = serializers.CharField(source="public_id", help_text=_("The sender's public id."))
     name = serializers.CharField(source="public_name")
 
 
@@ -26,8 +28,8 @@ class MessageOutput(serializers.Serializer):
     id = serializers.IntegerField()
     transaction_id = serializers.IntegerField()
     sender = SenderOutput()
-    mine = serializers.SerializerMethodField(help_text="Whether the caller sent it.")
-    body = serializers.CharField(help_text="Contact details and payment links are masked.")
+    mine = serializers.SerializerMethodField(help_text=_("Whether the caller sent it."))
+    body = serializers.CharField(help_text=_("Contact details and payment links are masked."))
     read_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
 
@@ -43,7 +45,10 @@ class MessageInput(serializers.Serializer):
     body = serializers.CharField(
         trim_whitespace=False,
         allow_blank=True,
-        help_text=f"1 to MESSAGE_MAX_LENGTH ({settings.MESSAGE_MAX_LENGTH}) characters.",
+        help_text=format_lazy(
+            _("1 to MESSAGE_MAX_LENGTH ({max_length}) characters."),
+            max_length=settings.MESSAGE_MAX_LENGTH,
+        ),
     )
 
 

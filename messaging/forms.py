@@ -4,17 +4,21 @@
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class MessageForm(forms.Form):
     body = forms.CharField(
-        label="Message",
+        label=_("Message"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=(
-            "Email addresses, phone numbers and payment links are hidden: keep the "
-            "conversation and the payment on Encore, where your money is protected."
+            _(
+                "Email addresses, phone numbers and payment links are hidden: keep the "
+                "conversation and the payment on Encore, where your money is protected."
+            )
         ),
-        error_messages={"required": "Write a message first."},
+        error_messages={"required": _("Write a message first.")},
     )
 
     def __init__(self, *args, **kwargs):
@@ -25,4 +29,6 @@ class MessageForm(forms.Form):
         field.max_length = limit
         field.validators = [MaxLengthValidator(limit)]
         field.widget.attrs["maxlength"] = str(limit)
-        field.error_messages["max_length"] = f"A message can be at most {limit} characters."
+        field.error_messages["max_length"] = gettext(
+            "A message can be at most %(max_length)s characters."
+        ) % {"max_length": limit}

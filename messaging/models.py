@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Message(models.Model):
@@ -32,24 +33,24 @@ class Message(models.Model):
 
 class Notification(models.Model):
     class Type(models.TextChoices):
-        PURCHASE = "purchase", "Purchase"
-        PAYMENT = "payment", "Payment"
-        DELIVERY = "delivery", "Ticket delivered"
-        MESSAGE = "message", "New message"
-        DISPUTE_OPENED = "dispute_opened", "Dispute opened"
-        DISPUTE_RESOLVED = "dispute_resolved", "Dispute resolved"
-        PAYOUT = "payout", "Payout"
-        LISTING_EXPIRED = "listing_expired", "Listing expired"
-        TICKET_RECEIVED = "ticket_received", "Ticket received by transfer"
-        REFUND = "refund", "Refund"
-        LISTING_REMOVED = "listing_removed", "Listing taken off sale by staff"
-        PAYOUT_ACCOUNT_NEEDED = "payout_account_needed", "Payout details needed"
-        PAYOUT_FAILED = "payout_failed", "Payout failed"
-        CHARGEBACK_OPENED = "chargeback_opened", "Payment disputed by the bank"
-        CHARGEBACK_CLOSED = "chargeback_closed", "Bank dispute closed"
-        EVENT_CANCELLED = "event_cancelled", "Event cancelled"
-        EVENT_MOVED = "event_moved", "Event moved"
-        WAITLIST_OFFER = "waitlist_offer", "A ticket for you from the waiting list"
+        PURCHASE = "purchase", _("Purchase")
+        PAYMENT = "payment", _("Payment")
+        DELIVERY = "delivery", _("Ticket delivered")
+        MESSAGE = "message", _("New message")
+        DISPUTE_OPENED = "dispute_opened", _("Dispute opened")
+        DISPUTE_RESOLVED = "dispute_resolved", _("Dispute resolved")
+        PAYOUT = "payout", _("Payout")
+        LISTING_EXPIRED = "listing_expired", _("Listing expired")
+        TICKET_RECEIVED = "ticket_received", _("Ticket received by transfer")
+        REFUND = "refund", _("Refund")
+        LISTING_REMOVED = "listing_removed", _("Listing taken off sale by staff")
+        PAYOUT_ACCOUNT_NEEDED = "payout_account_needed", _("Payout details needed")
+        PAYOUT_FAILED = "payout_failed", _("Payout failed")
+        CHARGEBACK_OPENED = "chargeback_opened", _("Payment disputed by the bank")
+        CHARGEBACK_CLOSED = "chargeback_closed", _("Bank dispute closed")
+        EVENT_CANCELLED = "event_cancelled", _("Event cancelled")
+        EVENT_MOVED = "event_moved", _("Event moved")
+        WAITLIST_OFFER = "waitlist_offer", _("A ticket for you from the waiting list")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -82,10 +83,10 @@ class Email(models.Model):
     """
 
     class Status(models.TextChoices):
-        READY = "ready", "Ready"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        READY = "ready", _("Ready")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     # SET_NULL: the outbox keeps what was sent even when a notification goes
     # (its user's account removed), and emails need not come from a notification.
@@ -98,11 +99,16 @@ class Email(models.Model):
     )
     to = models.EmailField(max_length=254)
     subject = models.CharField(max_length=255)
+    # The plain-text part, and the HTML part rendered from the same template
+    # (marketplace.core.emails); blank HTML: a text-only email.
     body = models.TextField()
+    html = models.TextField(blank=True)
+    # Files sent with it: [{"filename", "mimetype", "content_base64"}].
+    attachments = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
     attempts = models.PositiveIntegerField(default=0)
     claimed_by = models.CharField(
-        max_length=255, blank=True, help_text="The id of the Celery task sending it."
+        max_length=255, blank=True, help_text=_("The id of the Celery task sending it.")
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

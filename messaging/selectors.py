@@ -1,6 +1,7 @@
 """Reads of the messaging app that the pages and the API share."""
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from marketplace.core.errors import NotFound
 from marketplace.core.versions import notifications_scope, versioned
@@ -56,5 +57,5 @@ def message_get_for_party(*, user, message_id: int) -> Message:
         )
     message = messages.filter(pk=message_id).first()
     if message is None:
-        raise NotFound("Message not found.")
+        raise NotFound(_("Message not found."))
     return message

@@ -2,44 +2,25 @@
 between buyer and seller, and read receipts. Each service is one database
 transaction and raises the domain errors of marketplace/core/errors.py."""
 
-import re
-
 from django.conf import settings
 from django.db import transaction as db_transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.selectors import email_preferences, user_can_trade
 from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.emails import email_render
 from marketplace.core.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.queue import enqueue_on_commit
 from marketplace.core.versions import changed_on_commit, notifications_scope
-from payments.models import Dispute, Transaction
+from payments.models import Transaction
 
+from .emails import notification_email
 from .masking import mask_contact_details
 from .models import Email, Message, Notification
 from .tasks import email_send
 
 SUBJECT_MAX_LENGTH = Email._meta.get_field("subject").max_length
-
-
-def _render_email(*, user, type: str, payload: dict) -> tuple[str, str]:
-    """The subject and plain-text body of the email for one notification."""
-    context = {
-        **payload,
-        "payload": payload,
-        "user": user,
-        "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
-        "dispute_window_hours": settings.DISPUTE_WINDOW_HOURS,
-    }
-    if payload.get("reason") in Dispute.Reason.values:
-        context["reason_display"] = Dispute.Reason(payload["reason"]).label
-    subject = render_to_string(f"emails/notifications/{type}_subject.txt", context)
-    body = render_to_string(f"emails/notifications/{type}_body.txt", context)
-    # A header is one line: newlines in a subject would be refused by the mail API.
-    subject = " ".join(subject.split())[:SUBJECT_MAX_LENGTH]
-    # Tags that render nothing leave blank lines behind; keep one at most.
-    return subject, re.sub(r"\n{3,}", "\n\n", body.strip()) + "\n"
 
 
 def notification_create(*, user, type: str, payload: dict) -> Notification:
@@ -60,8 +41,15 @@ def notification_create(*, user, type: str, payload: dict) -> Notification:
     notification = Notification.objects.create(user=user, type=type, payload=payload)
     changed_on_commit(notifications_scope(user.pk))
     if user.email and _wants_email(user=user, type=type):
-        subject, body = _render_email(user=user, type=type, payload=payload)
-        email_enqueue(to=user.email, subject=subject, body=body, notification=notification)
+        rendered, attachments = notification_email(user=user, type=type, payload=payload)
+        email_enqueue(
+            to=user.email,
+            subject=rendered.subject,
+            body=rendered.text,
+            html=rendered.html,
+            attachments=attachments,
+            notification=notification,
+        )
     return notification
 
 
@@ -72,13 +60,30 @@ def _wants_email(*, user, type: str) -> bool:
     return choices[key]
 
 
-def email_enqueue(*, to: str, subject: str, body: str, notification=None) -> Email:
+def email_enqueue(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    html: str = "",
+    attachments: list[dict] | None = None,
+    notification=None,
+) -> Email:
     """Put one email in the outbox (READY) and send it once the caller's
-    transaction commits. Must run inside that transaction (RuntimeError)."""
+    transaction commits. Must run inside that transaction (RuntimeError).
+
+    `body` is the plain text, `html` its HTML alternative (both from one
+    template: marketplace.core.emails), `attachments` a list of
+    {filename, mimetype, content_base64}."""
     if not db_transaction.get_connection().in_atomic_block:
         raise RuntimeError("email_enqueue must run inside the caller's transaction.")
     email = Email.objects.create(
-        notification=notification, to=to, subject=subject[:SUBJECT_MAX_LENGTH], body=body
+        notification=notification,
+        to=to,
+        subject=" ".join(subject.split())[:SUBJECT_MAX_LENGTH],
+        body=body,
+        html=html,
+        attachments=attachments or [],
     )
     # A broker outage must not turn the caller's committed change into an
     # error page: the email stays READY and the sweep sends it later.
@@ -86,6 +91,14 @@ def email_enqueue(*, to: str, subject: str, body: str, notification=None) -> Ema
         email_send, email.pk, fallback="the outbox sweep (emails_send_ready) sends it later"
     )
     return email
+
+
+def email_enqueue_template(*, to: str, template: str, context: dict, language: str) -> Email:
+    """Render the email `template` (templates/emails/..., one HTML template
+    giving the subject, the HTML and the text) in `language`, and put it in the
+    outbox as email_enqueue does."""
+    rendered = email_render(template, context, language=language)
+    return email_enqueue(to=to, subject=rendered.subject, body=rendered.text, html=rendered.html)
 
 
 def _party_name(*, user, txn: Transaction) -> str:
@@ -115,24 +128,25 @@ def message_send(*, sender, transaction: Transaction, body: str, ip_address=None
             .first()
         )
         if txn is None or sender.pk not in (txn.buyer_id, txn.seller_id):
-            raise NotFound("Transaction not found.")
+            raise NotFound(_("Transaction not found."))
         if not user_can_trade(user=sender):
-            raise PermissionDenied("Your account cannot send messages at the moment.")
+            raise PermissionDenied(_("Your account cannot send messages at the moment."))
         if txn.status == Transaction.Status.CANCELLED:
             raise ValidationFailed(
-                "This purchase was cancelled; its conversation is closed.",
+                _("This purchase was cancelled; its conversation is closed."),
                 details={"field": "transaction", "reason": "TRANSACTION_CANCELLED"},
             )
         text = (body or "").strip()
         max_length = settings.MESSAGE_MAX_LENGTH
         if not text:
             raise ValidationFailed(
-                "Write a message first.",
+                _("Write a message first."),
                 details={"field": "body", "reason": "EMPTY", "maxLength": max_length},
             )
         if len(text) > max_length:
             raise ValidationFailed(
-                f"A message can be at most {max_length} characters.",
+                _("A message can be at most %(max_length)s characters.")
+                % {"max_length": max_length},
                 details={
                     "field": "body",
                     "reason": "TOO_LONG",
@@ -183,7 +197,7 @@ def message_mark_read(*, user, message: Message) -> Message:
             found.transaction.buyer_id,
             found.transaction.seller_id,
         ):
-            raise NotFound("Message not found.")
+            raise NotFound(_("Message not found."))
         now = timezone.now()
         # Conditional, so two tabs reading at once keep the first time.
         Message.objects.filter(pk=found.pk, read_at__isnull=True).update(read_at=now)
@@ -205,7 +219,7 @@ def notification_mark_read(*, user, notification: Notification) -> Notification:
     with db_transaction.atomic():
         found = Notification.objects.filter(pk=notification.pk, user=user).first()
         if found is None:
-            raise NotFound("Notification not found.")
+            raise NotFound(_("Notification not found."))
         Notification.objects.filter(pk=found.pk, read_at__isnull=True).update(
             read_at=timezone.now()
         )

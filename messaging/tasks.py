@@ -1,6 +1,7 @@
 """Sending the email outbox (STYLE.md, 8): tasks take primary keys, run after
 commit, retry with backoff, and can run twice without sending twice."""
 
+import base64
 import datetime
 import logging
 import smtplib
@@ -9,7 +10,7 @@ import uuid
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -37,6 +38,26 @@ RETRYABLE_ERRORS = (smtplib.SMTPException, OSError, SoftTimeLimitExceeded)
 def retry_countdown(retries: int) -> int:
     """Seconds before retry number `retries + 1`: 30, 60, 120... capped."""
     return min(RETRY_BASE_SECONDS * 2**retries, RETRY_MAX_SECONDS)
+
+
+def email_message(email: Email) -> EmailMultiAlternatives:
+    """The message of an outbox row: its text, its HTML alternative (if any)
+    and its attachments."""
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+    )
+    if email.html:
+        message.attach_alternative(email.html, "text/html")
+    for attachment in email.attachments or []:
+        message.attach(
+            attachment["filename"],
+            base64.b64decode(attachment["content_base64"]),
+            attachment.get("mimetype") or "application/octet-stream",
+        )
+    return message
 
 
 @shared_task(
@@ -71,12 +92,7 @@ def email_send(self, email_id: int) -> str:
     email = Email.objects.get(pk=email_id)
     mine = Email.objects.filter(pk=email_id, claimed_by=task_id)
     try:
-        EmailMessage(
-            subject=email.subject,
-            body=email.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[email.to],
-        ).send()
+        email_message(email).send()
     except RETRYABLE_ERRORS as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         attempts = email.attempts + 1

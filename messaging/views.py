@@ -4,13 +4,14 @@ transaction page (payments.views.sales and payments.views.messages)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.core.ids import as_id
 from marketplace.core.pagination import BoundedPaginator
 
+from .emails import notification_text
 from .models import Notification
 from .selectors import notification_list
 from .services import notifications_mark_all_read
@@ -20,10 +21,7 @@ PER_PAGE = 20
 
 def _notification_text(notification: Notification) -> str:
     # The email's subject line says it in one sentence; the page reuses it.
-    payload = notification.payload or {}
-    return render_to_string(
-        f"emails/notifications/{notification.type}_subject.txt", {**payload, "payload": payload}
-    ).strip()
+    return notification_text(notification)
 
 
 # Notifications about no transaction lead to the page that deals with them.
@@ -65,6 +63,12 @@ def read_all(request):
     count = notifications_mark_all_read(user=request.user)
     if count:
         messages.success(
-            request, f"{count} notification{'s' if count != 1 else ''} marked as read."
+            request,
+            ngettext(
+                "%(count)s notification marked as read.",
+                "%(count)s notifications marked as read.",
+                count,
+            )
+            % {"count": count},
         )
     return redirect("messaging:notifications")

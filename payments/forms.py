@@ -4,6 +4,9 @@ the rules themselves stay in the services (payments.services)."""
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.core.countries import country_name
 
 from .models import BUYER_DISPUTE_REASONS
 from .services.disputes import DESCRIPTION_MAX_LENGTH
@@ -18,68 +21,47 @@ class PayForm(forms.Form):
 
     payment_method_id = forms.CharField(
         max_length=255,
-        validators=[RegexValidator(r"^[A-Za-z0-9_]+$", "This is not a card reference.")],
-        error_messages={"required": "Enter your card details first."},
+        validators=[RegexValidator(r"^[A-Za-z0-9_]+$", _("This is not a card reference."))],
+        error_messages={"required": _("Enter your card details first.")},
     )
 
 
 class DisputeForm(forms.Form):
     reason = forms.ChoiceField(
-        label="What went wrong?",
-        choices=[("", "Choose a reason")] + list(BUYER_DISPUTE_REASONS),
+        label=_("What went wrong?"),
+        choices=[("", _("Choose a reason"))] + list(BUYER_DISPUTE_REASONS),
         error_messages={
-            "required": "Choose a reason.",
-            "invalid_choice": "Choose one of the reasons in the list.",
+            "required": _("Choose a reason."),
+            "invalid_choice": _("Choose one of the reasons in the list."),
         },
     )
     description = forms.CharField(
-        label="Describe the problem",
+        label=_("Describe the problem"),
         max_length=DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=(
-            "What happened, and what you have tried. Staff read this and the messages "
-            "with the seller before they decide."
+            _(
+                "What happened, and what you have tried. Staff read this and the messages "
+                "with the seller before they decide."
+            )
         ),
-        error_messages={"required": "Describe the problem."},
+        error_messages={"required": _("Describe the problem.")},
     )
-
-
-# The names of the countries Encore pays out in (CONNECT_COUNTRIES).
-COUNTRY_NAMES = {
-    "AT": "Austria",
-    "AU": "Australia",
-    "BE": "Belgium",
-    "CH": "Switzerland",
-    "DE": "Germany",
-    "DK": "Denmark",
-    "ES": "Spain",
-    "FI": "Finland",
-    "FR": "France",
-    "GB": "United Kingdom",
-    "IE": "Ireland",
-    "IT": "Italy",
-    "LU": "Luxembourg",
-    "NL": "Netherlands",
-    "NO": "Norway",
-    "PL": "Poland",
-    "PT": "Portugal",
-    "SE": "Sweden",
-    "US": "United States",
-}
 
 
 class PayoutAccountForm(forms.Form):
     """ "Get paid": the country of the seller's payout account (asked once)."""
 
     country = forms.ChoiceField(
-        label="Country where you live and bank",
-        help_text="Stripe opens your payout account in this country; it cannot change later.",
+        label=_("Country where you live and bank"),
+        help_text=_("Stripe opens your payout account in this country; it cannot change later."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         codes = settings.CONNECT_COUNTRIES
-        choices = [(code, COUNTRY_NAMES.get(code, code)) for code in codes]
-        choices.sort(key=lambda choice: choice[1])
+        # Names in the reader's language (django-countries).
+        choices = [(code, country_name(code)) for code in codes]
+        choices.sort(key=lambda choice: str(choice[1]))  # in the reader's language
         self.fields["country"].choices = choices
         self.fields["country"].initial = settings.CONNECT_DEFAULT_COUNTRY

@@ -2,26 +2,27 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
+from django.utils.translation import gettext_lazy as _
 
 
 class EventCancellationOutcome(models.TextChoices):
     """What an event's cancellation did to one of its purchases."""
 
-    REFUNDED = "refunded", "Refunded in full: the event was cancelled"
-    FOR_STAFF = "for_staff", "For staff: the seller was already paid"
-    REFUND_FAILED = "refund_failed", "For staff: the automatic refund failed"
+    REFUNDED = "refunded", _("Refunded in full: the event was cancelled")
+    FOR_STAFF = "for_staff", _("For staff: the seller was already paid")
+    REFUND_FAILED = "refund_failed", _("For staff: the automatic refund failed")
 
 
 class Transaction(models.Model):
     """One purchase of one listing: the money's journey from buyer to seller."""
 
     class Status(models.TextChoices):
-        PENDING_PAYMENT = "pending_payment", "Pending payment"
-        PAID = "paid", "Paid (held in escrow)"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-        DISPUTED = "disputed", "Disputed"
-        REFUNDED = "refunded", "Refunded"
+        PENDING_PAYMENT = "pending_payment", _("Pending payment")
+        PAID = "paid", _("Paid (held in escrow)")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        DISPUTED = "disputed", _("Disputed")
+        REFUNDED = "refunded", _("Refunded")
 
     # The purchases that count towards a buyer's tickets for one event (the
     # purchase limit, a waiting list entry's quantity).
@@ -33,12 +34,12 @@ class Transaction(models.Model):
     )
 
     class PaymentStatus(models.TextChoices):
-        PENDING = "pending", "Pending"
+        PENDING = "pending", _("Pending")
         # The card holder's bank asks them to authenticate (3-D Secure).
-        REQUIRES_ACTION = "requires_action", "Waiting for the card holder's authentication"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        REFUNDED = "refunded", "Refunded"
+        REQUIRES_ACTION = "requires_action", _("Waiting for the card holder's authentication")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        REFUNDED = "refunded", _("Refunded")
 
     listing = models.ForeignKey(
         "listings.Listing", on_delete=models.PROTECT, related_name="transactions"
@@ -57,15 +58,15 @@ class Transaction(models.Model):
     payment_status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
-    payment_method = models.CharField(max_length=32, blank=True, help_text="e.g. card")
+    payment_method = models.CharField(max_length=32, blank=True, help_text=_("e.g. card"))
     payment_gateway = models.CharField(max_length=32, default="stripe")
     payment_id = models.CharField(
-        max_length=255, blank=True, help_text="The gateway's payment id (Stripe PaymentIntent)."
+        max_length=255, blank=True, help_text=_("The gateway's payment id (Stripe PaymentIntent).")
     )
     charge_id = models.CharField(
         max_length=255,
         blank=True,
-        help_text="Stripe's charge of the payment: the source of the seller's transfer.",
+        help_text=_("Stripe's charge of the payment: the source of the seller's transfer."),
     )
     # The buyer's tries to pay this reservation (each card, or the same card
     # again after a failed authentication): numbers each try's idempotency
@@ -154,13 +155,13 @@ class Payout(models.Model):
     """
 
     class Status(models.TextChoices):
-        HELD = "held", "Held in escrow"
-        SCHEDULED = "scheduled", "Scheduled"
-        PAID = "paid", "Paid"
-        FAILED = "failed", "Failed"
-        FROZEN = "frozen", "Frozen: the buyer's bank disputes the payment"
-        REVERSED = "reversed", "Taken back"
-        CANCELLED = "cancelled", "Cancelled"
+        HELD = "held", _("Held in escrow")
+        SCHEDULED = "scheduled", _("Scheduled")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+        FROZEN = "frozen", _("Frozen: the buyer's bank disputes the payment")
+        REVERSED = "reversed", _("Taken back")
+        CANCELLED = "cancelled", _("Cancelled")
 
     transaction = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="payout")
     seller = models.ForeignKey(
@@ -170,22 +171,24 @@ class Payout(models.Model):
     currency = models.CharField(max_length=3, default="EUR")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     transfer_id = models.CharField(
-        max_length=255, blank=True, help_text="The Stripe transfer to the seller's account."
+        max_length=255, blank=True, help_text=_("The Stripe transfer to the seller's account.")
     )
     reversal_id = models.CharField(
-        max_length=255, blank=True, help_text="The Stripe transfer reversal, if it was taken back."
+        max_length=255,
+        blank=True,
+        help_text=_("The Stripe transfer reversal, if it was taken back."),
     )
     # Each new transfer (a first one, or one after a chargeback was won) gets
     # its own idempotency key: encore-payout-<id>-transfer-<round>.
     transfer_round = models.PositiveSmallIntegerField(default=1)
     attempts = models.PositiveSmallIntegerField(
-        default=0, help_text="Failed transfer attempts in this round."
+        default=0, help_text=_("Failed transfer attempts in this round.")
     )
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
     reminded_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the seller was last asked for payout details."
+        null=True, blank=True, help_text=_("When the seller was last asked for payout details.")
     )
     scheduled_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -217,9 +220,9 @@ class PayoutAccount(models.Model):
     """
 
     class State(models.TextChoices):
-        PENDING = "pending", "Details needed"
-        RESTRICTED = "restricted", "More information needed"
-        ENABLED = "enabled", "Ready to receive payouts"
+        PENDING = "pending", _("Details needed")
+        RESTRICTED = "restricted", _("More information needed")
+        ENABLED = "enabled", _("Ready to receive payouts")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_account"
@@ -230,10 +233,12 @@ class PayoutAccount(models.Model):
     details_submitted = models.BooleanField(default=False)
     payouts_enabled = models.BooleanField(default=False)
     transfers_active = models.BooleanField(
-        default=False, help_text="Stripe's transfers capability: the account can receive money."
+        default=False, help_text=_("Stripe's transfers capability: the account can receive money.")
     )
     requirements_due = models.JSONField(
-        default=list, blank=True, help_text="What Stripe still needs (requirements.currently_due)."
+        default=list,
+        blank=True,
+        help_text=_("What Stripe still needs (requirements.currently_due)."),
     )
     disabled_reason = models.CharField(max_length=100, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
@@ -268,22 +273,22 @@ class Dispute(models.Model):
     chargeback by the buyer's bank (settled by the bank, through Stripe)."""
 
     class Kind(models.TextChoices):
-        BUYER = "buyer", "Reported by the buyer"
-        CHARGEBACK = "chargeback", "Chargeback by the buyer's bank"
+        BUYER = "buyer", _("Reported by the buyer")
+        CHARGEBACK = "chargeback", _("Chargeback by the buyer's bank")
 
     class Reason(models.TextChoices):
-        NOT_RECEIVED = "not_received", "I did not receive the ticket"
-        INVALID_TICKET = "invalid_ticket", "The ticket was refused at the door"
-        NOT_AS_DESCRIBED = "not_as_described", "The ticket is not as described"
-        EVENT_CANCELLED = "event_cancelled", "The event was cancelled"
-        OTHER = "other", "Something else"
-        BANK_REVERSAL = "bank_reversal", "The buyer's bank reversed the payment"
+        NOT_RECEIVED = "not_received", _("I did not receive the ticket")
+        INVALID_TICKET = "invalid_ticket", _("The ticket was refused at the door")
+        NOT_AS_DESCRIBED = "not_as_described", _("The ticket is not as described")
+        EVENT_CANCELLED = "event_cancelled", _("The event was cancelled")
+        OTHER = "other", _("Something else")
+        BANK_REVERSAL = "bank_reversal", _("The buyer's bank reversed the payment")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED_REFUND = "resolved_refund", "Resolved: refunded"
-        RESOLVED_RELEASE = "resolved_release", "Resolved: paid to seller"
-        REJECTED = "rejected", "Rejected"
+        OPEN = "open", _("Open")
+        RESOLVED_REFUND = "resolved_refund", _("Resolved: refunded")
+        RESOLVED_RELEASE = "resolved_release", _("Resolved: paid to seller")
+        REJECTED = "rejected", _("Rejected")
 
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="disputes")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.BUYER)
@@ -293,7 +298,7 @@ class Dispute(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="disputes_opened",
-        help_text="The buyer; empty for a chargeback (the bank opened it).",
+        help_text=_("The buyer; empty for a chargeback (the bank opened it)."),
     )
     reason = models.CharField(max_length=24, choices=Reason.choices)
     stripe_dispute_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
@@ -368,8 +373,8 @@ class EventCancellation(models.Model):
     transaction as the item it counts, so it is exact after a crash too."""
 
     class State(models.TextChoices):
-        RUNNING = "running", "Running"
-        FINISHED = "finished", "Finished"
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
 
     event = models.OneToOneField(
         "events.Event", on_delete=models.PROTECT, related_name="cancellation_run"
@@ -379,10 +384,10 @@ class EventCancellation(models.Model):
     reservations_released = models.PositiveIntegerField(default=0)
     refunded = models.PositiveIntegerField(default=0)
     handed_to_staff = models.PositiveIntegerField(
-        default=0, help_text="Purchases whose money had already reached the seller."
+        default=0, help_text=_("Purchases whose money had already reached the seller.")
     )
     failed = models.PositiveIntegerField(
-        default=0, help_text="Refunds Stripe refused: listed for staff."
+        default=0, help_text=_("Refunds Stripe refused: listed for staff.")
     )
     batches = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from events.models import Event
 from marketplace.core.errors import NotFound, PermissionDenied
@@ -34,7 +35,7 @@ def transaction_get_for_party(*, user, transaction_id: int) -> Transaction:
         queryset = queryset.filter(Q(buyer=user) | Q(seller=user))
     transaction = queryset.filter(pk=transaction_id).first()
     if transaction is None:
-        raise NotFound("Transaction not found.")
+        raise NotFound(_("Transaction not found."))
     return transaction
 
 
@@ -50,9 +51,11 @@ def transaction_get_for_buyer(*, user, transaction_id: int) -> Transaction:
         .first()
     )
     if transaction is None:
-        raise NotFound("Transaction not found.")
+        raise NotFound(_("Transaction not found."))
     if transaction.buyer_id != user.pk:
-        raise PermissionDenied("Only the buyer can do this.", details={"reason": "NOT_THE_BUYER"})
+        raise PermissionDenied(
+            _("Only the buyer can do this."), details={"reason": "NOT_THE_BUYER"}
+        )
     return transaction
 
 
@@ -155,7 +158,7 @@ def transaction_view_for(*, user, transaction: Transaction, now=None) -> Transac
     elif user.is_staff:
         role = "staff"
     else:
-        raise NotFound("Transaction not found.")
+        raise NotFound(_("Transaction not found."))
     now = now or timezone.now()
     pending = txn.status == Transaction.Status.PENDING_PAYMENT
     paid = txn.status == Transaction.Status.PAID

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from marketplace.core.audit import AuditAction
 from marketplace.core.models import AuditLog
@@ -21,24 +23,38 @@ from .services.escrow import auto_confirm_due_at
 DONE, CURRENT, UPCOMING = "done", "current", "upcoming"
 
 CANCEL_REASONS = {
-    "reservation_expired": "The reservation expired and the ticket went back on sale.",
-    "payment_failed": "The card was declined and the ticket went back on sale.",
-    "service_unavailable": "The payment service was unavailable; nothing was charged.",
-    "event_cancelled": "The event was cancelled; nothing was charged.",
+    "reservation_expired": gettext_lazy(
+        "The reservation expired and the ticket went back on sale."
+    ),
+    "payment_failed": gettext_lazy("The card was declined and the ticket went back on sale."),
+    "service_unavailable": gettext_lazy(
+        "The payment service was unavailable; nothing was charged."
+    ),
+    "event_cancelled": gettext_lazy("The event was cancelled; nothing was charged."),
 }
 # Why a sale was refunded, from the refund's audit row (its note).
 REFUND_REASONS = {
-    "event_cancelled": "The event was cancelled: the buyer was refunded in full automatically "
-    "and the ticket was voided.",
-    "event_moved": "The event moved and the buyer chose a full refund instead of the new date; "
-    "the ticket was voided.",
-}
-COMPLETED_BY = {
-    AuditAction.TRANSACTION_CONFIRMED: "The buyer confirmed they have the ticket.",
-    AuditAction.TRANSACTION_AUTO_CONFIRMED: (
-        "Completed automatically after the event: no problem was reported."
+    "event_cancelled": gettext_lazy(
+        "The event was cancelled: the buyer was refunded in full automatically and the ticket "
+        "was voided."
     ),
-    AuditAction.TRANSACTION_RELEASED_BY_STAFF: "Encore staff released the payment to the seller.",
+    "event_moved": gettext_lazy(
+        "The event moved and the buyer chose a full refund instead of the new date; the ticket "
+        "was voided."
+    ),
+}
+# Who completed a sale, each followed by what it means for the seller.
+COMPLETED_BY = {
+    AuditAction.TRANSACTION_CONFIRMED: gettext_lazy(
+        "The buyer confirmed they have the ticket. The seller's payout was released."
+    ),
+    AuditAction.TRANSACTION_AUTO_CONFIRMED: gettext_lazy(
+        "Completed automatically after the event: no problem was reported. The seller's "
+        "payout was released."
+    ),
+    AuditAction.TRANSACTION_RELEASED_BY_STAFF: gettext_lazy(
+        "Encore staff released the payment to the seller. The seller's payout was released."
+    ),
 }
 
 
@@ -71,10 +87,15 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
     steps = [
         TimelineStep(
             "reserved",
-            "Reserved",
+            _("Reserved"),
             DONE,
             txn.created_at,
-            f"The ticket was held for {settings.RESERVATION_MINUTES} minutes for payment.",
+            ngettext(
+                "The ticket was held for %(minutes)s minute for payment.",
+                "The ticket was held for %(minutes)s minutes for payment.",
+                settings.RESERVATION_MINUTES,
+            )
+            % {"minutes": settings.RESERVATION_MINUTES},
         )
     ]
     if status == Transaction.Status.CANCELLED:
@@ -83,10 +104,10 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
         steps.append(
             TimelineStep(
                 "cancelled",
-                "Cancelled",
+                _("Cancelled"),
                 DONE,
                 row.created_at if row else txn.updated_at,
-                CANCEL_REASONS.get(reason, "The purchase was cancelled; nothing was charged."),
+                CANCEL_REASONS.get(reason, _("The purchase was cancelled; nothing was charged.")),
             )
         )
         if AuditAction.TRANSACTION_LATE_PAYMENT_REFUNDED in audit:
@@ -94,33 +115,33 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
             steps.append(
                 TimelineStep(
                     "refunded",
-                    "Refunded",
+                    _("Refunded"),
                     DONE,
                     late.created_at,
-                    "A payment that arrived after the reservation ended was refunded in full.",
+                    _("A payment that arrived after the reservation ended was refunded in full."),
                 )
             )
         return steps
     if status == Transaction.Status.PENDING_PAYMENT:
         steps.append(
-            TimelineStep("paid", "Payment", CURRENT, None, "Waiting for the card payment.")
+            TimelineStep("paid", _("Payment"), CURRENT, None, _("Waiting for the card payment."))
         )
-        steps.append(TimelineStep("completed", "Ticket received", UPCOMING))
+        steps.append(TimelineStep("completed", _("Ticket received"), UPCOMING))
         return steps
     steps.append(
         TimelineStep(
             "paid",
-            "Paid",
+            _("Paid"),
             DONE,
             txn.paid_at,
-            "The money is held by Encore; the ticket is the buyer's to download.",
+            _("The money is held by Encore; the ticket is the buyer's to download."),
         )
     )
     for dispute in disputes:
         steps.append(
             TimelineStep(
                 "disputed",
-                "Problem reported",
+                _("Problem reported"),
                 DONE,
                 dispute.created_at,
                 dispute.get_reason_display(),
@@ -130,7 +151,7 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
             steps.append(
                 TimelineStep(
                     "resolved",
-                    "Problem settled",
+                    _("Problem settled"),
                     DONE,
                     dispute.resolved_at,
                     dispute.get_status_display(),
@@ -141,10 +162,10 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
         steps.append(
             TimelineStep(
                 "completed",
-                "Completed",
+                _("Completed"),
                 DONE,
                 txn.confirmed_at or (audit[action].created_at if action in audit else None),
-                COMPLETED_BY[action] + " The seller's payout was released.",
+                str(COMPLETED_BY[action]),
             )
         )
     elif status == Transaction.Status.REFUNDED:
@@ -152,12 +173,12 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
         steps.append(
             TimelineStep(
                 "refunded",
-                "Refunded",
+                _("Refunded"),
                 DONE,
                 row.created_at if row else txn.updated_at,
                 REFUND_REASONS.get(
                     (row.changes or {}).get("note", "") if row else "",
-                    "The buyer was refunded in full and the ticket was voided.",
+                    _("The buyer was refunded in full and the ticket was voided."),
                 ),
             )
         )
@@ -165,10 +186,13 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
         steps.append(
             TimelineStep(
                 "completed",
-                "Decision",
+                _("Decision"),
                 UPCOMING,
                 None,
-                "Encore staff are looking at the problem; the payout stays held until they decide.",
+                _(
+                    "Encore staff are looking at the problem; the payout stays held until they "
+                    "decide."
+                ),
             )
         )
     else:  # paid, waiting for the buyer
@@ -176,13 +200,19 @@ def transaction_timeline(*, txn: Transaction) -> list[TimelineStep]:
         steps.append(
             TimelineStep(
                 "completed",
-                "Ticket received",
+                _("Ticket received"),
                 CURRENT,
                 None,
-                "The buyer confirms they have the ticket, or the sale completes "
-                f"automatically {settings.AUTO_CONFIRM_HOURS} hours after the event "
-                f"({date_format(due, 'D j M Y, H:i')} {due.tzname()}, the venue's time) "
-                "if no problem is reported.",
+                _(
+                    "The buyer confirms they have the ticket, or the sale completes "
+                    "automatically %(hours)s hours after the event (%(date)s %(zone)s, the "
+                    "venue's time) if no problem is reported."
+                )
+                % {
+                    "hours": settings.AUTO_CONFIRM_HOURS,
+                    "date": date_format(due, "DATETIME_FORMAT"),
+                    "zone": due.tzname(),
+                },
             )
         )
     return steps

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import checkout, messages, payouts, sales, webhook
+from .views import calendar, checkout, messages, payouts, sales, webhook
 
 app_name = "payments"
 
@@ -22,6 +22,11 @@ urlpatterns = [
     path("my/purchases/", sales.purchases, name="purchases"),
     path("my/sales/", sales.sales, name="sales"),
     path("my/transactions/<id:transaction_id>/", sales.transaction_detail, name="transaction"),
+    path(
+        "my/transactions/<id:transaction_id>/calendar.ics",
+        calendar.transaction_calendar_file,
+        name="transaction-calendar",
+    ),
     path("my/transactions/<id:transaction_id>/confirm/", sales.confirm, name="confirm"),
     path("my/transactions/<id:transaction_id>/dispute/", sales.dispute, name="dispute"),
     path(

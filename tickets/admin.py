@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.admin import AuditedAdminMixin, LargeTableAdminMixin, confirm_then, money
 from marketplace.core.client_ip import client_ip
@@ -24,10 +25,14 @@ from .services import (
 from .views import ticket_file_response
 
 REVIEW_REASONS = {
-    Ticket.REVIEW_NO_BARCODE_IN_FILE: "No barcode could be read in the file: compare the file "
-    "with the barcode typed (ending shown) and check it is a real ticket.",
-    Ticket.REVIEW_FACE_VALUE_HIGH: "The declared face value is far above the event's other "
-    "tickets: check the price printed on the ticket.",
+    Ticket.REVIEW_NO_BARCODE_IN_FILE: _(
+        "No barcode could be read in the file: compare the file with the barcode typed "
+        "(ending shown) and check it is a real ticket."
+    ),
+    Ticket.REVIEW_FACE_VALUE_HIGH: _(
+        "The declared face value is far above the event's other tickets: check the price "
+        "printed on the ticket."
+    ),
 }
 
 
@@ -97,23 +102,24 @@ class TicketAdmin(LargeTableAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="face value", ordering="face_value")
+    @admin.display(description=_("face value"), ordering="face_value")
     def face_value_display(self, obj):
         return money(obj.face_value, obj.event.currency)
 
-    @admin.display(description="file")
+    @admin.display(description=_("file"))
     def stored_file(self, obj):
         if not obj.file.name:
             return "-"
         return format_html(
-            '{} · <a href="{}">review the ticket and open its file</a>',
+            '{} · <a href="{}">{}</a>',
             obj.file.name,
             reverse("admin:tickets_ticketinreview_review", args=[obj.pk]),
+            _("review the ticket and open its file"),
         )
 
-    @admin.display(description="why it waits for review")
+    @admin.display(description=_("why it waits for review"))
     def review_reasons_display(self, obj):
-        return "; ".join(REVIEW_REASONS.get(r, r) for r in obj.review_reasons) or "-"
+        return "; ".join(str(REVIEW_REASONS.get(r, r)) for r in obj.review_reasons) or "-"
 
     def get_search_results(self, request, queryset, search_term):
         """A full barcode typed in the search box finds its ticket through the hash."""
@@ -125,14 +131,14 @@ class TicketAdmin(LargeTableAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
 
     # --- review: the actions on several tickets, as declared ---------------------
 
-    @admin.action(description="Approve: the file is a genuine ticket at its declared face value")
+    @admin.action(description=_("Approve: the file is a genuine ticket at its declared face value"))
     def approve(self, request, queryset):
         return confirm_then(
             self,
             request,
             queryset.select_related("event", "owner"),
-            title="Approve these tickets",
-            explanation=(
+            title=_("Approve these tickets"),
+            explanation=_(
                 "Each ticket becomes verified at the face value it was uploaded with, and its "
                 "owner may list it within the cap. To correct a face value, open the ticket's "
                 "review page instead. The note is kept in the audit trail."
@@ -142,14 +148,14 @@ class TicketAdmin(LargeTableAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Reject: the file does not prove a genuine ticket")
+    @admin.action(description=_("Reject: the file does not prove a genuine ticket"))
     def reject(self, request, queryset):
         return confirm_then(
             self,
             request,
             queryset.select_related("event", "owner"),
-            title="Reject these tickets",
-            explanation=(
+            title=_("Reject these tickets"),
+            explanation=_(
                 "Each ticket stays with its owner but can never be listed; they see that it "
                 "was not accepted, with your note."
             ),
@@ -164,18 +170,18 @@ admin.site.register(Ticket, TicketAdmin)
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[("approve", "Approve"), ("reject", "Reject")], widget=forms.RadioSelect
+        choices=[("approve", _("Approve")), ("reject", _("Reject"))], widget=forms.RadioSelect
     )
     face_value = forms.DecimalField(
-        label="Face value (approve)",
+        label=_("Face value (approve)"),
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0.01"),
         required=False,
-        help_text="As printed on the ticket; leave as declared if it agrees.",
+        help_text=_("As printed on the ticket; leave as declared if it agrees."),
     )
     note = forms.CharField(
-        label="Note (the owner sees it when rejected)",
+        label=_("Note (the owner sees it when rejected)"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=2000,
         required=False,
@@ -209,7 +215,9 @@ class TicketInReviewAdmin(TicketAdmin):
     @admin.display(description="")
     def review_link(self, obj):
         return format_html(
-            '<a href="{}">Review</a>', reverse("admin:tickets_ticketinreview_review", args=[obj.pk])
+            '<a href="{}">{}</a>',
+            reverse("admin:tickets_ticketinreview_review", args=[obj.pk]),
+            _("Review"),
         )
 
     def get_urls(self):
@@ -266,13 +274,18 @@ class TicketInReviewAdmin(TicketAdmin):
             else:
                 self.message_user(
                     request,
-                    f"{ticket}: {'approved' if data['decision'] == 'approve' else 'rejected'}.",
+                    (
+                        _("%(ticket)s: approved.")
+                        if data["decision"] == "approve"
+                        else _("%(ticket)s: rejected.")
+                    )
+                    % {"ticket": ticket},
                     messages.SUCCESS,
                 )
                 return redirect("admin:tickets_ticketinreview_changelist")
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Review {ticket}",
+            "title": _("Review %(ticket)s") % {"ticket": ticket},
             "opts": self.model._meta,
             "ticket": ticket,
             "form": form,

@@ -3,6 +3,9 @@
 from django.conf import settings
 from django.http import FileResponse
 from django.urls import path
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -50,36 +53,40 @@ class TicketOutput(serializers.Serializer):
     row = serializers.CharField()
     seat = serializers.CharField()
     tier = TicketTierOutput(
-        allow_null=True, help_text="The organizer's price tier it was uploaded for, if any."
+        allow_null=True, help_text=_("The organizer's price tier it was uploaded for, if any.")
     )
     face_value = money_field()
-    original_fees = money_field(help_text="Unavoidable fees paid with it (the tier's).")
-    restrictions = serializers.CharField(help_text='Any restriction on its use ("" for none).')
+    original_fees = money_field(help_text=_("Unavoidable fees paid with it (the tier's)."))
+    restrictions = serializers.CharField(help_text=_('Any restriction on its use ("" for none).'))
     organizer_ticket_number = serializers.CharField(
-        help_text="The organizer's own number for the ticket, if it has one (not the barcode)."
+        help_text=_("The organizer's own number for the ticket, if it has one (not the barcode).")
     )
-    barcode_last4 = serializers.CharField(help_text="The barcode itself is never shown.")
+    barcode_last4 = serializers.CharField(help_text=_("The barcode itself is never shown."))
     barcode_source = serializers.ChoiceField(
         choices=Ticket.BarcodeSource.choices,
-        help_text="file: read from the uploaded file; typed: the file had no readable code.",
+        help_text=_("file: read from the uploaded file; typed: the file had no readable code."),
     )
     status = serializers.ChoiceField(choices=Ticket.Status.choices)
     verification = serializers.ChoiceField(
         choices=Ticket.Verification.choices,
-        help_text="Only a verified ticket can be listed. pending_review: Encore's staff check "
-        "it first (see review_reasons); rejected: it cannot be sold on Encore.",
+        help_text=_(
+            "Only a verified ticket can be listed. pending_review: Encore's staff check "
+            "it first (see review_reasons); rejected: it cannot be sold on Encore."
+        ),
     )
     review_reasons = serializers.ListField(
         child=serializers.ChoiceField(
             choices=[Ticket.REVIEW_NO_BARCODE_IN_FILE, Ticket.REVIEW_FACE_VALUE_HIGH]
         ),
-        help_text="Why it waits (or waited) for staff: NO_BARCODE_IN_FILE, FACE_VALUE_HIGH.",
+        help_text=_("Why it waits (or waited) for staff: NO_BARCODE_IN_FILE, FACE_VALUE_HIGH."),
     )
-    review_note = serializers.CharField(help_text="Staff's note when they rejected it.")
+    review_note = serializers.CharField(help_text=_("Staff's note when they rejected it."))
     file_url = serializers.SerializerMethodField()
     pending_transfer = serializers.SerializerMethodField(
-        help_text="While the ticket is offered to someone (status transfer_pending): the "
-        "address it was sent to and until when it is held; else null."
+        help_text=_(
+            "While the ticket is offered to someone (status transfer_pending): the "
+            "address it was sent to and until when it is held; else null."
+        )
     )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -101,52 +108,66 @@ class TicketUploadInput(serializers.Serializer):
     event_id = id_field()
     tier_id = id_field(
         required=False,
-        help_text="Required when the event has price tiers (events/:id `tiers`): the ticket's "
-        "face value and fees are the tier's.",
+        help_text=_(
+            "Required when the event has price tiers (events/:id `tiers`): the ticket's "
+            "face value and fees are the tier's."
+        ),
     )
     face_value = money_field(
         required=False,
-        help_text="Only for an event without price tiers: the price printed on the ticket. "
-        "Far above the event's other tickets, it waits for staff review before listing.",
+        help_text=_(
+            "Only for an event without price tiers: the price printed on the ticket. "
+            "Far above the event's other tickets, it waits for staff review before listing."
+        ),
     )
     barcode = serializers.CharField(
         max_length=128,
         required=False,
         allow_blank=True,
-        help_text="Optional: Encore reads the barcode from the file, and refuses a typed one "
-        "that differs (BARCODE_MISMATCH). Required only when the file has no readable code; "
-        "the ticket then waits for staff review. Stored as a keyed hash.",
+        help_text=_(
+            "Optional: Encore reads the barcode from the file, and refuses a typed one "
+            "that differs (BARCODE_MISMATCH). Required only when the file has no readable code; "
+            "the ticket then waits for staff review. Stored as a keyed hash."
+        ),
     )
     file = serializers.FileField(
-        help_text="The ticket as the box office sent it: PDF (at most TICKET_DECODE_MAX_PAGES "
-        "pages), PNG or JPEG, at most TICKET_FILE_MAX_BYTES. Its QR, Aztec, PDF417, Data "
-        "Matrix or 1-D barcode is the proof; the same file twice is a duplicate."
+        help_text=_(
+            "The ticket as the box office sent it: PDF (at most TICKET_DECODE_MAX_PAGES "
+            "pages), PNG or JPEG, at most TICKET_FILE_MAX_BYTES. Its QR, Aztec, PDF417, Data "
+            "Matrix or 1-D barcode is the proof; the same file twice is a duplicate."
+        )
     )
     ticket_type = serializers.ChoiceField(choices=Ticket.Type.choices, required=False)
     section = serializers.CharField(
-        max_length=50, required=False, allow_blank=True, help_text="Stand, block or area."
+        max_length=50, required=False, allow_blank=True, help_text=_("Stand, block or area.")
     )
     row = serializers.CharField(max_length=20, required=False, allow_blank=True)
     seat = serializers.CharField(
         max_length=20,
         required=False,
         allow_blank=True,
-        help_text="Required for a seated ticket (ticket_type seated).",
+        help_text=_("Required for a seated ticket (ticket_type seated)."),
     )
     restrictions = serializers.CharField(
         max_length=Ticket._meta.get_field("restrictions").max_length,
         required=False,
         allow_blank=True,
-        help_text="Any restriction on use printed on the ticket, shown to buyers; common ones: "
-        + "; ".join(Ticket.COMMON_RESTRICTIONS)
-        + ".",
+        help_text=format_lazy(
+            _(
+                "Any restriction on use printed on the ticket, shown to buyers; common ones: "
+                "{common}."
+            ),
+            common="; ".join(Ticket.COMMON_RESTRICTIONS),
+        ),
     )
     organizer_ticket_number = serializers.CharField(
         max_length=64,
         required=False,
         allow_blank=True,
-        help_text="The organizer's ticket or order number, shown to buyers. A value that is "
-        "or contains the barcode is refused (IS_BARCODE).",
+        help_text=_(
+            "The organizer's ticket or order number, shown to buyers. A value that is "
+            "or contains the barcode is refused (IS_BARCODE)."
+        ),
     )
 
 
@@ -155,7 +176,7 @@ class TransferInput(serializers.Serializer):
 
 
 class ClaimInput(serializers.Serializer):
-    code = serializers.CharField(max_length=100, help_text="The code in the emailed link.")
+    code = serializers.CharField(max_length=100, help_text=_("The code in the emailed link."))
 
 
 class TicketListApi(APIView):
@@ -208,7 +229,7 @@ class TicketUploadApi(APIView):
             settings.TICKET_FILE_MAX_BYTES + MULTIPART_OVERHEAD_BYTES
         ):
             raise RequestTooLarge(
-                "The upload is too large.",
+                gettext("The upload is too large."),
                 details={"field": "file", "reason": "FILE_TOO_LARGE"},
             )
         data = valid(TicketUploadInput, request.data)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketplace.core.errors import ValidationFailed
 
@@ -31,28 +33,37 @@ DECODER = Path(__file__).with_name("decoder.py")
 REFUSALS = {
     "UNREADABLE": (
         "UNREADABLE_FILE",
-        "Encore could not open this file: it may be damaged. Upload the ticket as the box "
-        "office sent it, or a screenshot of it (PNG or JPEG).",
+        gettext_lazy(
+            "Encore could not open this file: it may be damaged. Upload the ticket as the box "
+            "office sent it, or a screenshot of it (PNG or JPEG)."
+        ),
     ),
     "PDF_PROTECTED": (
         "PDF_PROTECTED",
-        "This PDF is protected by a password: upload a copy without one, or a screenshot.",
+        gettext_lazy(
+            "This PDF is protected by a password: upload a copy without one, or a screenshot."
+        ),
     ),
     "TOO_MANY_PAGES": (
         "TOO_MANY_PAGES",
-        "A ticket file has at most {max_pages} pages: upload each ticket as a file of its own.",
+        gettext_lazy(
+            "A ticket file has at most %(max_pages)s pages: upload each ticket as a file of its "
+            "own."
+        ),
     ),
     "TOO_MANY_PIXELS": (
         "TOO_MANY_PIXELS",
-        "This image is too large to read: upload a smaller screenshot of the ticket.",
+        gettext_lazy("This image is too large to read: upload a smaller screenshot of the ticket."),
     ),
     "TOO_LARGE_TO_READ": (
         "FILE_TOO_COMPLEX",
-        "This file needs too much memory to read: upload a screenshot of the ticket instead.",
+        gettext_lazy(
+            "This file needs too much memory to read: upload a screenshot of the ticket instead."
+        ),
     ),
     "TIMEOUT": (
         "FILE_TOO_COMPLEX",
-        "This file took too long to read: upload a screenshot of the ticket instead.",
+        gettext_lazy("This file took too long to read: upload a screenshot of the ticket instead."),
     ),
 }
 
@@ -85,7 +96,7 @@ def _refused(reason: str, **extra) -> ValidationFailed:
     if code == "TOO_MANY_PAGES":
         details.update(max_pages=settings.TICKET_DECODE_MAX_PAGES, pages=extra.get("pages"))
     return ValidationFailed(
-        message.format(max_pages=settings.TICKET_DECODE_MAX_PAGES), details=details
+        message % {"max_pages": settings.TICKET_DECODE_MAX_PAGES}, details=details
     )
 
 
@@ -164,8 +175,11 @@ def evidence_read(content: bytes, *, kind: str) -> Evidence:
             found.setdefault(value, code.get("format") or "")
     if len(found) > 1:
         raise ValidationFailed(
-            f"This file holds {len(found)} different barcodes: upload each ticket as a file "
-            "of its own.",
+            _(
+                "This file holds %(count)s different barcodes: upload each ticket as a file of "
+                "its own."
+            )
+            % {"count": len(found)},
             details={"field": "file", "reason": "MULTIPLE_BARCODES", "count": len(found)},
         )
     code, symbology = next(iter(found.items()), (None, None))

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from marketplace.core.storage import private_storage
 
@@ -13,43 +15,45 @@ def ticket_file_path(ticket, filename):
 
 class Ticket(models.Model):
     class Type(models.TextChoices):
-        GENERAL_ADMISSION = "general_admission", "General admission"
-        SEATED = "seated", "Seated"
-        STANDING = "standing", "Standing"
-        VIP = "vip", "VIP"
-        OTHER = "other", "Other"
+        GENERAL_ADMISSION = "general_admission", _("General admission")
+        SEATED = "seated", _("Seated")
+        STANDING = "standing", _("Standing")
+        VIP = "vip", _("VIP")
+        OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        AVAILABLE = "available", "Available"
-        LISTED = "listed", "Listed"
-        RESERVED = "reserved", "Reserved"
-        SOLD = "sold", "Sold"
-        TRANSFERRED = "transferred", "Transferred"
+        AVAILABLE = "available", _("Available")
+        LISTED = "listed", _("Listed")
+        RESERVED = "reserved", _("Reserved")
+        SOLD = "sold", _("Sold")
+        TRANSFERRED = "transferred", _("Transferred")
         # Offered to someone by email, held until they claim it (TicketTransfer).
-        TRANSFER_PENDING = "transfer_pending", "Transfer pending"
-        VOID = "void", "Void"
+        TRANSFER_PENDING = "transfer_pending", _("Transfer pending")
+        VOID = "void", _("Void")
 
     class Verification(models.TextChoices):
-        VERIFIED = "verified", "Verified"
-        PENDING_REVIEW = "pending_review", "Waiting for Encore's check"
-        REJECTED = "rejected", "Not accepted"
+        VERIFIED = "verified", _("Verified")
+        PENDING_REVIEW = "pending_review", _("Waiting for Encore's check")
+        REJECTED = "rejected", _("Not accepted")
 
     class BarcodeSource(models.TextChoices):
-        FILE = "file", "Read from the file"
-        TYPED = "typed", "Typed by the seller"
+        FILE = "file", _("Read from the file")
+        TYPED = "typed", _("Typed by the seller")
 
     # Why an upload waits for staff (Ticket.review_reasons).
     REVIEW_NO_BARCODE_IN_FILE = "NO_BARCODE_IN_FILE"
     REVIEW_FACE_VALUE_HIGH = "FACE_VALUE_HIGH"
 
     # The restrictions on use the sell form offers (a seller may write others).
+    # Stored as written here, in English; marked so that pages can show them
+    # translated (gettext of the stored text).
     COMMON_RESTRICTIONS = (
-        "Under 18s must be accompanied by an adult",
-        "ID must match the name on the ticket",
-        "Restricted view",
-        "Standing only",
-        "Accessible seating",
-        "Age 18+ only",
+        gettext_noop("Under 18s must be accompanied by an adult"),
+        gettext_noop("ID must match the name on the ticket"),
+        gettext_noop("Restricted view"),
+        gettext_noop("Standing only"),
+        gettext_noop("Accessible seating"),
+        gettext_noop("Age 18+ only"),
     )
 
     # A void ticket no longer admits anyone, so its barcode may be uploaded again.
@@ -78,7 +82,7 @@ class Ticket(models.Model):
         related_name="tickets",
     )
     original_fees = models.DecimalField(
-        max_digits=12, decimal_places=2, default=0, help_text="Unavoidable fees paid with it."
+        max_digits=12, decimal_places=2, default=0, help_text=_("Unavoidable fees paid with it.")
     )
     # What a resale listing must say (UK Consumer Rights Act 2015, s.90): any
     # restriction on use, and the organizer's own number for the ticket (never
@@ -162,8 +166,8 @@ class TicketInReview(Ticket):
 
     class Meta:
         proxy = True
-        verbose_name = "ticket to review"
-        verbose_name_plural = "tickets to review"
+        verbose_name = _("ticket to review")
+        verbose_name_plural = _("tickets to review")
 
 
 class TicketTransfer(models.Model):
@@ -179,10 +183,10 @@ class TicketTransfer(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to be claimed"
-        CLAIMED = "claimed", "Claimed"
-        CANCELLED = "cancelled", "Cancelled by the sender"
-        EXPIRED = "expired", "Expired"
+        PENDING = "pending", _("Waiting to be claimed")
+        CLAIMED = "claimed", _("Claimed")
+        CANCELLED = "cancelled", _("Cancelled by the sender")
+        EXPIRED = "expired", _("Expired")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="transfers")
     sender = models.ForeignKey(

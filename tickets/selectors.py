@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from events.selectors import event_is_on_sale
 from marketplace.core.errors import NotFound
@@ -34,7 +36,7 @@ def ticket_get_for_owner(*, owner, ticket_id) -> Ticket:
     try:
         return ticket_list_for_owner(owner=owner).get(pk=int(ticket_id))
     except (Ticket.DoesNotExist, TypeError, ValueError) as exc:
-        raise NotFound("Ticket not found.") from exc
+        raise NotFound(_("Ticket not found.")) from exc
 
 
 def ticket_face_value_median(*, event, exclude_owner=None) -> Decimal | None:
@@ -102,11 +104,17 @@ def ticket_listable(*, ticket: Ticket, now=None) -> bool:
 
 # Why an upload waits for staff, in the seller's words (Ticket.review_reasons).
 REVIEW_REASON_TEXT = {
-    Ticket.REVIEW_NO_BARCODE_IN_FILE: "Encore could not read a barcode in the file",
-    Ticket.REVIEW_FACE_VALUE_HIGH: "its face value is far above this event's other tickets",
+    Ticket.REVIEW_NO_BARCODE_IN_FILE: gettext_lazy("Encore could not read a barcode in the file"),
+    Ticket.REVIEW_FACE_VALUE_HIGH: gettext_lazy(
+        "its face value is far above this event's other tickets"
+    ),
 }
 
 
 def ticket_review_reasons_text(*, ticket: Ticket) -> str:
     """Why `ticket` waits for staff, as the seller reads it ("" when it does not)."""
-    return " and ".join(REVIEW_REASON_TEXT.get(r, r) for r in ticket.review_reasons)
+    reasons = [str(REVIEW_REASON_TEXT.get(r, r)) for r in ticket.review_reasons]
+    if len(reasons) == 2:
+        # Translators: two reasons why a ticket waits for Encore's staff to check it.
+        return _("%(first)s and %(second)s") % {"first": reasons[0], "second": reasons[1]}
+    return " ".join(reasons)

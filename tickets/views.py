@@ -10,6 +10,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketplace.core.client_ip import client_ip
@@ -97,12 +98,14 @@ def ticket_transfer_page(request, ticket_id: int):
         except DomainError as exc:
             form_error_from(form, exc)
         else:
-            until = date_format(timezone.localtime(offer.expires_at), "j F, H:i")
+            until = date_format(timezone.localtime(offer.expires_at), "SHORT_DATETIME_FORMAT")
             messages.success(
                 request,
-                f"We emailed {offer.recipient_email} a link to claim your ticket for "
-                f"{ticket.event.name}. It is held for them until {until}; until then you can "
-                "take it back here.",
+                _(
+                    "We emailed %(email)s a link to claim your ticket for %(event)s. It is held "
+                    "for them until %(until)s; until then you can take it back here."
+                )
+                % {"email": offer.recipient_email, "event": ticket.event.name, "until": until},
             )
             return redirect("tickets:mine")
     context = {"form": form, "ticket": ticket, "hold_days": settings.TICKET_TRANSFER_HOLD_DAYS}
@@ -117,9 +120,11 @@ def ticket_transfer_cancel_page(request, ticket_id: int):
     try:
         ticket_transfer_cancel(owner=request.user, ticket=ticket, ip_address=client_ip(request))
     except NotFound:
-        messages.error(request, "This ticket is not waiting for anyone.")
+        messages.error(request, _("This ticket is not waiting for anyone."))
     else:
-        messages.success(request, f"Your ticket for {ticket.event.name} is yours again.")
+        messages.success(
+            request, _("Your ticket for %(event)s is yours again.") % {"event": ticket.event.name}
+        )
     return redirect("tickets:mine")
 
 
@@ -137,7 +142,9 @@ def ticket_claim_page(request, code: str):
         except DomainError as exc:
             error = exc.message
         else:
-            messages.success(request, f"The ticket for {ticket.event.name} is yours.")
+            messages.success(
+                request, _("The ticket for %(event)s is yours.") % {"event": ticket.event.name}
+            )
             return redirect("tickets:mine")
     return render(
         request,

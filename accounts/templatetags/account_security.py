@@ -3,6 +3,7 @@
 import re
 
 from django import template
+from django.utils.translation import gettext as _
 
 from accounts.selectors import user_second_factor_types
 
@@ -42,9 +43,10 @@ def device_name(user_agent: str) -> str:
     browser = next((name for token, name in _BROWSERS if token in user_agent), None)
     system = next((name for token, name in _SYSTEMS if token in user_agent), None)
     if browser and system:
-        return f"{browser} on {system}"
+        # Translators: a device, e.g. "Firefox on Linux".
+        return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
     if browser or system:
         return browser or system
     # Not a browser (a script, an app): its own first word, if it has one.
     word = re.match(r"[\w.-]+", user_agent)
-    return word.group(0) if word else "Unknown device"
+    return word.group(0) if word else _("Unknown device")

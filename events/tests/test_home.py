@@ -27,7 +27,7 @@ def test_home_lists_upcoming_published_events_with_their_lowest_price(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Soon Festival" in html
-    assert "2 tickets from <strong>42.50 EUR</strong>" in html
+    assert "2 tickets from <strong>€42.50</strong>" in html
     assert "Secret Draft" not in html
     assert "Last Year&#x27;s Show" not in html
 

@@ -28,19 +28,26 @@ def test_the_sitemap_lists_every_published_event_and_no_draft(client):
 
     for event in published:
         assert f"http://testserver/events/{event.pk}/" in locations
+        # In each language, each naming the others as its alternates.
+        for language in ("nl", "de", "fr", "es"):
+            assert f"http://testserver/{language}/events/{event.pk}/" in locations
     assert not any(
         f"/events/{other.pk}/" in loc for other in (draft, cancelled) for loc in locations
     )
     assert "http://testserver/events/" in locations
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert f'hreflang="de" href="http://testserver/de/events/{published[0].pk}/"' in sitemap
+    assert 'hreflang="x-default"' in sitemap
 
 
-def test_the_sitemap_costs_two_queries_however_many_events(client, django_assert_num_queries):
+def test_the_sitemap_costs_two_queries_however_many_events(client, django_assert_max_num_queries):
     EventFactory.create_batch(3)
     _locations(client)
     EventFactory.create_batch(12)
 
-    # Its page count, then the page of events.
-    with django_assert_num_queries(2):
+    # Its page count and the page of events (one query: the events, read once
+    # for all five languages).
+    with django_assert_max_num_queries(2):
         assert len([loc for loc in _locations(client) if "/events/" in loc]) >= 15
 
 

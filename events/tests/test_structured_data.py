@@ -82,7 +82,8 @@ def test_a_name_cannot_close_the_script(client):
     assert _json_ld(client, event)["name"] == "</script><script>alert(1)</script>"
 
 
-def test_a_shared_link_shows_a_title_a_summary_and_the_canonical_address(client):
+def test_a_shared_link_shows_a_title_a_summary_and_the_canonical_address(client, settings):
+    settings.EVENT_IMAGE_HOSTS = ["img.example"]
     event = EventFactory(name="Fontaines D.C.", image_url="https://img.example/fdc.jpg")
 
     html = client.get(f"/events/{event.pk}/?utm_source=x").content.decode()

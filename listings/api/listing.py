@@ -1,6 +1,7 @@
 """API: search the tickets on sale, and sellers' listings."""
 
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 from rest_framework.views import APIView
@@ -33,32 +34,34 @@ class FeeBreakdownOutput(serializers.Serializer):
 
     currency = serializers.CharField()
     face_value = money_field()
-    original_fees = money_field(help_text="The unavoidable fees paid with the ticket.")
-    original_price = money_field(help_text="Face value + original_fees.")
+    original_fees = money_field(help_text=_("The unavoidable fees paid with the ticket."))
+    original_price = money_field(help_text=_("Face value + original_fees."))
     price = money_field()
     markup_percent = serializers.DecimalField(
-        max_digits=8, decimal_places=1, help_text="The price over the face value, in percent."
+        max_digits=8, decimal_places=1, help_text=_("The price over the face value, in percent.")
     )
     max_markup_percent = serializers.DecimalField(
         max_digits=8,
         decimal_places=1,
-        help_text="The most the rule allows over its basis (cap_basis), in percent.",
+        help_text=_("The most the rule allows over its basis (cap_basis), in percent."),
     )
     rule = serializers.CharField(
-        help_text='The cap that applies, in words: "UK law: at most the original price".'
+        help_text=_('The cap that applies, in words: "UK law: at most the original price".')
     )
     cap_basis = serializers.ChoiceField(
         choices=list(CAP_BASES),
-        help_text="What the cap counts from: face_value_markup (face value + the category's "
-        "markup), original_price (face value + fees, nothing more), original_price_markup "
-        "(the original price + max_markup_percent).",
+        help_text=_(
+            "What the cap counts from: face_value_markup (face value + the category's "
+            "markup), original_price (face value + fees, nothing more), original_price_markup "
+            "(the original price + max_markup_percent)."
+        ),
     )
     max_price = money_field()
     min_price = money_field()
     platform_fee_rate = serializers.DecimalField(max_digits=6, decimal_places=4)
     platform_fee = money_field()
     seller_payout = money_field()
-    buyer_total = money_field(help_text="All-in: the listed price is the price paid.")
+    buyer_total = money_field(help_text=_("All-in: the listed price is the price paid."))
 
 
 # One instance each for every listing of a page: a serializer built per item
@@ -90,7 +93,9 @@ class ListingOutput(serializers.Serializer):
 class ListingCreateInput(serializers.Serializer):
     ticket_id = id_field()
     price = money_field()
-    expires_at = serializers.DateTimeField(required=False, help_text="Default: the event's start.")
+    expires_at = serializers.DateTimeField(
+        required=False, help_text=_("Default: the event's start.")
+    )
 
 
 class ListingUpdateInput(serializers.Serializer):
@@ -232,7 +237,7 @@ class ListingReportInput(serializers.Serializer):
         required=False,
         default="",
         allow_blank=True,
-        help_text="Required without a token: where the decision and its reasons are sent.",
+        help_text=_("Required without a token: where the decision and its reasons are sent."),
     )
 
 

@@ -8,6 +8,8 @@ Buying an offered ticket is POST /transactions/purchase with its listing_id.
 import math
 
 from django.urls import path
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
@@ -53,38 +55,45 @@ class WaitlistJoinInput(serializers.Serializer):
     quantity = serializers.IntegerField(
         required=False,
         default=1,
-        help_text="How many tickets in all: 1 to MAX_TICKETS_PER_EVENT (6), counting those "
-        "the fan holds already (reason OUT_OF_RANGE, or WAITLIST_NOTHING_TO_WAIT_FOR when "
-        "they hold that many).",
+        help_text=_(
+            "How many tickets in all: 1 to MAX_TICKETS_PER_EVENT (6), counting those "
+            "the fan holds already (reason OUT_OF_RANGE, or WAITLIST_NOTHING_TO_WAIT_FOR when "
+            "they hold that many)."
+        ),
     )
     max_price = money_field(
         required=False,
         allow_null=True,
         default=None,
-        help_text="The most the fan pays for one ticket (more than 0); null or absent: any "
-        "price within the caps.",
+        help_text=_(
+            "The most the fan pays for one ticket (more than 0); null or absent: any "
+            "price within the caps."
+        ),
     )
     section = serializers.CharField(
         required=False,
         allow_blank=True,
         allow_null=True,
         default="",
-        help_text='Only tickets of this section (at most 50 characters; reason TOO_LONG); "" '
-        "for any.",
+        help_text=_(
+            'Only tickets of this section (at most 50 characters; reason TOO_LONG); "" for any.'
+        ),
     )
     ticket_type = serializers.CharField(
         required=False,
         allow_blank=True,
         allow_null=True,
         default="",
-        help_text='Only tickets of this type (at most 50 characters); "" for any.',
+        help_text=_('Only tickets of this type (at most 50 characters); "" for any.'),
     )
 
 
 class WaitlistRaffleInput(serializers.Serializer):
     minutes = serializers.IntegerField(
-        help_text="How long the window stays open: 1 to WAITLIST_RAFFLE_MAX_MINUTES (120); "
-        "it closes at the event's start at the latest."
+        help_text=_(
+            "How long the window stays open: 1 to WAITLIST_RAFFLE_MAX_MINUTES (120); "
+            "it closes at the event's start at the latest."
+        )
     )
 
 
@@ -94,25 +103,31 @@ class WaitlistOfferOutput(serializers.Serializer):
     id = serializers.IntegerField()
     state = serializers.ChoiceField(
         choices=WaitlistOffer.State.choices,
-        help_text="open: the fan may buy it until expires_at; accepted: bought (or being "
-        "paid for); declined, expired, withdrawn (the fan left the list): it went to the next "
-        "fan in line.",
+        help_text=_(
+            "open: the fan may buy it until expires_at; accepted: bought (or being "
+            "paid for); declined, expired, withdrawn (the fan left the list): it went to the next "
+            "fan in line."
+        ),
     )
     event_id = serializers.IntegerField(source="listing.ticket.event_id")
     listing_id = serializers.IntegerField()
-    price = money_field(source="listing.price", help_text="All-in: what the fan pays.")
+    price = money_field(source="listing.price", help_text=_("All-in: what the fan pays."))
     currency = serializers.CharField(source="listing.ticket.event.currency")
     offered_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField(
-        help_text="While open: buy before this moment (POST /transactions/purchase with "
-        "listing_id); then the ticket goes to the next fan."
+        help_text=_(
+            "While open: buy before this moment (POST /transactions/purchase with "
+            "listing_id); then the ticket goes to the next fan."
+        )
     )
     decided_at = serializers.DateTimeField(
-        allow_null=True, help_text="When it was bought, declined, ran out or was withdrawn."
+        allow_null=True, help_text=_("When it was bought, declined, ran out or was withdrawn.")
     )
     listing = ListingOutput(
-        help_text="The ticket (section, row, seat, type) and its fee breakdown, as "
-        "GET /listings/{id} shows it."
+        help_text=_(
+            "The ticket (section, row, seat, type) and its fee breakdown, as "
+            "GET /listings/{id} shows it."
+        )
     )
 
 
@@ -197,7 +212,7 @@ class EventWaitlistApi(APIView):
     def post(self, request, pk: int):
         event = event_get_visible(user=request.user, event_id=pk)
         data = valid(WaitlistJoinInput, request.data)
-        _, created = waitlist_join(
+        _entry, created = waitlist_join(
             fan=request.user, event=event, **data, ip_address=client_ip(request)
         )
         return ok(_entry_of(request.user, event_id=event.pk), status=201 if created else 200)
@@ -318,7 +333,7 @@ class WaitlistOfferDeclineApi(APIView):
         if not waitlist_offer_decline(fan=request.user, offer=offer, ip_address=client_ip(request)):
             offer = waitlist_offer_for_fan(fan=request.user, offer_id=pk)
             raise TicketNotAvailable(
-                "This offer is no longer open.",
+                gettext("This offer is no longer open."),
                 details={"reason": "OFFER_CLOSED", "state": offer.state},
             )
         return ok(WaitlistOfferOutput(waitlist_offer_for_fan(fan=request.user, offer_id=pk)).data)

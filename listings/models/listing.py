@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 # The listings a search can find: on sale, for an event on sale. Every search
 # index covers only these rows (a sold or withdrawn listing leaves them).
@@ -10,11 +11,11 @@ SEARCHABLE = Q(status="active", event_status="published")
 
 class Listing(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        PENDING = "pending", "Pending (reserved)"
-        SOLD = "sold", "Sold"
-        CANCELLED = "cancelled", "Cancelled"
-        EXPIRED = "expired", "Expired"
+        ACTIVE = "active", _("Active")
+        PENDING = "pending", _("Pending (reserved)")
+        SOLD = "sold", _("Sold")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
 
     # A ticket is on sale, or reserved, through one listing at a time.
     OPEN_STATUSES = (Status.ACTIVE, Status.PENDING)
@@ -26,7 +27,7 @@ class Listing(models.Model):
     price = models.DecimalField(max_digits=12, decimal_places=2)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     listed_at = models.DateTimeField()
-    expires_at = models.DateTimeField(help_text="By default the event's start.")
+    expires_at = models.DateTimeField(help_text=_("By default the event's start."))
     # Copies of the ticket's event that the search filters and sorts on, so one
     # index of this table answers a search without reading the events (bench/
     # results/). Written with the listing and kept in step with the event by
@@ -38,8 +39,8 @@ class Listing(models.Model):
     event_category = models.CharField(max_length=16)
     event_country = models.CharField(max_length=2)
     event_city = models.CharField(max_length=100)
-    event_date = models.DateField(help_text="The event's date, at the venue.")
-    event_starts_at = models.DateTimeField(help_text="The event's start (Event.starts_at).")
+    event_date = models.DateField(help_text=_("The event's date, at the venue."))
+    event_starts_at = models.DateTimeField(help_text=_("The event's start (Event.starts_at)."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -126,20 +127,21 @@ class ListingReport(models.Model):
     listings.reports."""
 
     class Reason(models.TextChoices):
-        FAKE_OR_DUPLICATE = "fake_or_duplicate", "Fake or duplicate ticket"
-        ABOVE_LEGAL_CAP = "above_legal_cap", "Price above the legal cap"
-        SPECULATIVE = "speculative", "Speculative listing (the seller has no ticket yet)"
-        WRONG_DETAILS = "wrong_details", "Wrong event, seat or ticket details"
-        OTHER = "other", "Something else"
+        FAKE_OR_DUPLICATE = "fake_or_duplicate", _("Fake or duplicate ticket")
+        ABOVE_LEGAL_CAP = "above_legal_cap", _("Price above the legal cap")
+        SPECULATIVE = "speculative", _("Speculative listing (the seller has no ticket yet)")
+        WRONG_DETAILS = "wrong_details", _("Wrong event, seat or ticket details")
+        OTHER = "other", _("Something else")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        UPHELD = "upheld", "Upheld (listing removed)"
-        REJECTED = "rejected", "Rejected"
+        # Translators: a report's state: waiting for staff's decision.
+        OPEN = "open", _("Open")
+        UPHELD = "upheld", _("Upheld (listing removed)")
+        REJECTED = "rejected", _("Rejected")
 
     class AppealOutcome(models.TextChoices):
-        REVERSED = "reversed", "Decision reversed"
-        CONFIRMED = "confirmed", "Decision confirmed"
+        REVERSED = "reversed", _("Decision reversed")
+        CONFIRMED = "confirmed", _("Decision confirmed")
 
     TEXT_MAX_LENGTH = 2000
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class WaitlistEntry(models.Model):
@@ -17,8 +18,8 @@ class WaitlistEntry(models.Model):
     leaving and joining again reuses it, at the back of the line)."""
 
     class State(models.TextChoices):
-        WAITING = "waiting", "Waiting"
-        LEFT = "left", "Left the list"
+        WAITING = "waiting", _("Waiting")
+        LEFT = "left", _("Left the list")
 
     event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="+")
     fan = models.ForeignKey(
@@ -52,7 +53,7 @@ class WaitlistEntry(models.Model):
     class Meta:
         db_table = "waitlist_entries"
         ordering = ["position", "id"]
-        verbose_name_plural = "waiting list entries"
+        verbose_name_plural = _("waiting list entries")
         indexes = [
             models.Index(
                 fields=["event", "position", "id"],
@@ -79,13 +80,13 @@ class WaitlistOffer(models.Model):
     time until `expires_at`. A listing has at most one held or open offer."""
 
     class State(models.TextChoices):
-        HELD = "held", "Held for the waiting list"
-        OPEN = "open", "Offered"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        EXPIRED = "expired", "Expired"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        RELEASED = "released", "Released to everyone"
+        HELD = "held", _("Held for the waiting list")
+        OPEN = "open", _("Offered")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Expired")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        RELEASED = "released", _("Released to everyone")
 
     # The states that hold the listing (its status is pending meanwhile).
     HOLDING_STATES = (State.HELD, State.OPEN)

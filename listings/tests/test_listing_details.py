@@ -161,7 +161,7 @@ def test_the_listing_page_shows_seat_restrictions_face_value_and_number_never_th
     text = text_of(response)
     assert "Seat Section Block 112, Row K, Seat 4" in text
     assert "Restrictions Under 18s must be accompanied by an adult" in text
-    assert "Face value 50.00 EUR" in text
+    assert "Face value €50.00" in text
     assert "Ticket number ORD-55501 (the organizer's)" in text
     assert BARCODE not in response.content.decode()
     assert BARCODE.replace("-", "") not in response.content.decode()

@@ -58,14 +58,14 @@ def test_listing_page_shows_the_ticket_the_seller_and_the_full_fee_breakdown(cli
     assert "Ciara Walsh" in html
     assert "Email verified" in html and "Phone verified" in html
     assert _breakdown_rows(html) == {
-        "Face value": "50.00 EUR",
+        "Face value": "€50.00",
         "Markup": "+10%",
         "Price cap": "Encore&#x27;s cap for concert events: at most 20% above face value",
-        "Highest price allowed": "60.00 EUR",
-        "Ticket price": "55.00 EUR",
-        "Encore's fee (8%, included)": "4.40 EUR",
-        "The seller receives": "50.60 EUR",
-        "You pay (all-in)": "55.00 EUR",
+        "Highest price allowed": "€60.00",
+        "Ticket price": "€55.00",
+        "Encore's fee (8%, included)": "€4.40",
+        "The seller receives": "€50.60",
+        "You pay (all-in)": "€55.00",
     }
     assert "the price you see is the price you pay (fee included)" in html
 
@@ -78,7 +78,7 @@ def test_the_cap_shown_follows_the_category(client):
     assert (
         rows["Price cap"] == "Encore&#x27;s cap for festival events: at most 30% above face value"
     )
-    assert rows["Highest price allowed"] == "65.00 EUR"
+    assert rows["Highest price allowed"] == "€65.00"
     assert rows["Markup"] == "+28%"
 
 

@@ -223,8 +223,8 @@ def test_seller_uploads_and_lists_a_ticket_in_one_form(client, seller, event, pr
         "listing.created",
     }
     html = page_text(client.get(response.url))
-    assert "Your ticket for Fontaines D.C. at 3Arena is on sale at 55.00 EUR." in html
-    assert "55.00 EUR" in html
+    assert "Your ticket for Fontaines D.C. at 3Arena is on sale at €55.00." in html
+    assert "€55.00" in html
 
 
 def test_price_over_the_cap_lists_nothing_and_says_the_maximum_on_the_price_field(
@@ -243,9 +243,7 @@ def test_price_over_the_cap_lists_nothing_and_says_the_maximum_on_the_price_fiel
 
     page = client.get(response.url)
     html = page.content.decode()
-    assert field_errors(html, "id_price") == (
-        "At most 60.00 EUR for this ticket (face value + 20%)."
-    )
+    assert field_errors(html, "id_price") == ("At most €60.00 for this ticket (face value + 20%).")
     assert 'name="price" value="75.00"' in html
     assert '<button type="submit" class="button">List my ticket</button>' in html
     assert "uploaded but not on sale yet" in page_text(page)
@@ -284,7 +282,7 @@ def test_price_below_the_floor_says_the_minimum(client, seller, event):
     )
 
     assert field_errors(response.content.decode(), "id_price") == (
-        "At least 40.00 EUR for this ticket (80% of face value)."
+        "At least €40.00 for this ticket (80% of face value)."
     )
     assert not Listing.objects.exists()
 
@@ -383,19 +381,19 @@ def test_live_range_follows_the_category_cap_and_the_floor(client, category, cap
     assert data["max_markup_percent"] == cap
     assert data["floor_percent"] == "80"
     assert data["range_text"] == (
-        f"Allowed price: 40.00 to {max_price} EUR (face value + {cap}% at most)."
+        f"Allowed price: €40.00 to €{max_price} (face value + {cap}% at most)."
     )
     assert (data["platform_fee"], data["seller_payout"]) == ("4.00", "46.00")
-    assert data["payout_text"] == "You receive 46.00 EUR after Encore's 8% fee."
+    assert data["payout_text"] == "You receive €46.00 after Encore's 8% fee."
 
 
 @pytest.mark.parametrize(
     ("price", "check", "text"),
     [
-        ("60.01", "above_max", "Too high: at most 60.00 EUR for this ticket."),
-        ("39.99", "below_min", "Too low: at least 40.00 EUR for this ticket."),
-        ("60.00", "ok", "You receive 55.20 EUR after Encore's 8% fee."),
-        ("40.00", "ok", "You receive 36.80 EUR after Encore's 8% fee."),
+        ("60.01", "above_max", "Too high: at most €60.00 for this ticket."),
+        ("39.99", "below_min", "Too low: at least €40.00 for this ticket."),
+        ("60.00", "ok", "You receive €55.20 after Encore's 8% fee."),
+        ("40.00", "ok", "You receive €36.80 after Encore's 8% fee."),
     ],
 )
 def test_live_range_says_when_the_price_is_out_of_range(client, event, price, check, text):
@@ -444,7 +442,7 @@ def test_owner_sees_the_range_for_their_ticket_before_listing_it(client, seller)
 
     assert response.status_code == 200
     html = page_text(response)
-    assert "Allowed price: 40.00 to 62.50 EUR (face value + 25% at most)." in html
+    assert "Allowed price: €40.00 to €62.50 (face value + 25% at most)." in html
     assert 'data-face-value="50.00"' in html
 
 
@@ -466,7 +464,7 @@ def test_list_ticket_over_the_cap_shows_the_error_and_changes_nothing(client, se
 
     assert response.status_code == 200
     assert field_errors(response.content.decode(), "id_price") == (
-        "At most 57.50 EUR for this ticket (face value + 15%)."
+        "At most €57.50 for this ticket (face value + 15%)."
     )
     assert db_snapshot() == before
 
@@ -498,9 +496,9 @@ def test_my_listings_show_status_price_and_payout_of_mine_only(client, seller):
     assert reverse("listings:price", args=[other.pk]) not in html
     assert reverse("listings:price", args=[mine.pk]) in html
     assert reverse("listings:cancel", args=[mine.pk]) in html
-    assert "55.00 EUR" in html
-    assert "You receive 50.60 EUR after the 4.40 fee" in words(response)
-    assert "Face 50.00, +10% (cap +20%)" in words(response)
+    assert "€55.00" in html
+    assert "You receive €50.60 after the €4.40 fee" in words(response)
+    assert "Face €50.00, +10% (cap +20%)" in words(response)
     assert html.count('class="status status-active"') == 1
     assert html.count('class="status status-cancelled"') == 1
     # Only the active listing can be changed.
@@ -534,7 +532,7 @@ def test_seller_changes_the_price_within_the_cap(client, seller):
     assert response.url == reverse("listings:mine")
     listing.refresh_from_db()
     assert listing.price == Decimal("59.50")
-    assert "The price is now 59.50 EUR." in page_text(client.get(response.url))
+    assert "The price is now €59.50." in page_text(client.get(response.url))
 
 
 def test_price_over_the_cap_shows_next_to_that_listing_and_changes_nothing(
@@ -551,7 +549,7 @@ def test_price_over_the_cap_shows_next_to_that_listing_and_changes_nothing(
     assert response.status_code == 200
     html = response.content.decode()
     assert field_errors(html, f"id_listing-{listing.pk}-price") == (
-        "At most 60.00 EUR for this ticket (face value + 20%)."
+        "At most €60.00 for this ticket (face value + 20%)."
     )
     assert field_errors(html, f"id_listing-{neighbour.pk}-price") == ""
     assert f'name="listing-{listing.pk}-price" value="61.00"' in html

@@ -3,13 +3,13 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
+from listings.price_quote import price_quote
 from listings.pricing import (
     fee_breakdown,
     markup_cap_for,
     percent_text,
     platform_fee_for,
     price_limits,
-    price_quote,
     price_validate,
     seller_payout_for,
 )
@@ -222,15 +222,15 @@ class _Event:
     ("price", "check", "payout_text"),
     [
         (None, None, "Enter your price to see what you will receive."),
-        ("60.01", "above_max", "Too high: at most 60.00 EUR for this ticket."),
-        ("39.99", "below_min", "Too low: at least 40.00 EUR for this ticket."),
-        ("55.00", "ok", "You receive 50.60 EUR after Encore's 8% fee."),
+        ("60.01", "above_max", "Too high: at most €60.00 for this ticket."),
+        ("39.99", "below_min", "Too low: at least €40.00 for this ticket."),
+        ("55.00", "ok", "You receive €50.60 after Encore's 8% fee."),
     ],
 )
 def test_the_quote_says_the_range_and_where_the_price_stands(price, check, payout_text):
     quote = price_quote(event=_Event(), face_value="50", price=price)
 
-    assert quote.range_text == "Allowed price: 40.00 to 60.00 EUR (face value + 20% at most)."
+    assert quote.range_text == "Allowed price: €40.00 to €60.00 (face value + 20% at most)."
     assert (quote.price_check, quote.payout_text) == (check, payout_text)
     data = quote.as_dict()
     assert (data["face_value"], data["max_markup_percent"], data["floor_percent"]) == (
@@ -245,10 +245,10 @@ def test_the_quote_words_a_refused_price_with_the_limit_that_applies():
     quote = price_quote(event=_Event(), face_value="50.00")
 
     assert quote.refusal_text("PRICE_EXCEEDS_MAX_MARKUP") == (
-        "At most 60.00 EUR for this ticket (face value + 20%)."
+        "At most €60.00 for this ticket (face value + 20%)."
     )
     assert quote.refusal_text("PRICE_BELOW_MINIMUM") == (
-        "At least 40.00 EUR for this ticket (80% of face value)."
+        "At least €40.00 for this ticket (80% of face value)."
     )
     assert quote.refusal_text("INVALID_AMOUNT") is None
 

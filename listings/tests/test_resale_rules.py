@@ -20,13 +20,13 @@ from events.models import Event
 from events.services import event_create, event_update
 from events.tests.factories import EventFactory
 from listings.models import Listing
+from listings.price_quote import price_quote
 from listings.pricing import (
     FACE_VALUE_MARKUP,
     ORIGINAL_PRICE,
     ORIGINAL_PRICE_MARKUP,
     fee_breakdown,
     price_limits,
-    price_quote,
     price_validate,
     resale_rule,
     resale_rule_for,
@@ -195,13 +195,13 @@ def test_the_quote_of_the_sell_pages_says_the_law_and_the_original_price():
     quote = price_quote(event=event, face_value="100.00", original_fees="10.00", price="111.00")
 
     assert quote.range_text == (
-        f"Allowed price: 80.00 to 110.00 GBP ({UK}; the original price, face value and fees, "
-        "is 110.00 GBP)."
+        f"Allowed price: £80.00 to £110.00 ({UK}; the original price, face value and fees, "
+        "is £110.00)."
     )
     assert quote.price_check == "above_max"
     assert quote.refusal_text("PRICE_EXCEEDS_MAX_MARKUP") == (
-        f"At most 110.00 GBP for this ticket ({UK}; the original price, face value and fees, "
-        "is 110.00 GBP)."
+        f"At most £110.00 for this ticket ({UK}; the original price, face value and fees, "
+        "is £110.00)."
     )
 
 
@@ -373,9 +373,9 @@ def _rows(html):
 @pytest.mark.parametrize(
     ("make_event", "price", "rule", "max_price"),
     [
-        (gb_event, "105.00", UK, "110.00 GBP"),
-        (lambda: EventFactory(resale_at_original_price=True), "105.00", IRISH, "110.00 EUR"),
-        (au_event, "120.00", AUSTRALIAN, "121.00 AUD"),
+        (gb_event, "105.00", UK, "£110.00"),
+        (lambda: EventFactory(resale_at_original_price=True), "105.00", IRISH, "€110.00"),
+        (au_event, "120.00", AUSTRALIAN, "A$121.00"),
     ],
     ids=["GB", "IE-designated", "AU"],
 )
@@ -388,11 +388,11 @@ def test_the_listing_page_names_the_rule_in_words(
         response = client.get(f"/listings/{listing.pk}/")
 
     rows = _rows(response.content.decode())
-    currency = max_price.split()[1]
+    symbol = max_price.rstrip("0123456789.")
     assert rows["Price cap"] == rule
     assert rows["Highest price allowed"] == max_price
-    assert rows["Unavoidable fees paid with it"] == f"10.00 {currency}"
-    assert rows["Original price"] == f"110.00 {currency}"
+    assert rows["Unavoidable fees paid with it"] == f"{symbol}10.00"
+    assert rows["Original price"] == f"{symbol}110.00"
 
 
 def test_elsewhere_the_listing_page_names_encores_category_cap(client):
@@ -403,7 +403,7 @@ def test_elsewhere_the_listing_page_names_encores_category_cap(client):
     rows = _rows(client.get(f"/listings/{listing.pk}/").content.decode())
 
     assert rows["Price cap"] == "Encore's cap for sports events: at most 15% above face value"
-    assert rows["Highest price allowed"] == "115.00 EUR"
+    assert rows["Highest price allowed"] == "€115.00"
 
 
 def test_the_list_ticket_page_refuses_a_gb_price_above_face_value_plus_fees(
@@ -419,8 +419,8 @@ def test_the_list_ticket_page_refuses_a_gb_price_above_face_value_plus_fees(
     assert response.status_code == 200
     html = unescape(response.content.decode())
     assert (
-        f"At most 110.00 GBP for this ticket ({UK}; the original price, face value and fees, "
-        "is 110.00 GBP)."
+        f"At most £110.00 for this ticket ({UK}; the original price, face value and fees, "
+        "is £110.00)."
     ) in html
     assert not Listing.objects.filter(ticket=ticket).exists()
     assert UK in html  # the rules beside the form say it too

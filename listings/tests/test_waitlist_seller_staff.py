@@ -159,7 +159,7 @@ def test_a_ticket_nobody_waiting_wants_is_said_to_be_on_sale(client, seller, eve
     response = client.post(reverse("listings:sell-event", args=[event.pk]), sell_form())
 
     text = words(client.get(response.url))
-    assert "Your ticket for Lankum at Vicar Street is on sale at 55.00 EUR." in text
+    assert "Your ticket for Lankum at Vicar Street is on sale at €55.00." in text
     assert "offered to the first fan" not in text
     assert Listing.objects.get(seller=seller).status == Listing.Status.ACTIVE
 

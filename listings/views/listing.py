@@ -4,7 +4,7 @@ manage listings.
 Thin views (STYLE.md, 2): a form checks the shape, a service or selector does
 the work, and a DomainError becomes a form error on its details' field (or a
 page message). Prices are always checked by the listing services, never here;
-what a page says about a price comes from listings.pricing.price_quote. A
+what a page says about a price comes from listings.price_quote. A
 domain error a view has nothing particular to say about (NotFound: 404) is
 answered by marketplace.page_errors.
 """
@@ -16,6 +16,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import get_usage
 
@@ -30,7 +31,7 @@ from events.zones import event_clock
 from marketplace.core.client_ip import client_ip
 from marketplace.core.errors import DomainError, RateLimitExceeded
 from marketplace.core.forms import form_error_from
-from marketplace.core.money import money_str
+from marketplace.core.money import money_display, money_str
 from marketplace.core.pagination import BoundedPaginator
 from payments.models import Transaction
 from payments.selectors import payout_account_status, transaction_list_for_user
@@ -49,7 +50,8 @@ from ..forms import (
     TicketSellForm,
 )
 from ..models import Listing, WaitlistOffer
-from ..pricing import PriceQuote, fee_breakdown_for_listing, price_quote, resale_rule_for
+from ..price_quote import PriceQuote, price_quote
+from ..pricing import fee_breakdown_for_listing, resale_rule_for
 from ..reports import listing_report_appeal, listing_report_appealable, listing_report_create
 from ..selectors import (
     ListingLookup,
@@ -208,8 +210,10 @@ def listing_report(request, listing_id: int):
         else:
             messages.success(
                 request,
-                "Thank you: your report has reached Encore's staff. We email you our "
-                "decision and its reasons.",
+                _(
+                    "Thank you: your report has reached Encore's staff. We email you our "
+                    "decision and its reasons."
+                ),
             )
             return redirect("listings:detail", listing_id=listing.pk)
     return render(
@@ -226,7 +230,10 @@ def listing_report_appeal_view(request, report_id: int):
     report = listing_report_get_for_seller(seller=request.user, report_id=report_id)
     form = ListingReportAppealForm(request.POST, prefix=f"appeal-{report.pk}")
     if not form.is_valid():
-        messages.error(request, "Write why the decision is wrong (at most 2000 characters).")
+        messages.error(
+            request,
+            _("Write why the decision is wrong (at most %(limit)d characters).") % {"limit": 2000},
+        )
         return _back_to_my_listings(request)
     try:
         listing_report_appeal(
@@ -240,8 +247,10 @@ def listing_report_appeal_view(request, report_id: int):
     else:
         messages.success(
             request,
-            "Your appeal has been sent. Another member of Encore's staff will decide it "
-            "and email you the outcome.",
+            _(
+                "Your appeal has been sent. Another member of Encore's staff will decide it "
+                "and email you the outcome."
+            ),
         )
     return _back_to_my_listings(request)
 
@@ -305,7 +314,10 @@ def price_range(request, event_id: int):
         errors = {field: [str(e) for e in errs] for field, errs in query.errors.items()}
         if "face_value" in errors:
             return JsonResponse(
-                {"errors": errors, "range_text": "Enter the face value to see the allowed range."},
+                {
+                    "errors": errors,
+                    "range_text": _("Enter the face value to see the allowed range."),
+                },
                 status=400,
             )
     quote = price_quote(
@@ -387,9 +399,12 @@ def _after_sale(request, sale: TicketSale, *, price):
         # What the file cannot prove waits for staff; the ticket is kept.
         messages.info(
             request,
-            f"Your ticket for {event.name} is uploaded, but not on sale yet: "
-            f"{ticket_review_reasons_text(ticket=ticket)}, so Encore's staff check it "
-            "first. You can list it from My tickets once it is approved.",
+            _(
+                "Your ticket for %(event)s is uploaded, but not on sale yet: %(reasons)s, so "
+                "Encore's staff check it first. You can list it from My tickets once it is "
+                "approved."
+            )
+            % {"event": event.name, "reasons": ticket_review_reasons_text(ticket=ticket)},
         )
         return redirect("tickets:mine")
     if sale.refusal is not None:
@@ -404,10 +419,16 @@ def _after_sale(request, sale: TicketSale, *, price):
                 "price": money_str(price),
                 "reason": reason,
             }
-            warning = "please fix the price below."
+            messages.warning(
+                request,
+                _("Your ticket is uploaded but not on sale yet: please fix the price below."),
+            )
         else:
-            warning = sale.refusal.message
-        messages.warning(request, f"Your ticket is uploaded but not on sale yet: {warning}")
+            messages.warning(
+                request,
+                _("Your ticket is uploaded but not on sale yet: %(reason)s")
+                % {"reason": sale.refusal.message},
+            )
         return redirect("listings:list-ticket", ticket_id=ticket.pk)
     messages.success(request, _listed_message(sale.listing, event=event, price=price))
     return redirect("listings:mine")
@@ -416,14 +437,17 @@ def _after_sale(request, sale: TicketSale, *, price):
 def _listed_message(listing: Listing, *, event, price) -> str:
     """What the seller is told once their ticket is listed: on sale, or held for
     the waiting list (listings.waitlist.offers) and offered to its first fan."""
-    amount = f"{money_str(price)} {event.currency}"
+    words = {"event": event.name, "price": money_display(price, event.currency)}
     if listing_hold(listing_id=listing.pk) is not None:
         return (
-            f"Your ticket for {event.name} is listed at {amount}. It is being offered to "
-            "the first fan on the waiting list; if no fan takes it, it goes on sale to "
-            "everyone."
+            _(
+                "Your ticket for %(event)s is listed at %(price)s. It is being offered to "
+                "the first fan on the waiting list; if no fan takes it, it goes on sale to "
+                "everyone."
+            )
+            % words
         )
-    return f"Your ticket for {event.name} is on sale at {amount}."
+    return _("Your ticket for %(event)s is on sale at %(price)s.") % words
 
 
 def _refused_price_form(request, *, ticket, quote: PriceQuote) -> ListingPriceForm:
@@ -510,12 +534,11 @@ def _waitlist_holds(listings) -> dict[int, str]:
     for listing_id, offer in listing_holds(listing_ids=pending).items():
         if offer.state == WaitlistOffer.State.OPEN:
             event = pending[listing_id].ticket.event
-            labels[listing_id] = (
-                f"Offered to a fan on the waiting list until "
-                f"{event_clock(offer.expires_at, event=event)}"
-            )
+            labels[listing_id] = _("Offered to a fan on the waiting list until %(time)s") % {
+                "time": event_clock(offer.expires_at, event=event)
+            }
         else:
-            labels[listing_id] = "Held for the waiting list"
+            labels[listing_id] = _("Held for the waiting list")
     return labels
 
 
@@ -612,7 +635,8 @@ def listing_price(request, listing_id: int):
         else:
             messages.success(
                 request,
-                f"The price is now {money_str(listing.price)} {listing.ticket.event.currency}.",
+                _("The price is now %(price)s.")
+                % {"price": money_display(listing.price, listing.ticket.event.currency)},
             )
             return _back_to_my_listings(request)
     return _my_listings_page(
@@ -632,7 +656,10 @@ def listing_cancel_view(request, listing_id: int):
     else:
         messages.success(
             request,
-            f"Your ticket for {listing.ticket.event.name} is no longer on sale. "
-            "You can list it again from My tickets.",
+            _(
+                "Your ticket for %(event)s is no longer on sale. You can list it again from "
+                "My tickets."
+            )
+            % {"event": listing.ticket.event.name},
         )
     return _back_to_my_listings(request)

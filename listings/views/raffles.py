@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from events.selectors import event_get_visible
@@ -36,12 +37,15 @@ def waitlist_raffle_open(request, event_id: int):
             ip_address=client_ip(request),
         )
     except ValidationFailed as exc:
-        messages.error(request, f"No raffle opened: {exc.message}")
+        messages.error(request, _("No raffle opened: %(reason)s") % {"reason": exc.message})
         return _back_to_event(event)
     closes = event_clock(raffle.closes_at, event=event)
     messages.success(
         request,
-        f"Raffle window open until {closes}: fans who join the waiting list before then "
-        "are placed in a random order when it closes, ahead of those who join later.",
+        _(
+            "Raffle window open until %(closes)s: fans who join the waiting list before then "
+            "are placed in a random order when it closes, ahead of those who join later."
+        )
+        % {"closes": closes},
     )
     return _back_to_event(event)

@@ -15,6 +15,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from events.selectors import event_get_visible, event_is_on_sale
@@ -74,7 +76,7 @@ def waitlist_join(request, event_id: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            _, created = waitlist_join_service(
+            _entry, created = waitlist_join_service(
                 fan=request.user, event=event, ip_address=client_ip(request), **form.cleaned_data
             )
         except DomainError as exc:
@@ -83,14 +85,20 @@ def waitlist_join(request, event_id: int):
             if created:
                 messages.success(
                     request,
-                    f"You're on the waiting list for {event.name}: we'll email you when a "
-                    "ticket is held for you.",
+                    _(
+                        "You're on the waiting list for %(event)s: we'll email you when a "
+                        "ticket is held for you."
+                    )
+                    % {"event": event.name},
                 )
             else:
                 messages.success(
                     request,
-                    f"Your wishes for {event.name} are changed. You keep your place on the "
-                    "waiting list.",
+                    _(
+                        "Your wishes for %(event)s are changed. You keep your place on the "
+                        "waiting list."
+                    )
+                    % {"event": event.name},
                 )
             return redirect(_event_url(event.pk))
     return render(
@@ -119,12 +127,15 @@ def waitlist_leave(request, event_id: int):
             fan=request.user, event_id=event_id, ip_address=client_ip(request)
         )
     except NotFound:
-        messages.info(request, "You are not on this waiting list.")
+        messages.info(request, _("You are not on this waiting list."))
     else:
         messages.success(
             request,
-            f"You left the waiting list for {entry.event.name}. You can join again at any "
-            "time, at the back of the line.",
+            _(
+                "You left the waiting list for %(event)s. You can join again at any time, at "
+                "the back of the line."
+            )
+            % {"event": entry.event.name},
         )
     return redirect(_next_url(request) or _event_url(event_id))
 
@@ -179,18 +190,25 @@ def my_waitlists(request):
 
 # Why an offer is over, in the fan's words.
 ENDED_REASONS = {
-    WaitlistOffer.State.DECLINED: "You said no thanks, so the ticket went to the next fan.",
-    WaitlistOffer.State.EXPIRED: "The time to buy it ran out, so the ticket went to the next fan.",
-    WaitlistOffer.State.RELEASED: "The ticket is no longer held for the waiting list.",
+    WaitlistOffer.State.DECLINED: gettext_lazy(
+        "You said no thanks, so the ticket went to the next fan."
+    ),
+    WaitlistOffer.State.EXPIRED: gettext_lazy(
+        "The time to buy it ran out, so the ticket went to the next fan."
+    ),
+    WaitlistOffer.State.RELEASED: gettext_lazy(
+        "The ticket is no longer held for the waiting list."
+    ),
 }
 
 
 def _ended_reason(offer: WaitlistOffer) -> str:
     if offer.state == WaitlistOffer.State.WITHDRAWN:
         if offer.entry is not None and offer.entry.state == WaitlistEntry.State.LEFT:
-            return "You left the waiting list, so the ticket went to the next fan."
-        return "The seller or Encore took the ticket off sale, or the event changed."
-    return ENDED_REASONS.get(offer.state, "This ticket is no longer held for you.")
+            return _("You left the waiting list, so the ticket went to the next fan.")
+        return _("The seller or Encore took the ticket off sale, or the event changed.")
+    reason = ENDED_REASONS.get(offer.state)
+    return str(reason) if reason else _("This ticket is no longer held for you.")
 
 
 def _purchase_of(offer: WaitlistOffer):
@@ -240,9 +258,9 @@ def waitlist_offer_decline(request, offer_id: int):
     waiting lists. An offer no longer open is said so, not an error page."""
     offer = waitlist_offer_for_fan(fan=request.user, offer_id=offer_id)
     if waitlist_offer_decline_service(fan=request.user, offer=offer, ip_address=client_ip(request)):
-        messages.success(request, "No problem: the ticket goes to the next fan.")
+        messages.success(request, _("No problem: the ticket goes to the next fan."))
     else:
         messages.info(
-            request, "This offer is no longer open: you already bought the ticket or it ended."
+            request, _("This offer is no longer open: you already bought the ticket or it ended.")
         )
     return redirect("listings:waitlist-mine")

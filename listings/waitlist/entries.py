@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.selectors import user_can_trade
 from events.selectors import event_is_on_sale
@@ -28,7 +29,7 @@ def _quantity(value) -> int:
         quantity = 0
     if not 1 <= quantity <= limit:
         raise ValidationFailed(
-            f"Choose how many tickets you want: 1 to {limit}.",
+            _("Choose how many tickets you want: 1 to %(max)d.") % {"max": limit},
             details={"field": "quantity", "reason": "OUT_OF_RANGE", "min": 1, "max": limit},
         )
     return quantity
@@ -41,12 +42,12 @@ def _max_price(value) -> Decimal | None:
         price = to_decimal(value)
     except (TypeError, ValueError, InvalidOperation) as exc:
         raise ValidationFailed(
-            "The highest price must be an amount, such as 80.00.",
+            _("The highest price must be an amount, such as 80.00."),
             details={"field": "max_price", "reason": "INVALID_NUMBER"},
         ) from exc
     if price <= 0 or price >= Decimal("10000000000"):
         raise ValidationFailed(
-            "The highest price must be more than zero.",
+            _("The highest price must be more than zero."),
             details={"field": "max_price", "reason": "OUT_OF_RANGE"},
         )
     return price
@@ -56,7 +57,7 @@ def _text(value, *, field: str) -> str:
     text = " ".join(str(value or "").split())
     if len(text) > TEXT_MAX_LENGTH:
         raise ValidationFailed(
-            f"At most {TEXT_MAX_LENGTH} characters.",
+            _("At most %(max)d characters.") % {"max": TEXT_MAX_LENGTH},
             details={"field": field, "reason": "TOO_LONG", "max": TEXT_MAX_LENGTH},
         )
     return text
@@ -87,7 +88,7 @@ def waitlist_join(
     """
     if not user_can_trade(user=fan):
         raise PermissionDenied(
-            "Confirm your email address to join a waiting list.",
+            _("Confirm your email address to join a waiting list."),
             details={"reason": "EMAIL_NOT_CONFIRMED" if not fan.email_verified else "BLOCKED"},
         )
     wanted = {
@@ -99,14 +100,14 @@ def waitlist_join(
     now = timezone.now()
     if not event_is_on_sale(event=event, now=now):
         raise ValidationFailed(
-            "This event is not on sale: its waiting list is closed.",
+            _("This event is not on sale: its waiting list is closed."),
             details={"field": "event", "reason": "EVENT_NOT_ON_SALE"},
         )
     with transaction.atomic():
         fan_lock(fan.pk)
         if fan_holdings(fan_id=fan.pk, event_id=event.pk) >= wanted["quantity"]:
             raise ValidationFailed(
-                "You already have that many tickets for this event.",
+                _("You already have that many tickets for this event."),
                 details={"field": "quantity", "reason": "WAITLIST_NOTHING_TO_WAIT_FOR"},
             )
         entry = WaitlistEntry.objects.select_for_update().filter(event=event, fan=fan).first()
@@ -127,7 +128,7 @@ def waitlist_join(
                     entry = WaitlistEntry.objects.create(event=event, fan=fan, **wanted, **place)
             except IntegrityError as exc:  # the same fan's other tab, a moment earlier
                 raise ValidationFailed(
-                    "You are on this waiting list already.",
+                    _("You are on this waiting list already."),
                     details={"field": "event", "reason": "ALREADY_ON_WAITLIST"},
                 ) from exc
         else:
@@ -200,7 +201,7 @@ def waitlist_leave(*, fan, event_id: int, ip_address=None) -> WaitlistEntry:
             .first()
         )
         if entry is None:
-            raise NotFound("You are not on this waiting list.")
+            raise NotFound(_("You are not on this waiting list."))
         entry.state = WaitlistEntry.State.LEFT
         entry.save(update_fields=["state", "updated_at"])
         waitlist_changed(event_id=event_id)

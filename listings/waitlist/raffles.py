@@ -19,6 +19,7 @@ import secrets
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.selectors import user_can_organize
 from events.selectors import event_is_on_sale
@@ -57,14 +58,15 @@ def waitlist_raffle_open(*, actor, event, minutes, ip_address=None) -> WaitlistR
     Raises PermissionDenied, or ValidationFailed (reason OUT_OF_RANGE for the
     minutes, EVENT_NOT_ON_SALE, RAFFLE_ALREADY_OPEN)."""
     if not _can_open(actor=actor, event=event):
-        raise PermissionDenied("Only the event's organizer or Encore's staff can open a raffle.")
+        raise PermissionDenied(_("Only the event's organizer or Encore's staff can open a raffle."))
     try:
         minutes = int(minutes)
     except (TypeError, ValueError):
         minutes = 0
     if not 1 <= minutes <= settings.WAITLIST_RAFFLE_MAX_MINUTES:
         raise ValidationFailed(
-            f"A raffle lasts 1 to {settings.WAITLIST_RAFFLE_MAX_MINUTES} minutes.",
+            _("A raffle lasts 1 to %(max)d minutes.")
+            % {"max": settings.WAITLIST_RAFFLE_MAX_MINUTES},
             details={
                 "field": "minutes",
                 "reason": "OUT_OF_RANGE",
@@ -75,7 +77,7 @@ def waitlist_raffle_open(*, actor, event, minutes, ip_address=None) -> WaitlistR
     now = timezone.now()
     if not event_is_on_sale(event=event, now=now):
         raise ValidationFailed(
-            "This event is not on sale.",
+            _("This event is not on sale."),
             details={"field": "event", "reason": "EVENT_NOT_ON_SALE"},
         )
     closes_at = min(now + datetime.timedelta(minutes=minutes), event.starts_at)
@@ -86,7 +88,7 @@ def waitlist_raffle_open(*, actor, event, minutes, ip_address=None) -> WaitlistR
             .exists()
         ):
             raise ValidationFailed(
-                "A raffle of this event is open or waiting for its draw already.",
+                _("A raffle of this event is open or waiting for its draw already."),
                 details={"field": "minutes", "reason": "RAFFLE_ALREADY_OPEN"},
             )
         raffle = WaitlistRaffle.objects.create(

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from accounts.selectors import BLOCKED_STATUSES
 from marketplace.core.errors import NotFound
@@ -197,7 +198,7 @@ def waitlist_offer_for_fan(*, fan, offer_id) -> WaitlistOffer:
         else None
     )
     if offer is None:
-        raise NotFound("Offer not found.")
+        raise NotFound(_("Offer not found."))
     return offer
 
 

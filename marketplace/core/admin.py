@@ -13,6 +13,8 @@ from django.contrib.admin import helpers
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .audit import audit_log_record
 from .client_ip import client_ip
@@ -148,7 +150,7 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class ActionNoteForm(forms.Form):
     note = forms.CharField(
-        label="Note for the record",
+        label=gettext_lazy("Note for the record"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=2000,
         required=False,
@@ -174,7 +176,11 @@ def confirm_then(modeladmin, request, queryset, *, title: str, explanation: str,
                 else:
                     done += 1
             if done:
-                modeladmin.message_user(request, f"{title}: {done} done.", messages.SUCCESS)
+                modeladmin.message_user(
+                    request,
+                    _("%(action)s: %(count)s done.") % {"action": title, "count": done},
+                    messages.SUCCESS,
+                )
             return None
     else:
         form = ActionNoteForm()

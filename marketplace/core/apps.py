@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.db.backends.signals import connection_created
 from django.urls import register_converter
 
 
@@ -14,8 +15,11 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from .ids import IdConverter
+        from .search import register_sqlite_functions
 
         register_converter(IdConverter, "id")
+        # SQLite's twin of PostgreSQL's encore_fold (accent- and case-blind search).
+        connection_created.connect(register_sqlite_functions)
         # Every process that loads Django reports its errors: web, worker, beat.
         if settings.SENTRY_DSN:
             from .sentry import sentry_init

@@ -3,6 +3,8 @@ what PostgreSQL's jsonb can store, within the bounds we set."""
 
 import json
 
+from django.utils.translation import gettext_lazy as _
+
 
 def _storable_text(text: str) -> bool:
     # jsonb refuses \u0000, and a lone surrogate is not Unicode at all: valid
@@ -34,7 +36,7 @@ def json_value_problem(value, *, max_depth: int, max_chars: int) -> str | None:
 
 
 MESSAGES = {
-    "INVALID_CHARACTERS": "Null or unpaired surrogate characters are not allowed.",
-    "TOO_DEEP": "At most {max_depth} levels of nesting.",
-    "TOO_LARGE": "At most {max_chars} characters of JSON.",
+    "INVALID_CHARACTERS": _("Null or unpaired surrogate characters are not allowed."),
+    "TOO_DEEP": _("At most {max_depth} levels of nesting."),
+    "TOO_LARGE": _("At most {max_chars} characters of JSON."),
 }

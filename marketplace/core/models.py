@@ -128,6 +128,7 @@ class AuditAction(models.TextChoices):
     )
     TRADER_DECLARATION_SAVED = "trader_declaration.saved", "Trader declaration: saved"
     USER_EMAIL_CHANGED = "user.email_changed", "User: email changed"
+    USER_DELETED = "user.deleted", "User: account deleted"
     USER_EMAIL_VERIFIED = "user.email_verified", "User: email verified"
     USER_REGISTERED = "user.registered", "User: registered"
     USER_SESSIONS_REVOKED = "user.sessions_revoked", "User: sessions revoked"

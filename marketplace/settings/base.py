@@ -6,6 +6,7 @@ localstripe on 127.0.0.1:8420. Every default can be overridden by an
 environment variable of the same name (see README.md, "Configuration").
 """
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,9 @@ from string import Template
 import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_noop
 
+from events.zones import COUNTRY_TIME_ZONES, MULTI_ZONE_COUNTRIES
 from marketplace.core.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -57,11 +60,16 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Country names in each language (marketplace/core/countries.py).
+    "django_countries",
     "allauth",
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
     "csp",
+    # Email through a provider's API in production, and its delivery webhooks
+    # (bounces, complaints): docs/operations.md, "Email".
+    "anymail",
     # The kernel (docs/architecture.md), under its first label "marketplace".
     "marketplace.core",
     "accounts",
@@ -83,9 +91,12 @@ MIDDLEWARE = [
     # Content-Security-Policy, Permissions-Policy, request body limit.
     "marketplace.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The request's language: the address's prefix, else the account's, the
+    # switcher's cookie, Accept-Language (marketplace/i18n.py).
+    "marketplace.i18n.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -109,6 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "marketplace.context_processors.site",
             ],
         },
@@ -286,8 +298,11 @@ STATIC_URL = "static/"
 # Where collectstatic writes (the image does it at build time).
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded event pictures (events/images.py), public. MEDIA_URL may be an https
+# address (a bucket or CDN serving the default storage): the policy's img-src
+# then allows its origin (marketplace.security).
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
-MEDIA_URL = "media/"
+MEDIA_URL = env("MEDIA_URL", default="media/")
 # Ticket files never sit under a public URL: they are served by a view that
 # checks ownership (ARCHITECTURE.md, rule 10).
 PRIVATE_STORAGE_ROOT = env.path("PRIVATE_STORAGE_ROOT", default=VAR_DIR / "private")
@@ -310,11 +325,22 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Encore <tickets@encore.localhost>")
+# The provider's delivery webhooks (/email/webhooks/<provider>/tracking/) are
+# called with HTTP basic auth "user:password" = ANYMAIL_WEBHOOK_SECRET
+# (production requires it when EMAIL_PROVIDER is set).
+ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="")}
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # Named on the accessibility statement (/accessibility/): where to report a barrier.
 ACCESSIBILITY_CONTACT_EMAIL = env(
     "ACCESSIBILITY_CONTACT_EMAIL", default="accessibility@encore.localhost"
 )
+# Who runs Encore, named on the privacy notice and the terms (/privacy/, /terms/):
+# placeholders until the operating company's details are set in the environment.
+OPERATOR_NAME = env("OPERATOR_NAME", default="Encore Marketplace Ltd")
+OPERATOR_ADDRESS = env("OPERATOR_ADDRESS", default="1 Example Quay, Dublin 1, D01 X0X0, Ireland")
+OPERATOR_REGISTRATION = env("OPERATOR_REGISTRATION", default="Company number 000000 (Ireland)")
+PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", default="privacy@encore.localhost")
+SUPPORT_CONTACT_EMAIL = env("SUPPORT_CONTACT_EMAIL", default="support@encore.localhost")
 
 # --- Celery -----------------------------------------------------------------
 
@@ -480,13 +506,15 @@ RESALE_RULES = env.json(
         "GB": {
             "basis": "original_price",
             "markup": "0",
-            "text": "UK law: at most the original price",
+            "text": gettext_noop("UK law: at most the original price"),
         },
         # Ireland's Sale of Tickets Act 2021: designated events and venues only.
         "IE": {
             "basis": "original_price",
             "markup": "0",
-            "text": "Irish law (Sale of Tickets Act 2021): at most the original price",
+            "text": gettext_noop(
+                "Irish law (Sale of Tickets Act 2021): at most the original price"
+            ),
             "designated_only": True,
         },
         # New South Wales, Victoria and Western Australia cap resale at 10% above
@@ -495,7 +523,7 @@ RESALE_RULES = env.json(
         "AU": {
             "basis": "original_price",
             "markup": "0.10",
-            "text": "Australian law: at most 10% above the original price",
+            "text": gettext_noop("Australian law: at most 10% above the original price"),
         },
     },
 )
@@ -504,7 +532,7 @@ RESALE_RULES = env.json(
 RESALE_RULE_AT_ORIGINAL_PRICE = {
     "basis": "original_price",
     "markup": "0",
-    "text": "Designated event: at most the original price",
+    "text": gettext_noop("Designated event: at most the original price"),
 }
 # Countries whose venues of this capacity or more are designated by law: an event
 # there is flagged resale_at_original_price when created, or when its country or
@@ -519,6 +547,29 @@ for _country, _rule in {**RESALE_RULES, "*": RESALE_RULE_AT_ORIGINAL_PRICE}.item
         )
     if Decimal(str(_rule.get("markup", "0"))) < 0:
         raise ImproperlyConfigured(f"RESALE_RULES[{_country!r}]: the markup cannot be negative.")
+# The countries Encore sells tickets for: an event's country is one of these
+# (events.services refuses another), shown by name in the reader's language
+# (marketplace/core/countries.py). By default the six home markets, every country
+# with a resale law or a designation rule above, every country sellers are paid
+# out in, and every country whose time zones events.zones knows (an event there
+# already works). ENCORE_COUNTRIES in the env replaces the list.
+ENCORE_COUNTRIES = sorted(
+    {
+        code.strip().upper()
+        for code in env.list(
+            "ENCORE_COUNTRIES",
+            default=[
+                "IE", "GB", "NL", "DE", "FR", "ES",
+                *RESALE_RULES, *RESALE_DESIGNATED_VENUE_CAPACITY, *CONNECT_COUNTRIES,
+                *COUNTRY_TIME_ZONES, *MULTI_ZONE_COUNTRIES,
+            ],
+        )
+    }
+)  # fmt: skip
+if bad_codes := [code for code in ENCORE_COUNTRIES if not re.fullmatch(r"[A-Z]{2}", code)]:
+    raise ImproperlyConfigured(f"ENCORE_COUNTRIES: not ISO alpha-2 codes: {bad_codes}")
+# django-countries offers (and names) only these.
+COUNTRIES_ONLY = ENCORE_COUNTRIES
 RESERVATION_MINUTES = env.int("RESERVATION_MINUTES", default=15)
 AUTO_CONFIRM_HOURS = env.int("AUTO_CONFIRM_HOURS", default=48)
 DISPUTE_WINDOW_HOURS = env.int("DISPUTE_WINDOW_HOURS", default=48)
@@ -561,6 +612,20 @@ TRADER_THRESHOLD_TICKETS_PER_YEAR = env.int("TRADER_THRESHOLD_TICKETS_PER_YEAR",
 TICKET_TRANSFER_HOLD_DAYS = env.int("TICKET_TRANSFER_HOLD_DAYS", default=7)
 # Ticket files: PDF, PNG or JPEG up to this size.
 TICKET_FILE_MAX_BYTES = env.int("TICKET_FILE_MAX_BYTES", default=5 * 1024 * 1024)
+# Event pictures (events/images.py; docs/architecture.md, "Event pictures"): a
+# JPEG, PNG or WebP up to EVENT_IMAGE_MAX_BYTES, at least EVENT_IMAGE_MIN_SIDE
+# pixels on each side and at most EVENT_IMAGE_MAX_PIXELS in all (a small file
+# may decode to a huge bitmap), stored in the default storage at each of
+# EVENT_IMAGE_WIDTHS narrower than the original (never enlarged).
+EVENT_IMAGE_MAX_BYTES = env.int("EVENT_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+EVENT_IMAGE_MAX_PIXELS = env.int("EVENT_IMAGE_MAX_PIXELS", default=25_000_000)
+EVENT_IMAGE_MIN_SIDE = env.int("EVENT_IMAGE_MIN_SIDE", default=200)
+EVENT_IMAGE_WIDTHS = tuple(env.list("EVENT_IMAGE_WIDTHS", cast=int, default=[480, 960, 1600]))
+# The hosts a picture given by address (an event's image_url) may come from,
+# e.g. "images.example.com" or "*.cdn.example.net": pages load images from
+# these (and the site) only, so the Content-Security-Policy's img-src lists
+# them (marketplace.security). Empty: uploaded pictures only.
+EVENT_IMAGE_HOSTS = env.list("EVENT_IMAGE_HOSTS", default=[])
 MESSAGE_MAX_LENGTH = env.int("MESSAGE_MAX_LENGTH", default=2000)
 # Key of the HMAC that stores barcodes; production.py requires its own.
 BARCODE_HMAC_KEY = env("BARCODE_HMAC_KEY", default="embedded-run-barcode-key")
@@ -702,14 +767,16 @@ SPECTACULAR_SETTINGS = {
 # are added per response from STRIPE_JS_URL and STRIPE_API_BASE
 # (marketplace.security). An inline script that must stay carries the
 # request's nonce (`nonce="{{ request.csp_nonce }}"`): only /api/docs/ does.
-# Images may also come from any https address: avatars and event pictures
-# are addresses people enter.
+# Images come from the site itself (uploaded pictures, the category
+# pictures), data: URIs (the API docs' stylesheet uses them) and the hosts of
+# EVENT_IMAGE_HOSTS, added per response (marketplace.security); a page showing
+# a picture from elsewhere (a member's own avatar) adds that one origin.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", "https:"],
+        "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
         "frame-src": [SELF],
@@ -741,7 +808,10 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # Form fields and JSON bodies (not files) are held to
 # DATA_UPLOAD_MAX_MEMORY_SIZE; files past FILE_UPLOAD_MAX_MEMORY_SIZE go to a
 # temporary file rather than memory.
-REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=TICKET_FILE_MAX_BYTES + 1024**2)
+REQUEST_BODY_MAX_BYTES = env.int(
+    "REQUEST_BODY_MAX_BYTES",
+    default=max(TICKET_FILE_MAX_BYTES, EVENT_IMAGE_MAX_BYTES) + 1024**2,
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024**2)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=1024**2)
 # The admin's bulk actions post one field per selected row (100 rows a page).

@@ -95,6 +95,33 @@ BARCODE_HMAC_KEY = required("BARCODE_HMAC_KEY")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+# EMAIL_PROVIDER sends through a provider's API (django-anymail) instead of
+# EMAIL_URL's SMTP server; each needs its credentials from the environment
+# (docs/operations.md, "Email"). Bounces and complaints come back on the
+# provider's webhook, behind ANYMAIL_WEBHOOK_SECRET.
+EMAIL_PROVIDERS = {
+    "postmark": ("anymail.backends.postmark.EmailBackend", ["POSTMARK_SERVER_TOKEN"]),
+    "mailgun": (
+        "anymail.backends.mailgun.EmailBackend",
+        ["MAILGUN_API_KEY", "MAILGUN_SENDER_DOMAIN", "MAILGUN_WEBHOOK_SIGNING_KEY"],
+    ),
+    "sendgrid": ("anymail.backends.sendgrid.EmailBackend", ["SENDGRID_API_KEY"]),
+    # Amazon SES takes its credentials the usual AWS way (role, AWS_* variables).
+    "amazon_ses": ("anymail.backends.amazon_ses.EmailBackend", []),
+}
+EMAIL_PROVIDER = env("EMAIL_PROVIDER", default="").strip().lower()
+if EMAIL_PROVIDER:
+    if EMAIL_PROVIDER not in EMAIL_PROVIDERS:
+        raise ImproperlyConfigured(
+            f"EMAIL_PROVIDER must be one of {', '.join(sorted(EMAIL_PROVIDERS))} (or unset: SMTP)."
+        )
+    EMAIL_BACKEND, _credentials = EMAIL_PROVIDERS[EMAIL_PROVIDER]
+    ANYMAIL = {
+        **{name: required(name) for name in _credentials},
+        "WEBHOOK_SECRET": required("ANYMAIL_WEBHOOK_SECRET"),
+    }
+    if EMAIL_PROVIDER == "amazon_ses" and env("AMAZON_SES_CONFIGURATION_SET", default=""):
+        ANYMAIL["AMAZON_SES_CONFIGURATION_SET_NAME"] = env("AMAZON_SES_CONFIGURATION_SET")
 
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -68,6 +68,8 @@ EMAIL_BACKEND = os.environ.get(
     "TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
 )
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "test-email"))
+# The email provider's delivery webhooks: the tests post with this basic auth.
+ANYMAIL = {"WEBHOOK_SECRET": "provider:webhook-test-secret"}
 # Tasks run in the test's process, except in a Celery worker a test starts.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 TEST_CELERY_BROKER_URL = os.environ["TEST_CELERY_BROKER_URL"]

@@ -197,6 +197,9 @@ def test_the_schema_is_openapi_3_with_every_path_of_the_specification(api):
         "tickets/claim",
         # Selling as a private person or a trader (EU DSA Art. 30).
         "users/profile/trader",
+        # The fan's data: a copy of it, and deleting the account.
+        "users/me/export",
+        "users/me",
         # The fair waiting list of an event, its offers and raffle windows.
         "events/{id}/waitlist",
         "events/{id}/waitlist/raffles",

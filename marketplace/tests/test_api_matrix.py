@@ -245,6 +245,17 @@ ROUTES = [
         owner="seller",
         body={"kind": "private", "status": "approved"},
     ),
+    # The fan's data: each account's own. The seller has a sale in escrow, so
+    # their account cannot be deleted yet; the others have nothing in escrow.
+    Route("GET", "users-me-export", "/api/v1/users/me/export", signed_in(200), owner="seller"),
+    Route(
+        "DELETE",
+        "users-me",
+        "/api/v1/users/me",
+        {**signed_in(204), "owner": 409},
+        owner="seller",
+        body={"password": "correct-horse-battery"},
+    ),
     Route(
         "POST",
         "users-verify",

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from events.tests.factories import EventFactory
 from listings.models import Listing
@@ -178,13 +178,22 @@ def test_a_bank_chargeback_may_stand_beside_the_buyers_own_report(atomic):
     [
         ("latitude", Decimal("91"), "events_latitude_range"),
         ("longitude", Decimal("-180.5"), "events_longitude_range"),
-        ("country", "ie", "events_country_iso2"),
         ("currency", "eur", "events_currency_iso3"),
     ],
 )
 def test_event_fields_out_of_range_are_refused(atomic, field, value, constraint):
     with refused(constraint), atomic():
         EventFactory(**{field: value})
+
+
+def test_an_events_country_is_an_upper_case_code_in_the_database(atomic):
+    # The country field writes the code upper case ("ie" -> "IE"); the
+    # database refuses any other form written behind its back.
+    event = EventFactory(country="ie")
+    event.refresh_from_db()
+    assert event.country == "IE"
+    with refused("events_country_iso2"), atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE events SET country = 'ie' WHERE id = %s", [event.pk])
 
 
 def test_a_listing_cannot_expire_before_it_was_listed(atomic):

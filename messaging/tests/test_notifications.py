@@ -156,9 +156,11 @@ def test_notification_create_writes_the_notification_and_its_email():
         Email.Status.READY,
         0,
     )
-    assert email.subject == "Your payout of 50.60 EUR is on its way"
+    assert email.subject == "Your payout of €50.60 is on its way"
     assert email.body.startswith("Hi Bea Buyer,\n\n")
-    assert "50.60 EUR for order #12 is on its way" in email.body
+    assert "€50.60 is on its way to your account" in email.body and "Order: #12" in email.body
+    # the same words in the HTML part, from the same template
+    assert "€50.60 is on its way to your account" in email.html
 
 
 @pytest.mark.parametrize("type_", Notification.Type.values)
@@ -170,11 +172,14 @@ def test_every_type_renders_a_plain_text_email(type_):
     email = Email.objects.get()
     assert email.subject and "\n" not in email.subject
     assert email.body.startswith("Hi Bea Buyer,\n\n")
-    assert email.body.endswith("\nEncore\n")
+    assert "\nEncore\n" in email.body
+    assert email.body.endswith("\nEncore: fan-to-fan tickets at fair prices\n")
     assert "\n\n\n" not in email.body
     text = email.subject + email.body
-    # plain text: no HTML escaping, no template left over
+    # plain text: no HTML escaping or tags, no template left over
     assert "&amp;" not in text and "{" not in text and "None" not in text
+    assert not re.search(r"</?[a-z]+[^>]*>", text)
+    assert email.html.startswith("<!DOCTYPE html>")
     if "event_name" in PAYLOADS[type_]:
         assert EVENT in email.body
 
@@ -188,7 +193,7 @@ def test_every_type_renders_sensibly_without_its_payload(type_):
     email = Email.objects.get()
     assert email.subject
     assert email.body.startswith("Hi there,\n\n")
-    assert email.body.endswith("\nEncore\n")
+    assert "\nEncore\n" in email.body
     text = email.subject + email.body
     assert "None" not in text and "#" not in text
     # no gaps left where a value was missing

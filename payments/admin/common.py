@@ -1,5 +1,7 @@
 """What the payments admins share: the actor's address and the refund confirmation."""
 
+from django.utils.translation import gettext_lazy as _
+
 from marketplace.core.admin import confirm_then
 from marketplace.core.client_ip import client_ip
 
@@ -8,7 +10,7 @@ def request_ip(request):
     return client_ip(request)
 
 
-REFUND_EXPLANATION = (
+REFUND_EXPLANATION = _(
     "The buyer gets the full price back through Stripe, the ticket becomes void and the "
     "seller's payout is cancelled (a transfer already made to the seller is taken back "
     "first). Both are told. This cannot be undone."
@@ -20,7 +22,7 @@ def refund_action(admin_, request, queryset, perform):
         admin_,
         request,
         queryset,
-        title="Refund the buyer",
+        title=_("Refund the buyer"),
         explanation=REFUND_EXPLANATION,
         perform=perform,
     )

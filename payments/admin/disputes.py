@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, confirm_then, money
 from marketplace.core.models import AuditLog
@@ -23,12 +24,12 @@ from .common import refund_action, request_ip
 class DisputeAgeFilter(admin.SimpleListFilter):
     """Open disputes waiting longer than a day, or three: the ones to take first."""
 
-    title = "age"
+    title = _("age")
     parameter_name = "open_for"
     HOURS = {"24h": 24, "72h": 72}
 
     def lookups(self, request, model_admin):
-        return (("24h", "open > 24 h"), ("72h", "open > 72 h"))
+        return (("24h", _("open > 24 h")), ("72h", _("open > 72 h")))
 
     def queryset(self, request, queryset):
         hours = self.HOURS.get(self.value())
@@ -112,17 +113,17 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
                     "created_at",
                     "updated_at",
                 ),
-                "description": (
+                "description": _(
                     "To settle a buyer's report, tick it in the queue and choose "
-                    "\u201cSettle for the buyer\u201d or \u201cSettle for the seller\u201d. "
+                    "“Settle for the buyer” or “Settle for the seller”. "
                     "A chargeback is decided by the buyer's bank: answer it with evidence in "
                     "Stripe's dashboard; Encore applies the decision when Stripe reports it."
                 ),
             },
         ),
-        ("The sale", {"fields": ("sale",)}),
-        ("Messages between buyer and seller", {"fields": ("thread",)}),
-        ("Audit trail (transaction, payout, dispute)", {"fields": ("audit_trail",)}),
+        (_("The sale"), {"fields": ("sale",)}),
+        (_("Messages between buyer and seller"), {"fields": ("thread",)}),
+        (_("Audit trail (transaction, payout, dispute)"), {"fields": ("audit_trail",)}),
     )
     readonly_fields = (
         "transaction",
@@ -166,17 +167,19 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # buyers open disputes; Stripe reports chargebacks
 
-    @admin.display(description="event", ordering="transaction__listing__ticket__event__event_date")
+    @admin.display(
+        description=_("event"), ordering="transaction__listing__ticket__event__event_date"
+    )
     def event(self, obj):
         return obj.transaction.listing.ticket.event
 
-    @admin.display(description="open for")
+    @admin.display(description=_("open for"))
     def open_for(self, obj):
         if obj.status != Dispute.Status.OPEN:
             return "-"
         return timesince(obj.created_at)
 
-    @admin.display(description="sale")
+    @admin.display(description=_("sale"))
     def sale(self, obj):
         txn = obj.transaction
         ticket = txn.listing.ticket
@@ -184,58 +187,70 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
         seat = ", ".join(
             f"{label} {value}"
             for label, value in (
-                ("section", ticket.section),
-                ("row", ticket.row),
-                ("seat", ticket.seat),
+                (_("section"), ticket.section),
+                (_("row"), ticket.row),
+                (_("seat"), ticket.seat),
             )
             if value
         )
         payout = getattr(txn, "payout", None)
         rows = [
-            ("Transaction", _admin_link(txn)),
+            (_("Transaction"), _admin_link(txn)),
             (
-                "Event",
+                _("Event"),
                 f"{event.name}, {event.event_date:%Y-%m-%d}, {event.venue_name}, {event.city}",
             ),
-            ("Ticket", format_html("{} ({})", _admin_link(ticket), seat or "no seat")),
-            ("Buyer", _admin_link(txn.buyer)),
-            ("Seller", _admin_link(txn.seller)),
-            ("Price paid", money(txn.final_price, txn.currency)),
-            ("Platform fee", money(txn.platform_fee, txn.currency)),
-            ("Seller payout", money(txn.seller_payout, txn.currency)),
-            ("Status", f"{txn.get_status_display()} (payment {txn.get_payment_status_display()})"),
+            (_("Ticket"), format_html("{} ({})", _admin_link(ticket), seat or _("no seat"))),
+            (_("Buyer"), _admin_link(txn.buyer)),
+            (_("Seller"), _admin_link(txn.seller)),
+            (_("Price paid"), money(txn.final_price, txn.currency)),
+            (_("Platform fee"), money(txn.platform_fee, txn.currency)),
+            (_("Seller payout"), money(txn.seller_payout, txn.currency)),
             (
-                "Payment",
-                f"{txn.payment_method or '-'} via {txn.payment_gateway}: {txn.payment_id or '-'}",
+                _("Status"),
+                _("%(status)s (payment %(payment)s)")
+                % {
+                    "status": txn.get_status_display(),
+                    "payment": txn.get_payment_status_display(),
+                },
             ),
-            ("Paid", _when(txn.paid_at)),
             (
-                "Payout",
+                _("Payment"),
+                _("%(method)s via %(gateway)s: %(id)s")
+                % {
+                    "method": txn.payment_method or "-",
+                    "gateway": txn.payment_gateway,
+                    "id": txn.payment_id or "-",
+                },
+            ),
+            (_("Paid"), _when(txn.paid_at)),
+            (
+                _("Payout"),
                 f"{payout.get_status_display()}, {money(payout.amount, payout.currency)}"
                 if payout
-                else "none yet",
+                else _("none yet"),
             ),
         ]
         body = format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows)
         return format_html("<table><tbody>{}</tbody></table>", body)
 
-    @admin.display(description="messages")
+    @admin.display(description=_("messages"))
     def thread(self, obj):
         txn = obj.transaction
         messages_ = Message.objects.filter(transaction_id=txn.pk).select_related("sender")
-        roles = {txn.buyer_id: "buyer", txn.seller_id: "seller"}
+        roles = {txn.buyer_id: _("buyer"), txn.seller_id: _("seller")}
         rows = [
             (
                 _when(m.created_at),
-                f"{m.sender} ({roles.get(m.sender_id, 'staff')})",
+                f"{m.sender} ({roles.get(m.sender_id, _('staff'))})",
                 linebreaksbr(m.body, autoescape=True),
-                _when(m.read_at) if m.read_at else "unread",
+                _when(m.read_at) if m.read_at else _("unread"),
             )
             for m in messages_.order_by("created_at", "id")
         ]
-        return _table(("sent", "from", "message", "read"), rows, "No messages.")
+        return _table((_("sent"), _("from"), _("message"), _("read")), rows, _("No messages."))
 
-    @admin.display(description="audit trail")
+    @admin.display(description=_("audit trail"))
     def audit_trail(self, obj):
         txn = obj.transaction
         wanted = Q(entity_type="transaction", entity_id=str(txn.pk)) | Q(
@@ -250,17 +265,19 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 _when(log.created_at),
                 log.action,
                 f"{log.entity_type} #{log.entity_id}",
-                str(log.actor) if log.actor_id else "system",
+                str(log.actor) if log.actor_id else _("system"),
                 json.dumps(log.changes, ensure_ascii=False, sort_keys=True) if log.changes else "-",
                 log.ip_address or "-",
             )
             for log in logs
         ]
         return _table(
-            ("when", "action", "of", "by", "changes", "IP"), rows, "Nothing recorded yet."
+            (_("when"), _("action"), _("of"), _("by"), _("changes"), "IP"),
+            rows,
+            _("Nothing recorded yet."),
         )
 
-    @admin.action(description="Settle for the buyer: refund in full, void the ticket")
+    @admin.action(description=_("Settle for the buyer: refund in full, void the ticket"))
     def resolve_refund(self, request, queryset):
         return refund_action(
             self,
@@ -271,14 +288,14 @@ class DisputeAdmin(AuditedAdminMixin, admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Settle for the seller: release the payout")
+    @admin.action(description=_("Settle for the seller: release the payout"))
     def resolve_release(self, request, queryset):
         return confirm_then(
             self,
             request,
             queryset,
-            title="Pay the seller",
-            explanation=(
+            title=_("Pay the seller"),
+            explanation=_(
                 "The sale completes and the seller's payout is sent. Both are told. "
                 "This cannot be undone."
             ),

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.admin import LargeTableAdminMixin, ReadOnlyAdminMixin
 from payments.models import EventCancellation
@@ -46,7 +47,7 @@ class EventCancellationAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.Mod
     fields = ("event", *PROGRESS_FIELDS)
     readonly_fields = fields
 
-    @admin.display(description="handed to staff", ordering="handed_to_staff")
+    @admin.display(description=_("handed to staff"), ordering="handed_to_staff")
     def handed_to_staff_link(self, obj):
         url = reverse("admin:payments_transaction_changelist")
         query = urlencode({"event_cancelled": "for_staff", "q": obj.event.name})

@@ -3,6 +3,7 @@ failed transfers. Money moves only through the payout services."""
 
 from django.contrib import admin
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, confirm_then, money
 from payments import services
@@ -14,15 +15,15 @@ from .common import request_ip
 class PayoutAttentionFilter(admin.SimpleListFilter):
     """The payouts staff look at: refused by Stripe, or waiting for the seller."""
 
-    title = "needs attention"
+    title = _("needs attention")
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
         return (
-            ("failed", "failed: Stripe refused the transfer"),
-            ("given_up", "failed: automatic retries ended"),
-            ("awaiting_account", "held: waiting for the seller's payout details"),
-            ("frozen", "frozen by a chargeback"),
+            ("failed", _("failed: Stripe refused the transfer")),
+            ("given_up", _("failed: automatic retries ended")),
+            ("awaiting_account", _("held: waiting for the seller's payout details")),
+            ("frozen", _("frozen by a chargeback")),
         )
 
     def queryset(self, request, queryset):
@@ -88,18 +89,18 @@ class PayoutAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     actions = ("retry",)
 
-    @admin.display(description="amount", ordering="amount")
+    @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, obj):
         return money(obj.amount, obj.currency)
 
-    @admin.action(description="Send again now (failed payouts)")
+    @admin.action(description=_("Send again now (failed payouts)"))
     def retry(self, request, queryset):
         return confirm_then(
             self,
             request,
             queryset,
-            title="Send the payout again",
-            explanation=(
+            title=_("Send the payout again"),
+            explanation=_(
                 "A new transfer to the seller's Stripe account is made now. Use it once the "
                 "seller has fixed what Stripe asked for, or after the automatic retries ended."
             ),
@@ -143,6 +144,6 @@ class PayoutAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state_display(self, obj):
         return obj.get_state_display()

@@ -1,6 +1,7 @@
 """Transactions in the admin: read-only, with the staff refund action."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.admin import LargeTableAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, money
 from messaging.models import Message
@@ -17,7 +18,7 @@ class PayoutInline(ReadOnlyInline):
     fields = ("amount_display", "status", "transfer_id", "scheduled_at", "paid_at")
     readonly_fields = fields
 
-    @admin.display(description="amount")
+    @admin.display(description=_("amount"))
     def amount_display(self, obj):
         return money(obj.amount, obj.currency)
 
@@ -46,12 +47,12 @@ class EventCancelledForStaffFilter(admin.SimpleListFilter):
     seller had been paid, or Stripe refused the refund. Staff refund them (the
     action below takes the payout back first) or write to the buyer."""
 
-    title = "event cancelled"
+    title = _("event cancelled")
     parameter_name = "event_cancelled"
 
     def lookups(self, request, model_admin):
         return (
-            ("for_staff", "Needs staff (not refunded yet)"),
+            ("for_staff", _("Needs staff (not refunded yet)")),
             *EventCancellationOutcome.choices,
         )
 
@@ -102,9 +103,9 @@ class TransactionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     list_select_related = ("listing__ticket__event", "buyer", "seller")
     fieldsets = (
         (None, {"fields": ("listing", "buyer", "seller")}),
-        ("Money", {"fields": ("final_price_display", "platform_fee_display", "payout_display")}),
+        (_("Money"), {"fields": ("final_price_display", "platform_fee_display", "payout_display")}),
         (
-            "Status",
+            _("Status"),
             {
                 "fields": (
                     "status",
@@ -117,7 +118,7 @@ class TransactionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
             },
         ),
         (
-            "Payment",
+            _("Payment"),
             {
                 "fields": (
                     "payment_method",
@@ -128,12 +129,12 @@ class TransactionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
                 )
             },
         ),
-        ("Dates", {"fields": ("confirmed_at", "created_at", "updated_at")}),
+        (_("Dates"), {"fields": ("confirmed_at", "created_at", "updated_at")}),
     )
     inlines = (PayoutInline, DisputeInline, MessageInline)
     actions = ("refund",)
 
-    @admin.action(description="Refund the buyer in full (paid or completed, undisputed)")
+    @admin.action(description=_("Refund the buyer in full (paid or completed, undisputed)"))
     def refund(self, request, queryset):
         return refund_action(
             self,
@@ -144,18 +145,18 @@ class TransactionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
             ),
         )
 
-    @admin.display(description="event", ordering="listing__ticket__event__event_date")
+    @admin.display(description=_("event"), ordering="listing__ticket__event__event_date")
     def event(self, obj):
         return obj.listing.ticket.event
 
-    @admin.display(description="price paid", ordering="final_price")
+    @admin.display(description=_("price paid"), ordering="final_price")
     def final_price_display(self, obj):
         return money(obj.final_price, obj.currency)
 
-    @admin.display(description="platform fee", ordering="platform_fee")
+    @admin.display(description=_("platform fee"), ordering="platform_fee")
     def platform_fee_display(self, obj):
         return money(obj.platform_fee, obj.currency)
 
-    @admin.display(description="seller payout", ordering="seller_payout")
+    @admin.display(description=_("seller payout"), ordering="seller_payout")
     def payout_display(self, obj):
         return money(obj.seller_payout, obj.currency)

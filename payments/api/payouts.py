@@ -1,6 +1,7 @@
 """API: the seller's payout account (Stripe Connect onboarding) and payouts."""
 
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.views import APIView
 
@@ -19,13 +20,15 @@ class PayoutAccountOutput(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=["none", "pending", "restricted", "enabled"],
         help_text=(
-            "none: no payout account yet; pending: onboarding not finished; restricted: "
-            "Stripe needs more information (requirements_due); enabled: payouts go to it."
+            _(
+                "none: no payout account yet; pending: onboarding not finished; restricted: "
+                "Stripe needs more information (requirements_due); enabled: payouts go to it."
+            )
         ),
     )
     payouts_enabled = serializers.BooleanField()
     requirements_due = serializers.ListField(
-        child=serializers.CharField(), help_text="What Stripe still needs from the seller."
+        child=serializers.CharField(), help_text=_("What Stripe still needs from the seller.")
     )
     country = serializers.CharField(allow_null=True)
     default_currency = serializers.CharField(allow_null=True)
@@ -33,7 +36,7 @@ class PayoutAccountOutput(serializers.Serializer):
 
 class OnboardingOutput(serializers.Serializer):
     onboarding_url = serializers.URLField(
-        help_text="Stripe's hosted onboarding, valid a few minutes: open it in a browser."
+        help_text=_("Stripe's hosted onboarding, valid a few minutes: open it in a browser.")
     )
     status = serializers.CharField()
 
@@ -44,7 +47,7 @@ class OnboardingInput(serializers.Serializer):
         required=False,
         default="",
         allow_blank=True,
-        help_text="ISO code of the seller's country (when the account is opened; default IE).",
+        help_text=_("ISO code of the seller's country (when the account is opened; default IE)."),
     )
 
 
@@ -54,9 +57,9 @@ class PayoutOutput(serializers.Serializer):
     amount = money_field()
     currency = serializers.CharField()
     status = serializers.ChoiceField(choices=Payout.Status.choices)
-    transfer_id = serializers.CharField(help_text="Stripe's transfer, once sent; else empty.")
+    transfer_id = serializers.CharField(help_text=_("Stripe's transfer, once sent; else empty."))
     failure_reason = serializers.CharField(
-        source="failure_message", help_text="Stripe's reason, when the transfer was refused."
+        source="failure_message", help_text=_("Stripe's reason, when the transfer was refused.")
     )
     next_attempt_at = serializers.DateTimeField(allow_null=True)
     scheduled_at = serializers.DateTimeField(allow_null=True)

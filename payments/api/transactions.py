@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.urls import path
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.views import APIView
@@ -51,13 +53,15 @@ class DisputeOutput(serializers.Serializer):
 
 
 class TransactionActionOutput(serializers.Serializer):
-    allowed = serializers.BooleanField(help_text="Whether the caller may do it now.")
+    allowed = serializers.BooleanField(help_text=_("Whether the caller may do it now."))
     until = serializers.DateTimeField(
         allow_null=True,
         help_text=(
-            "While allowed, the moment it stops being allowed when the clock ends it (the "
-            "reservation's end, the dispute window's close); null when it is not allowed or "
-            "has no deadline."
+            _(
+                "While allowed, the moment it stops being allowed when the clock ends it (the "
+                "reservation's end, the dispute window's close); null when it is not allowed or "
+                "has no deadline."
+            )
         ),
     )
 
@@ -68,48 +72,62 @@ class TransactionActionsOutput(serializers.Serializer):
 
     pay = TransactionActionOutput(
         help_text=(
-            "POST /transactions/{id}/pay (or Stripe.js with the client_secret): the buyer, "
-            "while the reservation runs; until is its end (reserved_until)."
+            _(
+                "POST /transactions/{id}/pay (or Stripe.js with the client_secret): the buyer, "
+                "while the reservation runs; until is its end (reserved_until)."
+            )
         )
     )
     extend = TransactionActionOutput(
         help_text=(
-            "POST /transactions/{id}/extend: the buyer, once per reservation, in its last "
-            '3 minutes ("I need more time"): reserved_until moves 15 minutes later. '
-            "until is the reservation's current end."
+            _(
+                "POST /transactions/{id}/extend: the buyer, once per reservation, in its last "
+                '3 minutes ("I need more time"): reserved_until moves 15 minutes later. '
+                "until is the reservation's current end."
+            )
         )
     )
     confirm = TransactionActionOutput(
         help_text=(
-            "POST /transactions/{id}/confirm: the buyer of a paid purchase. No deadline of its "
-            "own: the sale completes by itself at deadlines.auto_confirm_at."
+            _(
+                "POST /transactions/{id}/confirm: the buyer of a paid purchase. No deadline of its "
+                "own: the sale completes by itself at deadlines.auto_confirm_at."
+            )
         )
     )
     dispute = TransactionActionOutput(
         help_text=(
-            "POST /transactions/{id}/dispute: the buyer of a paid purchase, up to "
-            "DISPUTE_WINDOW_HOURS after the event (until). Not allowed once disputed, "
-            "completed or refunded, nor after the window closed."
+            _(
+                "POST /transactions/{id}/dispute: the buyer of a paid purchase, up to "
+                "DISPUTE_WINDOW_HOURS after the event (until). Not allowed once disputed, "
+                "completed or refunded, nor after the window closed."
+            )
         )
     )
     message = TransactionActionOutput(
         help_text=(
-            "POST /messages: the buyer and the seller, unless the purchase was cancelled. "
-            "Staff read the thread; they do not write in it."
+            _(
+                "POST /messages: the buyer and the seller, unless the purchase was cancelled. "
+                "Staff read the thread; they do not write in it."
+            )
         )
     )
     download_ticket = TransactionActionOutput(
         help_text=(
-            "GET /tickets/{ticket_id}/file: the buyer, once paid, while the ticket is in "
-            "their account."
+            _(
+                "GET /tickets/{ticket_id}/file: the buyer, once paid, while the ticket is in "
+                "their account."
+            )
         )
     )
     postponement_refund = TransactionActionOutput(
         help_text=(
-            "POST /transactions/{id}/postponement-refund: the buyer of a paid purchase whose "
-            "event moved to another date or time after the payment may choose a full refund "
-            "instead, until POSTPONEMENT_REFUND_DAYS (14) after the move and never after the "
-            "new start (until)."
+            _(
+                "POST /transactions/{id}/postponement-refund: the buyer of a paid purchase whose "
+                "event moved to another date or time after the payment may choose a full refund "
+                "instead, until POSTPONEMENT_REFUND_DAYS (14) after the move and never after the "
+                "new start (until)."
+            )
         )
     )
 
@@ -120,22 +138,28 @@ class TransactionDeadlinesOutput(serializers.Serializer):
     reservation_ends_at = serializers.DateTimeField(
         allow_null=True,
         help_text=(
-            "Awaiting payment: the reservation ends and the ticket goes back on sale, "
-            "unless paid by then."
+            _(
+                "Awaiting payment: the reservation ends and the ticket goes back on sale, "
+                "unless paid by then."
+            )
         ),
     )
     dispute_window_closes_at = serializers.DateTimeField(
         allow_null=True,
         help_text=(
-            "Awaiting payment or paid: the last moment the buyer may report a problem "
-            "(DISPUTE_WINDOW_HOURS after the event)."
+            _(
+                "Awaiting payment or paid: the last moment the buyer may report a problem "
+                "(DISPUTE_WINDOW_HOURS after the event)."
+            )
         ),
     )
     auto_confirm_at = serializers.DateTimeField(
         allow_null=True,
         help_text=(
-            "Paid: the sale completes by itself and the seller is paid, if the buyer neither "
-            "confirms nor reports a problem before (AUTO_CONFIRM_HOURS after the event)."
+            _(
+                "Paid: the sale completes by itself and the seller is paid, if the buyer neither "
+                "confirms nor reports a problem before (AUTO_CONFIRM_HOURS after the event)."
+            )
         ),
     )
 
@@ -145,18 +169,18 @@ class TransactionOutput(serializers.Serializer):
     # One enum, TransactionRoleEnum (SPECTACULAR_SETTINGS' ENUM_NAME_OVERRIDES),
     # on both components that show it (Transaction, Payment).
     role = serializers.SerializerMethodField(
-        help_text="The caller's side of the sale: buyer, seller, or staff (who see any sale)."
+        help_text=_("The caller's side of the sale: buyer, seller, or staff (who see any sale).")
     )
     status = serializers.ChoiceField(choices=Transaction.Status.choices)
     payment_status = serializers.ChoiceField(choices=Transaction.PaymentStatus.choices)
-    final_price = money_field(help_text="All-in: what the buyer pays.")
+    final_price = money_field(help_text=_("All-in: what the buyer pays."))
     platform_fee = money_field()
     seller_payout = money_field()
     currency = serializers.CharField()
     payment_method = serializers.CharField()
     payment_gateway = serializers.CharField()
     ticket_id = serializers.IntegerField(
-        source="listing.ticket_id", help_text="The buyer's ticket once paid (GET /tickets/{id})."
+        source="listing.ticket_id", help_text=_("The buyer's ticket once paid (GET /tickets/{id}).")
     )
     listing = PurchasedListingOutput()
     buyer = PartyOutput()
@@ -167,11 +191,13 @@ class TransactionOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     actions = serializers.SerializerMethodField(
-        help_text="What the caller may do now (allowed) and until when (until)."
+        help_text=_("What the caller may do now (allowed) and until when (until).")
     )
     deadlines = serializers.SerializerMethodField(
-        help_text="When the reservation ends, the dispute window closes and the sale completes "
-        "by itself; null where that no longer applies."
+        help_text=_(
+            "When the reservation ends, the dispute window closes and the sale completes "
+            "by itself; null where that no longer applies."
+        )
     )
 
     def to_representation(self, txn):
@@ -197,18 +223,22 @@ class TransactionOutput(serializers.Serializer):
 class PaymentOutput(TransactionOutput):
     client_secret = serializers.CharField(
         help_text=(
-            "The PaymentIntent's client secret, for Stripe.js or Stripe's mobile SDKs: to "
-            "confirm the card when no payment_method_id was sent, or to run the card holder's "
-            "authentication when payment_status is requires_action."
+            _(
+                "The PaymentIntent's client secret, for Stripe.js or Stripe's mobile SDKs: to "
+                "confirm the card when no payment_method_id was sent, or to run the card holder's "
+                "authentication when payment_status is requires_action."
+            )
         )
     )
     next_action = serializers.JSONField(
         allow_null=True,
         help_text=(
-            "Stripe's next_action when payment_status is requires_action (3-D Secure): hand "
-            "client_secret to Stripe's SDK (stripe.handleNextAction, or handleNextAction in "
-            "the iOS/Android SDKs). The transaction turns paid when Stripe reports the payment "
-            "(its webhook); GET /transactions/{id} shows it. Null otherwise."
+            _(
+                "Stripe's next_action when payment_status is requires_action (3-D Secure): hand "
+                "client_secret to Stripe's SDK (stripe.handleNextAction, or handleNextAction in "
+                "the iOS/Android SDKs). The transaction turns paid when Stripe reports the payment "
+                "(its webhook); GET /transactions/{id} shows it. Null otherwise."
+            )
         ),
     )
     publishable_key = serializers.CharField()
@@ -238,9 +268,11 @@ class PurchaseInput(serializers.Serializer):
         allow_blank=True,
         trim_whitespace=False,
         help_text=(
-            "A Stripe PaymentMethod (pm_..., e.g. pm_card_visa in test mode): the card is "
-            "charged at once. A card that needs authentication answers payment_status "
-            "requires_action with next_action."
+            _(
+                "A Stripe PaymentMethod (pm_..., e.g. pm_card_visa in test mode): the card is "
+                "charged at once. A card that needs authentication answers payment_status "
+                "requires_action with next_action."
+            )
         ),
     )
 
@@ -248,7 +280,7 @@ class PurchaseInput(serializers.Serializer):
         listing_id = data.pop("listing_id", None) or data.pop("listingId", None)
         data.pop("listingId", None)
         if listing_id is None:
-            raise serializers.ValidationError({"listing_id": "This field is required."})
+            raise serializers.ValidationError({"listing_id": gettext("This field is required.")})
         method = data.pop("paymentMethod", None)
         return {
             "listing_id": listing_id,

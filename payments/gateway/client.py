@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from marketplace.core.errors import PaymentFailed, ServiceUnavailable, ValidationFailed
 from marketplace.core.money import quantize_money
@@ -96,18 +97,18 @@ def stripe_errors(action: str):
         yield
     except stripe.CardError as exc:
         raise PaymentFailed(
-            exc.user_message or "Your card was declined.",
+            exc.user_message or _("Your card was declined."),
             details={"reason": exc.code or "card_declined"},
         ) from exc
     except stripe.InvalidRequestError as exc:
         logger.warning("Stripe refused %s: %s", action, exc.user_message)
         if exc.code == "resource_missing" and exc.param in ("payment_method", "id"):
             raise ValidationFailed(
-                "This card is not known to the payment service.",
+                _("This card is not known to the payment service."),
                 details={"field": "payment_method_id", "reason": "UNKNOWN_PAYMENT_METHOD"},
             ) from exc
         raise PaymentFailed(
-            "The payment could not be processed with these details.",
+            _("The payment could not be processed with these details."),
             details={"reason": exc.code or "invalid_request"},
         ) from exc
     except stripe.StripeError as exc:
@@ -115,5 +116,5 @@ def stripe_errors(action: str):
         # nothing the buyer can fix; the caller releases what it reserved.
         logger.error("Stripe unavailable during %s: %r", action, exc)
         raise ServiceUnavailable(
-            "The payment service is unavailable. Nothing was charged; please try again."
+            _("The payment service is unavailable. Nothing was charged; please try again.")
         ) from exc

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import stripe
+from django.utils.translation import gettext as _
 
 from marketplace.core.errors import PaymentFailed, ValidationFailed
 
@@ -63,7 +64,7 @@ def payment_method_check(*, payment_method_id: str) -> None:
         except stripe.InvalidRequestError as exc:
             if exc.http_status == 404 or exc.code == "resource_missing":
                 raise ValidationFailed(
-                    "This card is not known to the payment service.",
+                    _("This card is not known to the payment service."),
                     details={"field": "payment_method_id", "reason": "UNKNOWN_PAYMENT_METHOD"},
                 ) from exc
             raise

@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import user_can_trade
@@ -48,7 +49,7 @@ def _country_checked(country: str) -> str:
     country = (country or settings.CONNECT_DEFAULT_COUNTRY).strip().upper()
     if country not in settings.CONNECT_COUNTRIES:
         raise ValidationFailed(
-            "Payouts are not available in this country yet.",
+            _("Payouts are not available in this country yet."),
             details={
                 "field": "country",
                 "reason": "UNSUPPORTED_COUNTRY",
@@ -96,7 +97,7 @@ def payout_account_onboard(
     (a country Encore does not pay out in) or ServiceUnavailable.
     """
     if not user_can_trade(user=user):
-        raise PermissionDenied("Your account cannot receive payouts at the moment.")
+        raise PermissionDenied(_("Your account cannot receive payouts at the moment."))
     account = PayoutAccount.objects.filter(user=user).first()
     if account is None:
         account = _account_open(user=user, country=_country_checked(country), ip_address=ip_address)

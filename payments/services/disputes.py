@@ -5,6 +5,7 @@ import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from marketplace.core import metrics
 from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
@@ -64,13 +65,14 @@ def dispute_open(
     buyer_reasons = [value for value, _ in BUYER_DISPUTE_REASONS]
     if reason not in buyer_reasons:
         raise ValidationFailed(
-            "Choose one of the reasons.",
+            _("Choose one of the reasons."),
             details={"field": "reason", "reason": "INVALID_CHOICE", "choices": buyer_reasons},
         )
     description = (description or "").strip()
     if not description or len(description) > DESCRIPTION_MAX_LENGTH:
         raise ValidationFailed(
-            f"Describe the problem in 1 to {DESCRIPTION_MAX_LENGTH} characters.",
+            _("Describe the problem in 1 to %(max_length)s characters.")
+            % {"max_length": DESCRIPTION_MAX_LENGTH},
             details={
                 "field": "description",
                 "reason": "EMPTY" if not description else "TOO_LONG",
@@ -79,7 +81,7 @@ def dispute_open(
         )
     if timezone.now() > dispute_window_closes_at(txn):
         raise ValidationFailed(
-            "The time to report a problem with this purchase has passed.",
+            _("The time to report a problem with this purchase has passed."),
             details={"field": "transaction", "reason": "DISPUTE_WINDOW_CLOSED"},
         )
     with transaction.atomic():
@@ -90,7 +92,10 @@ def dispute_open(
         )
         if moved != 1:
             raise ValidationFailed(
-                "Only a paid purchase that is not completed or already disputed can be disputed.",
+                _(
+                    "Only a paid purchase that is not completed or already disputed can be "
+                    "disputed."
+                ),
                 details={"field": "transaction", "reason": "NOT_DISPUTABLE"},
             )
         dispute = Dispute.objects.create(
@@ -118,7 +123,7 @@ def dispute_open(
 
 def require_staff(user) -> None:
     if not (user.is_active and user.is_staff):
-        raise PermissionDenied("Only staff can settle disputes.")
+        raise PermissionDenied(_("Only staff can settle disputes."))
 
 
 def sale_refunded(*, txn: Transaction, actor, action: str, changes: dict, ip_address=None) -> None:
@@ -213,18 +218,20 @@ def _locked_open_dispute(dispute_id: int) -> Dispute:
         .first()
     )
     if dispute is None:
-        raise NotFound("Dispute not found.")
+        raise NotFound(_("Dispute not found."))
     Transaction.objects.select_for_update().filter(pk=dispute.transaction_id).values("pk").get()
     if dispute.kind == Dispute.Kind.CHARGEBACK:
         raise ValidationFailed(
-            "The buyer's bank settles a chargeback: Encore applies its decision when Stripe "
-            "reports it.",
+            _(
+                "The buyer's bank settles a chargeback: Encore applies its decision when Stripe "
+                "reports it."
+            ),
             details={"reason": "SETTLED_BY_THE_BANK"},
         )
     _no_open_chargeback(dispute.transaction_id)
     if dispute.status != Dispute.Status.OPEN:
         raise ValidationFailed(
-            "This dispute is already settled.", details={"reason": "DISPUTE_NOT_OPEN"}
+            _("This dispute is already settled."), details={"reason": "DISPUTE_NOT_OPEN"}
         )
     return dispute
 
@@ -236,7 +243,7 @@ def _no_open_chargeback(transaction_id: int) -> None:
         transaction_id=transaction_id, kind=Dispute.Kind.CHARGEBACK, status=Dispute.Status.OPEN
     ).exists():
         raise ValidationFailed(
-            "The buyer's bank disputes this payment: wait for its decision.",
+            _("The buyer's bank disputes this payment: wait for its decision."),
             details={"reason": "CHARGEBACK_OPEN"},
         )
 
@@ -356,11 +363,13 @@ def transaction_refund(*, staff, transaction_id: int, note: str = "", ip_address
             .first()
         )
         if txn is None:
-            raise NotFound("Transaction not found.")
+            raise NotFound(_("Transaction not found."))
         if txn.status not in REFUNDABLE_STATUSES:
             raise ValidationFailed(
-                "Only a paid or completed transaction can be refunded here; settle disputes "
-                "from the dispute.",
+                _(
+                    "Only a paid or completed transaction can be refunded here; settle disputes "
+                    "from the dispute."
+                ),
                 details={"reason": "NOT_REFUNDABLE"},
             )
         _no_open_chargeback(txn.pk)

@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from marketplace.core.audit import AuditAction, audit_status_change
 from marketplace.core.errors import ValidationFailed
@@ -104,7 +105,7 @@ def transaction_confirm(*, buyer, transaction_id: int, ip_address=None) -> Trans
         )
         if not released:
             raise ValidationFailed(
-                "Only a paid purchase without an open dispute can be confirmed.",
+                _("Only a paid purchase without an open dispute can be confirmed."),
                 details={"field": "status", "reason": "NOT_CONFIRMABLE"},
             )
     txn.refresh_from_db()

@@ -21,6 +21,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from events.models import Event
 from listings.models import Listing, WaitlistOffer
@@ -323,6 +325,12 @@ def _when(moment: datetime.datetime, event: Event) -> str:
     return f"{local:%a %d %b %Y, %H:%M} ({event.time_zone})"
 
 
+def _when_display(moment: datetime.datetime, event: Event) -> str:
+    """`moment` on the event's clock, as the reader's language writes it."""
+    local = moment.astimezone(event.starts_at.tzinfo)
+    return f"{date_format(local, 'SHORT_DATETIME_FORMAT')} ({event.time_zone})"
+
+
 def _move_not_told(event: Event):
     """Paid purchases (money held) made before the move whose buyer was not told of it."""
     return _sales_of(event).filter(
@@ -399,20 +407,23 @@ def event_moves_unnotified(*, limit: int = 100) -> list[int]:
 def _postponement_refund_check(txn: Transaction, now) -> None:
     if txn.status != Transaction.Status.PAID:
         raise ValidationFailed(
-            "Only a paid purchase whose money Encore still holds can be refunded this way.",
+            _("Only a paid purchase whose money Encore still holds can be refunded this way."),
             details={"field": "transaction", "reason": "NOT_REFUNDABLE", "status": txn.status},
         )
     event = txn.listing.ticket.event
     until = postponement_refund_until(txn)
     if event.status != Event.Status.PUBLISHED or until is None:
         raise ValidationFailed(
-            "This event has not moved since you paid: the ticket stands.",
+            _("This event has not moved since you paid: the ticket stands."),
             details={"field": "transaction", "reason": "EVENT_NOT_MOVED"},
         )
     if now >= until:
         raise ValidationFailed(
-            f"The time to choose a refund after the event moved ended on "
-            f"{_when(until, event)}: your ticket is for the new date.",
+            _(
+                "The time to choose a refund after the event moved ended on %(date)s: your "
+                "ticket is for the new date."
+            )
+            % {"date": _when_display(until, event)},
             details={
                 "field": "transaction",
                 "reason": "POSTPONEMENT_REFUND_CLOSED",

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
 from marketplace.core.errors import NotFound, PaymentFailed, ServiceUnavailable, ValidationFailed
@@ -280,10 +281,10 @@ def payout_retry(*, staff, payout_id: int, ip_address=None) -> Payout:
             .first()
         )
         if payout is None:
-            raise NotFound("Payout not found.")
+            raise NotFound(_("Payout not found."))
         if payout.status != Payout.Status.FAILED:
             raise ValidationFailed(
-                "Only a failed payout can be sent again.", details={"reason": "NOT_FAILED"}
+                _("Only a failed payout can be sent again."), details={"reason": "NOT_FAILED"}
             )
         payout_schedule(payout=payout, actor=staff, ip_address=ip_address)
     payout.refresh_from_db()

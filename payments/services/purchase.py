@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.selectors import user_can_trade
@@ -57,7 +59,7 @@ def payment_method_format_check(*, payment_method_id: str) -> None:
     Stripe call."""
     if not PAYMENT_METHOD_ID.fullmatch(payment_method_id):
         raise ValidationFailed(
-            "This is not a card reference from Stripe (pm_..., card_... or src_...).",
+            _("This is not a card reference from Stripe (pm_..., card_... or src_...)."),
             details={"field": "payment_method_id", "reason": "INVALID_PAYMENT_METHOD"},
         )
 
@@ -111,7 +113,12 @@ def _check_purchase_limit(*, buyer: User, event_id: int, listing_id: int) -> Non
     held = purchases.union(offers, all=True).count()
     if held >= settings.MAX_TICKETS_PER_EVENT:
         raise ValidationFailed(
-            f"You can buy at most {settings.MAX_TICKETS_PER_EVENT} tickets for one event.",
+            ngettext(
+                "You can buy at most %(limit)s ticket for one event.",
+                "You can buy at most %(limit)s tickets for one event.",
+                settings.MAX_TICKETS_PER_EVENT,
+            )
+            % {"limit": settings.MAX_TICKETS_PER_EVENT},
             details={
                 "field": "listing_id",
                 "reason": "PURCHASE_LIMIT_REACHED",
@@ -129,17 +136,17 @@ def _listing_for_sale(*, buyer: User, listing: Listing | None, now) -> Listing:
     NotFound (None), PermissionDenied (blocked account, own listing),
     ListingExpired, or TicketNotAvailable when someone else holds it already."""
     if listing is None:
-        raise NotFound("Listing not found.")
+        raise NotFound(_("Listing not found."))
     if not user_can_trade(user=buyer):
-        raise PermissionDenied("Your account cannot buy tickets at the moment.")
+        raise PermissionDenied(_("Your account cannot buy tickets at the moment."))
     if listing.seller_id == buyer.pk:
         raise PermissionDenied(
-            "You cannot buy your own listing.", details={"reason": "OWN_LISTING"}
+            _("You cannot buy your own listing."), details={"reason": "OWN_LISTING"}
         )
     event = listing.ticket.event
     if not event_is_on_sale(event=event, now=now) or listing.expires_at <= now:
         if listing.status in Listing.OPEN_STATUSES:
-            raise ListingExpired("This listing has ended: the event is no longer on sale.")
+            raise ListingExpired(_("This listing has ended: the event is no longer on sale."))
         raise TicketNotAvailable()
     return listing
 
@@ -161,7 +168,7 @@ def _reserve(*, buyer: User, listing: Listing, payment_method: str, ip_address) 
                 fan=buyer, listing_id=listing.pk, now=now, ip_address=ip_address
             )
             if offer is None:
-                raise TicketNotAvailable("Someone else has just bought or reserved this ticket.")
+                raise TicketNotAvailable(_("Someone else has just bought or reserved this ticket."))
         catalogue_changed(event_id=event.pk)
         Ticket.objects.filter(pk=listing.ticket_id).update(
             status=Ticket.Status.RESERVED, updated_at=now
@@ -280,7 +287,7 @@ def transaction_purchase(
     # Someone else holds it: 409 at once, without a transaction, and without a
     # call to Stripe (whose rate limit a rush would otherwise spend).
     if listing.status != Listing.Status.ACTIVE and not _offered_to(buyer, listing):
-        raise TicketNotAvailable("Someone else has just bought or reserved this ticket.")
+        raise TicketNotAvailable(_("Someone else has just bought or reserved this ticket."))
     if payment_method_id:
         # Stripe is asked about the card only by a buyer who may still win the ticket.
         gateway.payment_method_check(payment_method_id=payment_method_id)
@@ -319,7 +326,7 @@ def _outcome(transaction_id: int, intent: gateway.PaymentIntentInfo, *, actor) -
     is back on sale), a failed authentication keeps the reservation."""
     txn = transaction_apply_intent(transaction_id=transaction_id, intent=intent, actor=actor)
     if txn.status == Transaction.Status.CANCELLED:
-        raise PaymentFailed(intent.failure_message or "Your card was declined.")
+        raise PaymentFailed(intent.failure_message or _("Your card was declined."))
     next_action = intent.next_action if intent.status == "requires_action" else None
     return Purchase(transaction=txn, client_secret=intent.client_secret, next_action=next_action)
 
@@ -343,8 +350,11 @@ def _attempt_claim(*, txn: Transaction, buyer, ip_address) -> int:
         ip_address=ip_address,
     )
     raise PaymentFailed(
-        f"Too many payment attempts ({settings.PAYMENT_ATTEMPTS_MAX}) for this reservation: "
-        "the ticket went back on sale. Nothing was charged.",
+        _(
+            "Too many payment attempts (%(limit)s) for this reservation: the ticket went back "
+            "on sale. Nothing was charged."
+        )
+        % {"limit": settings.PAYMENT_ATTEMPTS_MAX},
         details={"reason": "too_many_attempts", "limit": settings.PAYMENT_ATTEMPTS_MAX},
     )
 
@@ -369,12 +379,12 @@ def transaction_pay(
     payment_method_validate(payment_method_id=payment_method_id)
     txn = transaction_get_for_buyer(user=buyer, transaction_id=transaction_id)
     if txn.status != Transaction.Status.PENDING_PAYMENT or not txn.payment_id:
-        raise TicketNotAvailable("This purchase is no longer waiting for payment.")
+        raise TicketNotAvailable(_("This purchase is no longer waiting for payment."))
     if txn.reserved_until is not None and txn.reserved_until <= timezone.now():
         # The periodic job is about to put the ticket back on sale: charging
         # now would take money for a ticket someone else may buy.
         raise TicketNotAvailable(
-            "Your reservation has expired and the ticket is going back on sale.",
+            _("Your reservation has expired and the ticket is going back on sale."),
             details={"reason": "RESERVATION_EXPIRED"},
         )
     attempt = _attempt_claim(txn=txn, buyer=buyer, ip_address=ip_address)
@@ -412,5 +422,5 @@ def transaction_abandon(*, buyer: User, transaction_id: int, ip_address=None) ->
         transaction_id=txn.pk, reason="abandoned", actor=buyer, ip_address=ip_address
     )
     if not released:
-        raise TicketNotAvailable("This purchase is no longer waiting for payment.")
+        raise TicketNotAvailable(_("This purchase is no longer waiting for payment."))
     return Transaction.objects.get(pk=txn.pk)

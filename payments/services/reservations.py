@@ -8,6 +8,9 @@ import logging
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from marketplace.core import metrics
 from marketplace.core.audit import AuditAction, audit_log_record
@@ -85,22 +88,27 @@ def reservation_extend(*, buyer, transaction_id: int, ip_address=None) -> Transa
             return txn
     txn.refresh_from_db()
     if txn.status != Transaction.Status.PENDING_PAYMENT:
-        raise TicketNotAvailable("This purchase is no longer waiting for payment.")
+        raise TicketNotAvailable(_("This purchase is no longer waiting for payment."))
     if txn.reservation_extended_at is not None:
         raise ValidationFailed(
-            "You already had more time once: the reservation cannot be extended again.",
+            _("You already had more time once: the reservation cannot be extended again."),
             details={"field": "transaction", "reason": "ALREADY_EXTENDED"},
         )
     if txn.reserved_until is None or txn.reserved_until <= now:
         raise TicketNotAvailable(
-            "Your reservation has expired and the ticket is going back on sale.",
+            _("Your reservation has expired and the ticket is going back on sale."),
             details={"reason": "RESERVATION_EXPIRED"},
         )
     opens_at = reservation_extend_opens_at(txn)
     minutes = int(RESERVATION_EXTEND_WINDOW.total_seconds() // 60)
     raise ValidationFailed(
-        f"You can ask for more time in the last {minutes} minutes of your reservation, "
-        f"from {timezone.localtime(opens_at):%H:%M:%S}.",
+        ngettext(
+            "You can ask for more time in the last minute of your reservation, from %(time)s.",
+            "You can ask for more time in the last %(minutes)s minutes of your reservation, "
+            "from %(time)s.",
+            minutes,
+        )
+        % {"minutes": minutes, "time": time_format(timezone.localtime(opens_at), "H:i:s")},
         details={
             "field": "transaction",
             "reason": "EXTENSION_TOO_EARLY",

@@ -14,6 +14,7 @@ import logging
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from marketplace.core import metrics
 from marketplace.core.errors import ValidationFailed
@@ -66,7 +67,7 @@ def _signature_checked(payload: bytes, signature: str) -> None:
             continue
         return
     raise ValidationFailed(
-        "The webhook signature or body is not valid.", details={"reason": "INVALID_SIGNATURE"}
+        _("The webhook signature or body is not valid."), details={"reason": "INVALID_SIGNATURE"}
     )
 
 
@@ -93,7 +94,7 @@ def _event_checked(payload: bytes) -> dict:
         valid = isinstance(obj, dict) and isinstance(obj.get("id"), str) and bool(obj["id"])
     if not valid:
         raise ValidationFailed(
-            "The webhook body is not a Stripe event.", details={"reason": "INVALID_EVENT"}
+            _("The webhook body is not a Stripe event."), details={"reason": "INVALID_EVENT"}
         )
     return event
 

@@ -171,7 +171,7 @@ def test_buying_over_the_limit_per_event_is_refused(client, buyer, event, db_sna
     response = client.post(reverse("payments:buy", args=[listing.pk]))
 
     assert response["Location"] == reverse("listings:detail", args=[listing.pk])
-    assert any("at most 1 tickets for one event" in m for m in page_messages(response))
+    assert any("at most 1 ticket for one event" in m for m in page_messages(response))
     assert db_snapshot() == before
 
 
@@ -202,7 +202,7 @@ def test_checkout_shows_the_breakdown_the_countdown_and_the_card_form(
     assert response.status_code == 200
     html = response.content.decode()
     # The fee breakdown of 55.00 (face value 50.00): 8% fee included, all-in.
-    for amount in ("50.00 EUR", "55.00 EUR", "4.40 EUR", "50.60 EUR"):
+    for amount in ("€50.00", "€55.00", "€4.40", "€50.60"):
         assert amount in html
     assert "all-in" in html
     # The countdown, for checkout.js and for screen readers.

@@ -81,7 +81,7 @@ def _assert_settled(event, sales):
     refund = paid.buyer.notifications.get(type="refund")
     assert (refund.payload["price"], refund.payload["reason"]) == ("55.00", "event_cancelled")
     email = Email.objects.get(notification=refund)
-    assert "55.00 EUR" in email.body and "The event was cancelled" in email.body
+    assert "€55.00" in email.body and "The event was cancelled" in email.body
     # The completed purchase: nothing taken back, listed for staff, the buyer told.
     completed = Transaction.objects.get(pk=sales.completed.pk)
     assert completed.status == Transaction.Status.COMPLETED

@@ -73,7 +73,7 @@ def test_a_move_tells_each_buyer_in_escrow_once_with_the_refund_deadline(
     assert told.payload["refund_until"] == until.isoformat()
     assert told.payload["starts_at"] == event.starts_at.isoformat()
     body = Email.objects.get(notification=told).body
-    assert "Refund me instead" in body and "55.00 EUR" in body
+    assert "Refund me instead" in body and "€55.00" in body
     # The buyer whose sale completed is not (the seller has the money).
     assert not completed.buyer.notifications.filter(type="event_moved").exists()
     # Running the job again tells nobody twice; a second move tells again.

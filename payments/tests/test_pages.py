@@ -51,7 +51,7 @@ def test_my_purchases_lists_the_buyers_transactions_with_event_price_and_status(
     assert "Lankum at Vicar St" in html
     assert "Somebody Else" not in html
     assert reverse("payments:transaction", args=[mine.pk]) in html
-    assert "55.00 EUR" in html
+    assert "€55.00" in html
     assert 'class="status status-paid"' in html
 
 
@@ -65,7 +65,7 @@ def test_my_sales_lists_the_sellers_transactions_with_their_payout(client, selle
     html = response.content.decode()
     assert response.status_code == 200
     assert html.count("<tr>") == 2  # the header and one sale
-    assert "50.60 EUR" in html  # 55.00 less the 8% fee
+    assert "€50.60" in html  # 55.00 less the 8% fee
 
 
 def test_a_pending_purchase_links_to_its_checkout(client, buyer, listing):
@@ -153,7 +153,7 @@ def test_seller_sees_the_payout_held_and_no_buyer_actions(client, seller, paid):
     assert response.status_code == 200
     assert "Your payout" in html
     assert "Held in escrow" in html
-    assert "50.60 EUR" in html
+    assert "€50.60" in html
     assert "Confirm I received it" not in html
     assert "Report a problem" not in html
     assert reverse("tickets:file", args=[paid.listing.ticket_id]) not in html

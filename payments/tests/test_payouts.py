@@ -361,7 +361,7 @@ def test_page_shows_the_transfer_paid_with_its_sale(
     assert "Ready" in html and "Your sales are paid into your Stripe account" in html
     assert 'class="status status-paid"' in html
     assert reverse("payments:transaction", args=[paid.pk]) in html
-    assert "50.60 EUR" in html
+    assert "€50.60" in html
 
 
 @pytest.mark.django_db(transaction=True)

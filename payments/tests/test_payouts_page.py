@@ -85,9 +85,9 @@ def test_the_totals_say_what_is_held_scheduled_paid_and_failed(client, seller):
 
     page = text(client.get(reverse("payments:payouts")))
 
-    assert "Held in escrow 60.60 EUR" in page
-    assert "Scheduled 20.00 EUR" in page
-    assert "Paid 1,001.50 EUR" in page
+    assert "Held in escrow €60.60" in page
+    assert "Scheduled €20.00" in page
+    assert "Paid €1,001.50" in page
     assert "Failed —" in page
 
 

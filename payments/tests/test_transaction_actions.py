@@ -158,7 +158,7 @@ def test_a_paid_purchase_says_until_when_a_dispute_is_possible(client, api_as):
     assert data["actions"]["confirm"] == {"allowed": True, "until": None}
     assert data["deadlines"]["reservation_ends_at"] is None
     local = timezone.localtime(closes)
-    assert f"You can report a problem until {local:%a} {local.day} {local:%b %Y, %H:%M}" in (
+    assert f"You can report a problem until {local:%A} {local.day} {local:%B %Y, %H:%M}" in (
         dispute_page
     )
 

@@ -20,6 +20,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from listings.selectors import listing_event_id, listing_get_visible
@@ -62,21 +65,21 @@ NOT_A_DECLINE = {
     "too_many_attempts",
 }
 
-TAKEN_MESSAGE = (
+TAKEN_MESSAGE = gettext_lazy(
     "Someone else is buying or bought this ticket. If their payment does not go "
     "through, it comes back on sale within minutes."
 )
-EXPIRED_LISTING_MESSAGE = "This listing has expired: the ticket is no longer on sale."
-OWN_LISTING_MESSAGE = "This is your own listing: you cannot buy your own ticket."
-STRIPE_DOWN_MESSAGE = (
+EXPIRED_LISTING_MESSAGE = gettext_lazy("This listing has expired: the ticket is no longer on sale.")
+OWN_LISTING_MESSAGE = gettext_lazy("This is your own listing: you cannot buy your own ticket.")
+STRIPE_DOWN_MESSAGE = gettext_lazy(
     "Payments are unavailable right now, so nothing was reserved or charged. "
     "Please try again in a few minutes."
 )
-AUTHENTICATION_ASKED_MESSAGE = (
+AUTHENTICATION_ASKED_MESSAGE = gettext_lazy(
     "Your bank asks you to confirm this payment. Follow your bank's steps in the window "
     "that opens; nothing is charged until you do."
 )
-AUTHENTICATION_FAILED_MESSAGE = (
+AUTHENTICATION_FAILED_MESSAGE = gettext_lazy(
     "Your bank did not confirm the payment (the check failed or was cancelled), so nothing "
     "was charged. Try again, or pay with another card, while the ticket is reserved for you."
 )
@@ -107,7 +110,7 @@ def _decline_reason(message: str) -> str:
     """Stripe's reason, to follow "Your card was declined: " without repeating it."""
     reason = (message or "").strip().rstrip(".")
     if not reason or reason.lower() == "your card was declined":
-        return "the card issuer refused the payment"
+        return _("the card issuer refused the payment")
     return reason[0].lower() + reason[1:]
 
 
@@ -135,7 +138,7 @@ def buy(request, listing_id: int):
         if mine is None:
             messages.error(request, TAKEN_MESSAGE)
         elif transaction_view_for(user=request.user, transaction=mine).actions.pay.allowed:
-            messages.info(request, "You have already reserved this ticket: finish paying below.")
+            messages.info(request, _("You have already reserved this ticket: finish paying below."))
             return redirect("payments:checkout", mine.pk)
         else:  # Stripe could not be asked to release it: its page says where it stands
             return redirect("payments:transaction", mine.pk)
@@ -175,8 +178,8 @@ def _render_checkout(
         "breakdown": transaction_breakdown(txn),
         "expired": not pay.allowed,
         "seconds_left": seconds_left,
-        "minutes_left": (seconds_left or 0) // 60,
-        "seconds_part": (seconds_left or 0) % 60,
+        # m:ss, as the countdown shows it until checkout.js takes over.
+        "time_left": f"{(seconds_left or 0) // 60}:{(seconds_left or 0) % 60:02d}",
         # Epoch milliseconds: checkout.js counts down from the server's clock.
         "deadline_ms": int(reserved_until.timestamp() * 1000) if reserved_until else "",
         "now_ms": int(now.timestamp() * 1000),
@@ -206,7 +209,9 @@ def checkout(request, transaction_id: int):
     txn = buyer_transaction(request, transaction_id)
     if txn.status != Transaction.Status.PENDING_PAYMENT:
         if txn.status == Transaction.Status.CANCELLED:
-            messages.warning(request, "This reservation has ended: the ticket went back on sale.")
+            messages.warning(
+                request, _("This reservation has ended: the ticket went back on sale.")
+            )
         return redirect("payments:transaction", txn.pk)
     client_secret = ""
     if txn.payment_status == Transaction.PaymentStatus.REQUIRES_ACTION:
@@ -297,7 +302,7 @@ def cancel(request, transaction_id: int):
         )
     except TicketNotAvailable:
         return _no_longer_waiting(request, buyer_transaction(request, transaction_id))
-    messages.info(request, "Your reservation is cancelled and nothing was charged.")
+    messages.info(request, _("Your reservation is cancelled and nothing was charged."))
     return redirect(_back_from_refusal(request.user, txn.listing_id))
 
 
@@ -319,10 +324,15 @@ def extend(request, transaction_id: int):
             return _render_checkout(request, txn)  # the page says the time is up
         return _no_longer_waiting(request, buyer_transaction(request, transaction_id))
     until = timezone.localtime(txn.reserved_until)
+    minutes = int(RESERVATION_EXTENSION.total_seconds() // 60)
     messages.success(
         request,
-        f"You have {int(RESERVATION_EXTENSION.total_seconds() // 60)} more minutes: "
-        f"the ticket is reserved for you until {until:%H:%M}.",
+        ngettext(
+            "You have %(minutes)s more minute: the ticket is reserved for you until %(time)s.",
+            "You have %(minutes)s more minutes: the ticket is reserved for you until %(time)s.",
+            minutes,
+        )
+        % {"minutes": minutes, "time": time_format(until, "TIME_FORMAT")},
     )
     return redirect("payments:checkout", txn.pk)
 
@@ -330,7 +340,7 @@ def extend(request, transaction_id: int):
 def _no_longer_waiting(request, txn: Transaction):
     if txn.status in TICKET_HELD_STATUSES:  # paid already (a second click)
         return redirect("payments:checkout-done", txn.pk)
-    messages.warning(request, "This purchase is no longer waiting for payment.")
+    messages.warning(request, _("This purchase is no longer waiting for payment."))
     return redirect("payments:transaction", txn.pk)
 
 
@@ -354,7 +364,7 @@ def checkout_done(request, transaction_id: int):
             return redirect("payments:checkout", txn.pk)
         return render(request, "payments/checkout_processing.html", {"txn": txn})
     if txn.status not in TICKET_HELD_STATUSES:
-        messages.warning(request, "This purchase was not paid.")
+        messages.warning(request, _("This purchase was not paid."))
         return redirect("payments:transaction", txn.pk)
     context = {
         "txn": txn,

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketplace.core.client_ip import client_ip
@@ -37,6 +38,6 @@ def message_send_page(request, transaction_id: int):
         except (ValidationFailed, PermissionDenied) as exc:
             form_error_from(form, exc)
         else:
-            messages.success(request, "Message sent.")
+            messages.success(request, _("Message sent."))
             return redirect(reverse("payments:transaction", args=[txn.pk]) + "#messages")
     return render_transaction_page(request, txn, message_form=form)

@@ -11,13 +11,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from marketplace.core.client_ip import client_ip
+from marketplace.core.countries import country_name
 from marketplace.core.errors import DomainError, ServiceUnavailable
 from marketplace.core.forms import form_error_from
 from marketplace.core.pagination import BoundedPaginator
-from payments.forms import COUNTRY_NAMES, PayoutAccountForm
+from payments.forms import PayoutAccountForm
 from payments.selectors import (
     payout_account_status,
     payout_list_for_seller,
@@ -26,7 +29,7 @@ from payments.selectors import (
 from payments.services import payout_account_onboard, payout_account_sync
 
 PER_PAGE = 20
-STRIPE_DOWN_MESSAGE = (
+STRIPE_DOWN_MESSAGE = gettext_lazy(
     "Stripe, our payment partner, cannot be reached right now. Please try again in a few minutes."
 )
 
@@ -39,7 +42,7 @@ def _render(request, *, form=None, status=200):
     context = {
         "page": page,
         "account": account,
-        "country_name": COUNTRY_NAMES.get(account.country or "", account.country),
+        "country_name": country_name(account.country) if account.country else "",
         "totals": payout_totals_for_seller(seller=request.user),
         "form": form or PayoutAccountForm(),
         "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
@@ -92,12 +95,14 @@ def payout_account_return(request):
         messages.warning(request, STRIPE_DOWN_MESSAGE)
         return redirect("payments:payouts")
     if account is not None and account.can_receive:
-        messages.success(request, "Your payout account is ready: your sales are paid into it.")
+        messages.success(request, _("Your payout account is ready: your sales are paid into it."))
     elif account is not None:
         messages.info(
             request,
-            "Stripe still needs some details before it can pay you. Choose "
-            '"Continue with Stripe" to finish.',
+            _(
+                "Stripe still needs some details before it can pay you. Choose "
+                '"Continue with Stripe" to finish.'
+            ),
         )
     return redirect("payments:payouts")
 

@@ -7,11 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketplace.core.client_ip import client_ip
 from marketplace.core.errors import PaymentFailed, ServiceUnavailable, ValidationFailed
 from marketplace.core.forms import form_error_from
+from marketplace.core.money import money_display
 from marketplace.core.pagination import BoundedPaginator
 from messaging.forms import MessageForm
 from messaging.masking import BANK_HIDDEN, CONTACT_HIDDEN, PAYMENT_HIDDEN
@@ -46,12 +48,12 @@ def _party_name(user, fallback: str) -> str:
 
 def _sender_label(message, *, txn: Transaction, viewer) -> str:
     if message.sender_id == viewer.pk:
-        return "You"
+        return _("You")
     if message.sender_id == txn.buyer_id:
-        name = _party_name(txn.buyer, "The buyer")
-        return name if viewer.pk == txn.seller_id else f"Buyer: {name}"
-    name = _party_name(txn.seller, "The seller")
-    return name if viewer.pk == txn.buyer_id else f"Seller: {name}"
+        name = _party_name(txn.buyer, _("The buyer"))
+        return name if viewer.pk == txn.seller_id else _("Buyer: %(name)s") % {"name": name}
+    name = _party_name(txn.seller, _("The seller"))
+    return name if viewer.pk == txn.buyer_id else _("Seller: %(name)s") % {"name": name}
 
 
 def highlight_masked(body: str) -> str:
@@ -116,9 +118,9 @@ def render_transaction_page(request, txn: Transaction, *, message_form=None):
         "thread_truncated": len(thread) == THREAD_LIMIT,
         "payout": payout,
         "payout_statuses": Payout.Status,
-        "other_party": _party_name(txn.seller, "the seller")
+        "other_party": _party_name(txn.seller, _("the seller"))
         if role == "buyer"
-        else _party_name(txn.buyer, "the buyer"),
+        else _party_name(txn.buyer, _("the buyer")),
         "message_form": message_form or MessageForm(),
         "auto_confirm_hours": settings.AUTO_CONFIRM_HOURS,
     }
@@ -147,7 +149,7 @@ def confirm(request, transaction_id: int):
         messages.error(request, exc.message)
     else:
         messages.success(
-            request, "Thank you! The sale is complete and the seller's payout is on its way."
+            request, _("Thank you! The sale is complete and the seller's payout is on its way.")
         )
     return redirect("payments:transaction", txn.pk)
 
@@ -167,8 +169,11 @@ def postponement_refund(request, transaction_id: int):
     else:
         messages.success(
             request,
-            f"You are refunded in full: {txn.final_price} {txn.currency} goes back to your card "
-            "within 5 to 10 working days. The ticket has been cancelled.",
+            _(
+                "You are refunded in full: %(amount)s goes back to your card within 5 to 10 "
+                "working days. The ticket has been cancelled."
+            )
+            % {"amount": money_display(txn.final_price, txn.currency)},
         )
     return redirect("payments:transaction", txn.pk)
 
@@ -180,12 +185,16 @@ def dispute(request, transaction_id: int):
     txn = buyer_transaction(request, transaction_id)
     if txn.status != Transaction.Status.PAID:
         if txn.status == Transaction.Status.DISPUTED:
-            messages.info(request, "You have reported a problem: Encore staff are looking at it.")
+            messages.info(
+                request, _("You have reported a problem: Encore staff are looking at it.")
+            )
         else:
             messages.info(
                 request,
-                "You can report a problem while Encore holds the payment (before you confirm "
-                "receipt). For anything else, write to the other party below.",
+                _(
+                    "You can report a problem while Encore holds the payment (before you confirm "
+                    "receipt). For anything else, write to the other party below."
+                ),
             )
         return redirect("payments:transaction", txn.pk)
     form = DisputeForm(request.POST or None)
@@ -203,8 +212,10 @@ def dispute(request, transaction_id: int):
         else:
             messages.success(
                 request,
-                "Your report was sent. Encore staff will look at it; the seller's payout "
-                "stays held until they decide.",
+                _(
+                    "Your report was sent. Encore staff will look at it; the seller's payout "
+                    "stays held until they decide."
+                ),
             )
             return redirect("payments:transaction", txn.pk)
     deadlines = transaction_view_for(user=request.user, transaction=txn).deadlines

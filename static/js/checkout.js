@@ -10,28 +10,40 @@
  * Stripe.js runs the bank's step (stripe.confirmCardPayment), then the page
  * posts to the "authenticated" view, which reads the payment at Stripe. The
  * same calls work with real Stripe.js and with the local stand-in. Everything
- * the script needs comes from data- attributes: no inline script.
+ * the script needs comes from data- attributes: no inline script. Its words
+ * too: the template renders them, translated, as data-text-* (and the stand-in
+ * inputs' names as data-label-*), so this file holds no English.
  */
 (function () {
   "use strict";
 
+  /* The placeholder of localstripe's stand-in input -> the data-label-* attribute
+     of #card-element holding its translated name. */
   var STAND_IN_LABELS = {
-    number: "Card number",
-    exp_month: "Expiry month (MM)",
-    exp_year: "Expiry year (YY)",
-    cvc: "Security code (CVC)",
-    postal_code: "Postcode",
+    number: "data-label-number",
+    exp_month: "data-label-exp-month",
+    exp_year: "data-label-exp-year",
+    cvc: "data-label-cvc",
+    postal_code: "data-label-postal-code",
   };
+
+  function text(element, name) {
+    return (element && element.getAttribute("data-text-" + name)) || "";
+  }
 
   function pad(number) {
     return number < 10 ? "0" + number : String(number);
   }
 
-  function minutesLeftText(minutes) {
+  /* The template renders both plural forms with a {minutes} placeholder; the
+     languages Encore speaks (en, nl, de, fr, es) use the singular for 1 only
+     here (0 has its own text). */
+  function minutesLeftText(box, minutes) {
     if (minutes === 0) {
-      return "Less than a minute left to pay.";
+      return text(box, "under-a-minute");
     }
-    return minutes + " minute" + (minutes === 1 ? "" : "s") + " left to pay.";
+    var form = text(box, minutes === 1 ? "minutes-one" : "minutes-other");
+    return form.replace("{minutes}", String(minutes));
   }
 
   /* The countdown to reserved_until, corrected for the gap between the
@@ -65,14 +77,13 @@
       if (warning) {
         warning.textContent = "";
       }
-      line.textContent = "Time is up.";
-      note.textContent =
-        "Your reservation has expired and the ticket went back on sale. Nothing was charged.";
+      line.textContent = text(box, "time-up");
+      note.textContent = text(box, "expired");
       var listingUrl = box.getAttribute("data-listing-url");
       if (listingUrl) {
         var link = document.createElement("a");
         link.href = listingUrl;
-        link.textContent = "Back to the listing";
+        link.textContent = text(box, "back");
         var paragraph = document.createElement("p");
         paragraph.appendChild(link);
         box.appendChild(paragraph);
@@ -92,13 +103,11 @@
       if (extendForm && extendForm.hidden && extendOpens && Date.now() + skew > extendOpens) {
         extendForm.hidden = false;
         if (warning) {
-          warning.textContent =
-            "Less than " + Math.ceil((deadline - extendOpens) / 60000) + " minutes left. " +
-            "Need more time? Use the \u201cI need more time\u201d button to get more time, once.";
+          warning.textContent = text(box, "extend-warning");
         }
       }
       if (lastMinutes !== null && minutes !== lastMinutes) {
-        note.textContent = minutesLeftText(minutes);
+        note.textContent = minutesLeftText(box, minutes);
       }
       lastMinutes = minutes;
     }
@@ -112,7 +121,8 @@
   function labelStandInInputs(container) {
     var inputs = container.querySelectorAll("input[placeholder]");
     Array.prototype.forEach.call(inputs, function (input) {
-      var label = STAND_IN_LABELS[input.getAttribute("placeholder")];
+      var attribute = STAND_IN_LABELS[input.getAttribute("placeholder")];
+      var label = attribute ? container.getAttribute(attribute) : "";
       if (label) {
         input.setAttribute("aria-label", label);
         input.setAttribute("inputmode", "numeric");
@@ -140,7 +150,7 @@
     }
 
     if (typeof window.Stripe !== "function") {
-      showError("The card form could not load. Check your connection and reload the page.");
+      showError(text(form, "load-failed"));
       button.disabled = true;
       return state;
     }
@@ -170,7 +180,7 @@
           function (result) {
             if (!result || result.error || !result.paymentMethod) {
               var error = (result && result.error) || {};
-              showError(error.message || "Your card details could not be checked. Try again.");
+              showError(error.message || text(form, "not-checked"));
               ready();
               return;
             }
@@ -178,7 +188,7 @@
             form.submit(); // a normal POST: the server answers with the next page
           },
           function () {
-            showError("Enter your card number, expiry date and security code.");
+            showError(text(form, "incomplete"));
             ready();
           }
         );
@@ -206,7 +216,7 @@
       busy = true;
       button.disabled = true;
       button.setAttribute("aria-busy", "true");
-      status.textContent = "Waiting for your bank to confirm the payment…";
+      status.textContent = text(panel, "waiting");
       document.body.classList.add("bank-check-open");
       Promise.resolve()
         .then(function () {
@@ -215,7 +225,7 @@
         .then(
           function () {
             document.body.classList.remove("bank-check-open");
-            status.textContent = "Checking the payment with Stripe…";
+            status.textContent = text(panel, "checking");
             done.submit();
           },
           function () {

@@ -2,36 +2,42 @@
  * each button marked data-passkey="add" or "authenticate" (its data-credential
  * names the hidden field the answer goes in; the options are the page's
  * "js_data"), and puts its errors (a closed prompt, a bare IP address, a
- * browser without passkeys) in the page's .passkey-error box, in words.
+ * browser without passkeys) in the page's .passkey-error box, in words. The
+ * words come from that box's data attributes, translated by the template
+ * (mfa/_passkey_error.html): this script holds no text of its own.
  */
 (function () {
   "use strict";
 
-  function show(text) {
+  // key: the box's data attribute (data-closed, data-failed-detail...);
+  // detail: put in place of its {detail}.
+  function show(key, detail) {
     var box = document.querySelector(".passkey-error");
     if (!box) return;
-    box.textContent = text;
+    var text = box.dataset[key] || "";
+    // A function, so a "$" in the browser's message is taken as it is.
+    box.textContent = text.replace("{detail}", function () { return detail || ""; });
     box.hidden = false;
   }
 
   function explain(exception) {
     var name = exception && exception.name;
     if (name === "NotAllowedError" || name === "AbortError") {
-      return "The passkey prompt was closed or timed out. Try again when you are ready.";
+      show("closed");
+    } else if (name === "InvalidStateError") {
+      show("exists");
+    } else if (name === "SecurityError") {
+      show("insecure");
+    } else if (exception && exception.message) {
+      show("failedDetail", exception.message);
+    } else {
+      show("failed");
     }
-    if (name === "InvalidStateError") {
-      return "This device already holds a passkey for your Encore account.";
-    }
-    if (name === "SecurityError") {
-      return "Passkeys need the site's name in the address bar (https, or http://localhost), not an IP address.";
-    }
-    var detail = exception && exception.message ? ": " + exception.message : ".";
-    return "Your browser could not use a passkey here" + detail;
   }
 
   document.addEventListener("allauth.error", function (event) {
     event.preventDefault();
-    show(explain(event.detail && event.detail.exception));
+    explain(event.detail && event.detail.exception);
   });
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -39,7 +45,7 @@
     if (!buttons.length) return;
     if (!window.PublicKeyCredential) {
       buttons.forEach(function (button) { button.disabled = true; });
-      show("This browser does not support passkeys: use your authenticator app instead.");
+      show("unsupported");
       return;
     }
     var forms = window.allauth.webauthn.forms;

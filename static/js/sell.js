@@ -2,6 +2,7 @@
  *
  * The numbers come from the server (listings:price-range), which uses the same
  * pricing functions as the listing services: what this shows is what they accept.
+ * Its own words come translated from the page (data-text-* on [data-price-range]).
  */
 (function () {
   "use strict";
@@ -20,6 +21,8 @@
   var region = form.querySelector("[data-price-range]");
   if (!priceInput || !region) return;
   var rangeText = region.querySelector("[data-range-text]");
+  var chooseTierText = region.getAttribute("data-text-choose-tier") || "";
+  var enterFaceValueText = region.getAttribute("data-text-enter-face-value") || "";
   var payoutText = region.querySelector("[data-payout-text]");
 
   var DELAY_MS = 250;
@@ -63,13 +66,7 @@
     if (query === lastQuery) return;
     lastQuery = query;
     if (!face || !(Number(face) > 0)) {
-      show(
-        tierSelect
-          ? "Choose the price tier to see the allowed price range."
-          : "Enter the face value to see the allowed price range.",
-        payoutText.textContent,
-        false
-      );
+      show(tierSelect ? chooseTierText : enterFaceValueText, payoutText.textContent, false);
       return;
     }
     if (controller) controller.abort();

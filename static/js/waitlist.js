@@ -6,7 +6,9 @@
  * corrected for the gap between the server's clock and this computer's.
  * The seconds are for the eyes only (aria-hidden); the note below them is a
  * polite live region that changes at most once a minute, and when the time
- * is up. Everything comes from data- attributes: no inline script.
+ * is up. Everything comes from data- attributes, the words too (data-text-*,
+ * translated by the page; "{minutes}" and "{time}" are filled in here): no
+ * inline script.
  */
 (function () {
   "use strict";
@@ -15,11 +17,16 @@
     return number < 10 ? "0" + number : String(number);
   }
 
-  function minutesLeftText(minutes) {
+  function text(box, name) {
+    return box.getAttribute("data-text-" + name) || "";
+  }
+
+  function minutesLeftText(box, minutes) {
     if (minutes === 0) {
-      return "Less than a minute left to buy it.";
+      return text(box, "under-a-minute");
     }
-    return minutes + " minute" + (minutes === 1 ? "" : "s") + " left to buy it.";
+    var words = text(box, minutes === 1 ? "minutes-one" : "minutes-other");
+    return words.replace("{minutes}", String(minutes));
   }
 
   function start(box) {
@@ -37,8 +44,8 @@
 
     function expire() {
       box.classList.add("countdown-expired");
-      time.textContent = " Time is up.";
-      note.textContent = "Time is up: the ticket goes to the next fan. Reload the page to see where you stand.";
+      time.textContent = " " + text(box, "time-up");
+      note.textContent = text(box, "expired");
       var buttons = document.querySelectorAll("[data-offer-buy]");
       Array.prototype.forEach.call(buttons, function (button) {
         button.disabled = true;
@@ -48,14 +55,14 @@
     function tick() {
       var left = Math.max(0, Math.floor((deadline - (Date.now() + skew)) / 1000));
       var minutes = Math.floor(left / 60);
-      time.textContent = " " + minutes + ":" + pad(left % 60) + " left.";
+      time.textContent = " " + text(box, "time-left").replace("{time}", minutes + ":" + pad(left % 60));
       if (left <= 0) {
         window.clearInterval(timer);
         expire();
         return;
       }
       if (lastMinutes !== null && minutes !== lastMinutes) {
-        note.textContent = minutesLeftText(minutes);
+        note.textContent = minutesLeftText(box, minutes);
       }
       lastMinutes = minutes;
     }

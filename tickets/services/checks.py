@@ -4,13 +4,15 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.files import File
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from events.models import Event
 from events.selectors import event_is_on_sale
 from marketplace.core.errors import (
     ValidationFailed,
 )
-from marketplace.core.money import CENT, money_str, to_decimal
+from marketplace.core.money import CENT, money_display, money_str, to_decimal
 
 from ..barcodes import barcode_normalize
 from ..models import Ticket
@@ -45,10 +47,10 @@ def event_check_open(*, event: Event) -> None:
         raise invalid(
             "event",
             "EVENT_NOT_PUBLISHED",
-            "Tickets can only be uploaded for published events.",
+            _("Tickets can only be uploaded for published events."),
             status=event.status,
         )
-    raise invalid("event", "EVENT_STARTED", "This event has already started.")
+    raise invalid("event", "EVENT_STARTED", _("This event has already started."))
 
 
 def face_value_clean(value) -> Decimal:
@@ -58,19 +60,21 @@ def face_value_clean(value) -> Decimal:
         amount = None
     if amount is None or not amount.is_finite():
         raise invalid(
-            "face_value", "INVALID_NUMBER", "Enter the face value as a number, e.g. 49.50."
+            "face_value", "INVALID_NUMBER", _("Enter the face value as a number, e.g. 49.50.")
         )
     if amount <= 0:
-        raise invalid("face_value", "NOT_POSITIVE", "The face value must be more than zero.")
+        raise invalid("face_value", "NOT_POSITIVE", _("The face value must be more than zero."))
     if amount > FACE_VALUE_MAX:
         raise invalid(
             "face_value",
             "TOO_LARGE",
-            "The face value is higher than Encore accepts.",
+            _("The face value is higher than Encore accepts."),
             max=money_str(FACE_VALUE_MAX),
         )
     if amount != amount.quantize(CENT):
-        raise invalid("face_value", "TOO_MANY_DECIMALS", "The face value has at most two decimals.")
+        raise invalid(
+            "face_value", "TOO_MANY_DECIMALS", _("The face value has at most two decimals.")
+        )
     return amount.quantize(CENT)
 
 
@@ -79,25 +83,46 @@ def ticket_type_clean(value) -> str:
         raise invalid(
             "ticket_type",
             "INVALID_CHOICE",
-            "Choose a ticket type from the list.",
+            _("Choose a ticket type from the list."),
             allowed=list(Ticket.Type.values),
         )
     return str(value)
 
 
+# What place_clean says of each free-text field: (not text, too long).
+PLACE_MESSAGES = {
+    "section": (
+        gettext_lazy("The section must be text."),
+        gettext_lazy("The section has at most %(max_length)s characters."),
+    ),
+    "row": (
+        gettext_lazy("The row must be text."),
+        gettext_lazy("The row has at most %(max_length)s characters."),
+    ),
+    "seat": (
+        gettext_lazy("The seat must be text."),
+        gettext_lazy("The seat has at most %(max_length)s characters."),
+    ),
+    "organizer_ticket_number": (
+        gettext_lazy("The organizer ticket number must be text."),
+        gettext_lazy("The organizer ticket number has at most %(max_length)s characters."),
+    ),
+}
+
+
 def place_clean(name: str, value) -> str:
     if value is None:
         return ""
-    label = name.replace("_", " ")
+    not_text, too_long = PLACE_MESSAGES[name]
     if not isinstance(value, str):
-        raise invalid(name, "INVALID", f"The {label} must be text.")
+        raise invalid(name, "INVALID", str(not_text))
     value = value.strip()
     max_length = Ticket._meta.get_field(name).max_length
     if len(value) > max_length:
         raise invalid(
             name,
             "TOO_LONG",
-            f"The {label} has at most {max_length} characters.",
+            too_long % {"max_length": max_length},
             max_length=max_length,
         )
     return value
@@ -107,7 +132,9 @@ def seat_check(*, ticket_type: str, seat: str) -> None:
     """A seated ticket names its seat: a resale listing must say it (UK Consumer
     Rights Act 2015, s.90)."""
     if ticket_type == Ticket.Type.SEATED and not seat:
-        raise invalid("seat", "REQUIRED", "A seated ticket needs its seat: type the seat number.")
+        raise invalid(
+            "seat", "REQUIRED", _("A seated ticket needs its seat: type the seat number.")
+        )
 
 
 def restrictions_clean(value) -> str:
@@ -116,14 +143,15 @@ def restrictions_clean(value) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise invalid("restrictions", "INVALID", "The restrictions must be text.")
+        raise invalid("restrictions", "INVALID", _("The restrictions must be text."))
     value = value.strip()
     max_length = Ticket._meta.get_field("restrictions").max_length
     if len(value) > max_length:
         raise invalid(
             "restrictions",
             "TOO_LONG",
-            f"The restrictions have at most {max_length} characters.",
+            _("The restrictions have at most %(max_length)s characters.")
+            % {"max_length": max_length},
             max_length=max_length,
         )
     return value
@@ -137,7 +165,7 @@ def organizer_ticket_number_clean(value) -> str:
         raise invalid(
             "organizer_ticket_number",
             "INVALID_CHARACTERS",
-            "The ticket number contains invalid characters.",
+            _("The ticket number contains invalid characters."),
         )
     return number
 
@@ -149,8 +177,10 @@ def organizer_ticket_number_check(number: str, *, barcode: str) -> None:
         raise invalid(
             "organizer_ticket_number",
             "IS_BARCODE",
-            "This is the ticket's barcode, which Encore never shows: type the organizer's "
-            "ticket or order number printed on the ticket instead, or leave it empty.",
+            _(
+                "This is the ticket's barcode, which Encore never shows: type the organizer's "
+                "ticket or order number printed on the ticket instead, or leave it empty."
+            ),
         )
 
 
@@ -164,12 +194,15 @@ def barcode_clean(value) -> str:
         raise invalid(
             "barcode",
             "INVALID_LENGTH",
-            f"A barcode has {BARCODE_MIN_LENGTH} to {BARCODE_MAX_LENGTH} characters.",
+            _("A barcode has %(min_length)s to %(max_length)s characters.")
+            % {"min_length": BARCODE_MIN_LENGTH, "max_length": BARCODE_MAX_LENGTH},
             min_length=BARCODE_MIN_LENGTH,
             max_length=BARCODE_MAX_LENGTH,
         )
     if not code.isprintable():
-        raise invalid("barcode", "INVALID_CHARACTERS", "The barcode contains invalid characters.")
+        raise invalid(
+            "barcode", "INVALID_CHARACTERS", _("The barcode contains invalid characters.")
+        )
     return code
 
 
@@ -184,14 +217,16 @@ def barcode_check_typed_only(code: str) -> str:
         raise invalid(
             "barcode",
             "REQUIRED",
-            "Encore could not read a barcode in this file: type the barcode printed on the "
-            "ticket (Encore's staff then check the ticket before it can be sold).",
+            _(
+                "Encore could not read a barcode in this file: type the barcode printed on the "
+                "ticket (Encore's staff then check the ticket before it can be sold)."
+            ),
         )
     if not code.isascii():
         raise invalid(
             "barcode",
             "INVALID_CHARACTERS",
-            "Type the barcode as printed, with the letters A to Z and digits.",
+            _("Type the barcode as printed, with the letters A to Z and digits."),
         )
     return code
 
@@ -206,22 +241,25 @@ def price_clean(*, event: Event, tier_id, face_value):
     tiers = list(event.price_tiers.all())
     if not tiers:
         if tier_id not in (None, ""):
-            raise invalid("tier_id", "INVALID_CHOICE", "This event has no price tiers.")
+            raise invalid("tier_id", "INVALID_CHOICE", _("This event has no price tiers."))
         return None, face_value_clean(face_value), Decimal("0.00")
     tier = next((t for t in tiers if str(t.pk) == str(tier_id).strip()), None)
     if tier_id in (None, "") or tier is None:
         raise invalid(
             "tier_id",
             "REQUIRED" if tier_id in (None, "") else "INVALID_CHOICE",
-            "Choose the ticket's price tier from the organizer's list.",
+            _("Choose the ticket's price tier from the organizer's list."),
             allowed=[t.pk for t in tiers],
         )
     if face_value not in (None, "") and face_value_clean(face_value) != tier.face_value:
         raise invalid(
             "face_value",
             "FACE_VALUE_NOT_TIER",
-            f"The face value of {tier.name} is {money_str(tier.face_value)}: leave the face "
-            "value empty, it comes from the tier.",
+            _(
+                "The face value of %(tier)s is %(face_value)s: leave the face value empty, it "
+                "comes from the tier."
+            )
+            % {"tier": tier.name, "face_value": money_display(tier.face_value, event.currency)},
             tier_face_value=money_str(tier.face_value),
         )
     return tier, tier.face_value, tier.fees
@@ -231,15 +269,17 @@ def file_check(file) -> str:
     """The extension of the file's real type (by content); ValidationFailed otherwise."""
     allowed = [ext for _, ext in FILE_SIGNATURES]
     if file is None:
-        raise invalid("file", "EMPTY", "Attach the ticket as a PDF, PNG or JPEG file.")
+        raise invalid("file", "EMPTY", _("Attach the ticket as a PDF, PNG or JPEG file."))
     if not isinstance(file, File):
         raise TypeError("file must be a django.core.files.File (e.g. an UploadedFile).")
     size = file.size
     max_bytes = settings.TICKET_FILE_MAX_BYTES
     if not size:
-        raise invalid("file", "EMPTY", "The file is empty.")
+        raise invalid("file", "EMPTY", _("The file is empty."))
     if size > max_bytes:
-        raise invalid("file", "TOO_LARGE", "The file is too large.", max_bytes=max_bytes, size=size)
+        raise invalid(
+            "file", "TOO_LARGE", _("The file is too large."), max_bytes=max_bytes, size=size
+        )
     file.seek(0)
     head = file.read(16)
     file.seek(0)
@@ -250,6 +290,6 @@ def file_check(file) -> str:
     raise invalid(
         "file",
         "UNSUPPORTED_TYPE",
-        "The ticket must be a PDF, PNG or JPEG file.",
+        _("The ticket must be a PDF, PNG or JPEG file."),
         allowed=allowed,
     )

@@ -3,6 +3,7 @@ approve (maybe with the face value corrected) or reject, each audited."""
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from marketplace.core.audit import AuditAction, audit_log_record
 from marketplace.core.errors import NotFound, PermissionDenied, TicketNotAvailable
@@ -17,7 +18,7 @@ REVIEW_FIELDS = ("verification", "reviewed_by", "reviewed_at", "review_note")
 
 def _staff_only(staff) -> None:
     if not (staff is not None and staff.is_authenticated and staff.is_staff):
-        raise PermissionDenied("Only Encore staff review tickets.")
+        raise PermissionDenied(_("Only Encore staff review tickets."))
 
 
 def _note_clean(note) -> str:
@@ -43,7 +44,7 @@ def ticket_review_approve(
         current = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if current.verification == Ticket.Verification.VERIFIED:
             raise TicketNotAvailable(
-                "This ticket is already verified.",
+                _("This ticket is already verified."),
                 details={"field": "ticket", "reason": "NOT_IN_REVIEW"},
             )
         changes = {
@@ -83,7 +84,7 @@ def ticket_review_reject(*, staff, ticket: Ticket, note: str = "", ip_address=No
         current = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if current.verification != Ticket.Verification.PENDING_REVIEW:
             raise TicketNotAvailable(
-                "This ticket is not waiting for a review.",
+                _("This ticket is not waiting for a review."),
                 details={"field": "ticket", "reason": "NOT_IN_REVIEW"},
             )
         current.verification = Ticket.Verification.REJECTED
@@ -115,7 +116,7 @@ def ticket_file_open_for_review(*, staff, ticket: Ticket, ip_address=None):
     """
     _staff_only(staff)
     if not ticket.file.name:
-        raise NotFound("This ticket has no file.")
+        raise NotFound(_("This ticket has no file."))
     extension = ticket.file.name.rsplit(".", 1)[-1].lower()
     with transaction.atomic():
         audit_log_record(

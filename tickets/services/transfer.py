@@ -16,18 +16,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.selectors import user_can_trade
 from marketplace.core.audit import AuditAction, audit_log_record
+from marketplace.core.emails import email_language
 from marketplace.core.errors import (
     NotFound,
     PermissionDenied,
     TicketNotAvailable,
 )
 from messaging.models import Notification
-from messaging.services import email_enqueue, notification_create
+from messaging.services import email_enqueue_template, notification_create
 
 from ..models import Ticket, TicketTransfer
 from .checks import CONTENT_TYPES, invalid
@@ -54,10 +55,10 @@ def _code_hash(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8", "backslashreplace")).hexdigest()
 
 
-def _email(*, to: str, template: str, **context) -> None:
-    subject = render_to_string(f"emails/tickets/{template}_subject.txt", context)
-    body = render_to_string(f"emails/tickets/{template}_body.txt", context)
-    email_enqueue(to=to, subject=" ".join(subject.split()), body=body.strip() + "\n")
+def _email(*, to: str, template: str, language: str, **context) -> None:
+    email_enqueue_template(
+        to=to, template=f"emails/tickets/{template}.html", context=context, language=language
+    )
 
 
 # --- offer --------------------------------------------------------------------
@@ -73,8 +74,8 @@ def ticket_transfer(
     conditional UPDATE from available or transferred, with its pending
     TicketTransfer, its "ticket.transfer_offered" audit row (which says
     whether the address had an account) and one email to the address (a link
-    to accept it, or an invitation to sign up and claim it; `site_url` starts
-    the link), or nothing changes.
+    to accept it, or an invitation to sign up and claim it, on
+    settings.SITE_URL; `site_url` is no longer used), or nothing changes.
 
     Raises NotFound (not `owner`'s ticket), PermissionDenied (`owner` may not
     trade), ValidationFailed on recipient_email (INVALID_EMAIL, SELF_TRANSFER),
@@ -82,10 +83,10 @@ def ticket_transfer(
     offered, void, or the event started; details give the reason).
     """
     if ticket.owner_id != owner.pk:
-        raise NotFound("Ticket not found.")
+        raise NotFound(_("Ticket not found."))
     if not user_can_trade(user=owner):
         raise PermissionDenied(
-            "Your account cannot transfer tickets at the moment.",
+            _("Your account cannot transfer tickets at the moment."),
             details={"reason": "ACCOUNT_RESTRICTED"},
         )
     address = _recipient_address(owner=owner, email=recipient_email)
@@ -96,12 +97,12 @@ def ticket_transfer(
     with transaction.atomic():
         current = Ticket.objects.filter(pk=ticket.pk).select_related("event").first()
         if current is None or current.owner_id != owner.pk:
-            raise NotFound("Ticket not found.")
+            raise NotFound(_("Ticket not found."))
         _transferable_check(current.status)
         starts_at = current.event.starts_at
         if starts_at <= now:
             raise TicketNotAvailable(
-                "This event has started; its tickets can no longer be transferred.",
+                _("This event has started; its tickets can no longer be transferred."),
                 details={"reason": "EVENT_STARTED"},
             )
         # Claim in one conditional UPDATE on the status just read: a listing,
@@ -112,7 +113,7 @@ def ticket_transfer(
         )
         if held != 1:
             raise TicketNotAvailable(
-                "This ticket changed while you were transferring it. Please try again.",
+                _("This ticket changed while you were transferring it. Please try again."),
                 details={"reason": "CHANGED"},
             )
         code = secrets.token_urlsafe(24)
@@ -142,11 +143,13 @@ def ticket_transfer(
         _email(
             to=address,
             template="transfer_offer" if recipient is not None else "transfer_invitation",
+            # The recipient's language; a stranger gets the sender's.
+            language=email_language(
+                recipient, fallback=email_language(owner, fallback=translation.get_language())
+            ),
             sender_name=owner.public_name_or("An Encore fan"),
             event=current.event,
             ticket=ticket,
-            claim_url=f"{site_url.rstrip('/')}/tickets/claim/{code}/",
-            signup_url=f"{site_url.rstrip('/')}/accounts/signup/",
             code=code,
             address=address,
             expires_at=offer.expires_at,
@@ -159,9 +162,11 @@ def ticket_transfer(
 def _recipient_address(*, owner, email) -> str:
     address = get_user_model().objects.normalize_email(email if isinstance(email, str) else "")
     if "@" not in address or len(address) > 254 or any(c.isspace() for c in address):
-        raise invalid("recipient_email", "INVALID_EMAIL", "Enter the email address to send it to.")
+        raise invalid(
+            "recipient_email", "INVALID_EMAIL", _("Enter the email address to send it to.")
+        )
     if address == owner.email.lower():
-        raise invalid("recipient_email", "SELF_TRANSFER", "This ticket is already yours.")
+        raise invalid("recipient_email", "SELF_TRANSFER", _("This ticket is already yours."))
     return address
 
 
@@ -171,15 +176,15 @@ def _transferable_check(status: str) -> None:
     # 409 rather than 400: the request is well formed, the ticket's current
     # state refuses it (the code the listing and purchase races answer too).
     messages = {
-        "LISTED": "Cancel the listing before transferring this ticket.",
-        "RESERVED": "A buyer is paying for this ticket; it cannot be transferred.",
-        "IN_ESCROW": "This ticket can be transferred once the purchase is complete.",
-        "TRANSFER_PENDING": "This ticket is already offered to someone: cancel that first.",
-        "VOID": "This ticket is void and cannot be transferred.",
+        "LISTED": _("Cancel the listing before transferring this ticket."),
+        "RESERVED": _("A buyer is paying for this ticket; it cannot be transferred."),
+        "IN_ESCROW": _("This ticket can be transferred once the purchase is complete."),
+        "TRANSFER_PENDING": _("This ticket is already offered to someone: cancel that first."),
+        "VOID": _("This ticket is void and cannot be transferred."),
     }
     reason = UNTRANSFERABLE_REASONS.get(status, "UNAVAILABLE")
     raise TicketNotAvailable(
-        messages.get(reason, "This ticket cannot be transferred."),
+        messages.get(reason, _("This ticket cannot be transferred.")),
         details={"reason": reason, "status": status},
     )
 
@@ -198,7 +203,7 @@ def ticket_transfer_get_by_code(*, code: str) -> TicketTransfer:
         else None
     )
     if offer is None:
-        raise NotFound("This transfer link is not valid.")
+        raise NotFound(_("This transfer link is not valid."))
     return offer
 
 
@@ -221,27 +226,32 @@ def ticket_transfer_claim(*, user, code: str, ip_address=None) -> Ticket:
         offer = TicketTransfer.objects.select_for_update(of=("self",)).get(pk=offer.pk)
         if offer.status != TicketTransfer.Status.PENDING:
             raise TicketNotAvailable(
-                "This ticket transfer is closed.",
+                _("This ticket transfer is closed."),
                 details={"reason": CLOSED_REASONS[offer.status]},
             )
         now = timezone.now()
         if offer.expires_at <= now:
             raise TicketNotAvailable(
-                "This ticket transfer has expired.", details={"reason": "EXPIRED"}
+                _("This ticket transfer has expired."), details={"reason": "EXPIRED"}
             )
         if user.email.lower() != offer.recipient_email or user.pk == offer.sender_id:
             raise PermissionDenied(
-                f"This ticket was sent to another address. Log in with the account of "
-                f"{offer.recipient_email} to accept it.",
+                _(
+                    "This ticket was sent to another address. Log in with the account of "
+                    "%(email)s to accept it."
+                )
+                % {"email": offer.recipient_email},
                 details={"reason": "WRONG_ACCOUNT"},
             )
         if not user_can_trade(user=user):
             reason = "EMAIL_NOT_VERIFIED" if not user.email_verified else "ACCOUNT_RESTRICTED"
             raise PermissionDenied(
-                "Confirm your email address first (the link we emailed you), then accept the "
-                "ticket."
+                _(
+                    "Confirm your email address first (the link we emailed you), then accept the "
+                    "ticket."
+                )
                 if reason == "EMAIL_NOT_VERIFIED"
-                else "Your account cannot receive tickets at the moment.",
+                else _("Your account cannot receive tickets at the moment."),
                 details={"reason": reason},
             )
         moved = Ticket.objects.filter(
@@ -249,7 +259,7 @@ def ticket_transfer_claim(*, user, code: str, ip_address=None) -> Ticket:
         ).update(owner=user, status=Ticket.Status.TRANSFERRED, updated_at=now)
         if moved != 1:
             raise TicketNotAvailable(
-                "This ticket changed; ask the sender to transfer it again.",
+                _("This ticket changed; ask the sender to transfer it again."),
                 details={"reason": "CHANGED"},
             )
         TicketTransfer.objects.filter(pk=offer.pk).update(
@@ -309,7 +319,7 @@ def ticket_transfer_cancel(*, owner, ticket: Ticket, ip_address=None) -> Ticket:
             .first()
         )
         if offer is None:
-            raise NotFound("No transfer of this ticket is waiting.")
+            raise NotFound(_("No transfer of this ticket is waiting."))
         _release(offer=offer, status=TicketTransfer.Status.CANCELLED, now=timezone.now())
         audit_log_record(
             actor=owner,
@@ -366,6 +376,7 @@ def ticket_transfers_expire(*, now=None, limit: int = 500) -> int:
             _email(
                 to=offer.sender.email,
                 template="transfer_expired",
+                language=email_language(offer.sender),
                 user=offer.sender,
                 event=offer.ticket.event,
                 address=offer.recipient_email,
@@ -391,11 +402,11 @@ def ticket_file_open(*, user, ticket: Ticket):
         .first()
     )
     if current is None or not current.file:
-        raise NotFound("Ticket not found.")
+        raise NotFound(_("Ticket not found."))
     extension = current.file.name.rsplit(".", 1)[-1].lower()
     content_type = CONTENT_TYPES.get(extension, "application/octet-stream")
     try:
         handle = current.file.storage.open(current.file.name, "rb")
     except FileNotFoundError as exc:
-        raise NotFound("Ticket file not found.") from exc
+        raise NotFound(_("Ticket file not found.")) from exc
     return handle, content_type, f"encore-ticket-{current.pk}.{extension}"

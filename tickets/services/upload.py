@@ -4,6 +4,7 @@ the file in private storage, and staff review for what the file cannot prove."""
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.selectors import user_can_trade
 from events.models import Event, PriceTier
@@ -94,7 +95,7 @@ def ticket_upload(
     """
     if not user_can_trade(user=owner):
         raise PermissionDenied(
-            "Your account cannot sell tickets at the moment.",
+            _("Your account cannot sell tickets at the moment."),
             details={"reason": "ACCOUNT_RESTRICTED"},
         )
     event_check_open(event=event)
@@ -166,9 +167,11 @@ def _barcode_of(*, evidence: Evidence, typed: str, claim: "_Claim") -> tuple[str
         raise invalid(
             "barcode",
             "BARCODE_MISMATCH",
-            f"The barcode you typed is not the one in the file (it ends in "
-            f"{barcode_last4(evidence.code)}). Leave the barcode empty: Encore reads it "
-            "from the file.",
+            _(
+                "The barcode you typed is not the one in the file (it ends in %(last4)s). Leave "
+                "the barcode empty: Encore reads it from the file."
+            )
+            % {"last4": barcode_last4(evidence.code)},
         )
     return evidence.code, Ticket.BarcodeSource.FILE
 
@@ -233,11 +236,11 @@ class _Claim:
         )
         if duplicate.kind == "file":
             return DuplicateTicket(
-                "This file is already on Encore for this event.",
+                _("This file is already on Encore for this event."),
                 details={"field": "file", "reason": "DUPLICATE_FILE"},
             )
         return DuplicateTicket(
-            "A ticket with this barcode is already on Encore for this event.",
+            _("A ticket with this barcode is already on Encore for this event."),
             details={"field": "barcode", "reason": "DUPLICATE_BARCODE"},
         )
 
@@ -293,7 +296,9 @@ def _ticket_insert(*, ticket: Ticket, claim: _Claim, file, extension, audit) -> 
                 # (events.services._tiers_apply locks it too, then counts tickets).
                 tier = PriceTier.objects.select_for_update().filter(pk=ticket.tier_id).first()
                 if tier is None:
-                    raise invalid("tier_id", "INVALID_CHOICE", "This price tier no longer exists.")
+                    raise invalid(
+                        "tier_id", "INVALID_CHOICE", _("This price tier no longer exists.")
+                    )
             # The INSERT comes before the file is written, so that an upload the
             # database refuses never writes a file. Its `file` column is filled
             # below, before commit: no other transaction ever sees it empty.

@@ -202,8 +202,8 @@ def test_the_review_page_shows_why_the_usual_face_value_and_the_file(staff_clien
     html = response.content.decode()
     assert response.status_code == 200
     assert "The declared face value is far above" in html
-    assert "5000.00 EUR" in html
-    assert "50.00 EUR (median of its other verified tickets)" in html
+    assert "€5,000.00" in html
+    assert "€50.00 (median of its other verified tickets)" in html
     assert reverse("admin:tickets_ticketinreview_file", args=[over_declared.pk]) in html
 
 

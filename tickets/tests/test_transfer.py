@@ -65,7 +65,9 @@ def offer(ticket, email, **kwargs):
 # --- Offer --------------------------------------------------------------------------
 
 
-def test_an_offer_holds_the_ticket_for_the_address_and_emails_it(ticket, friend):
+def test_an_offer_holds_the_ticket_for_the_address_and_emails_it(ticket, friend, settings):
+    # The emailed links start with the site's address (settings.SITE_URL).
+    settings.SITE_URL = "https://e.test"
     owner = ticket.owner
 
     transfer = offer(
@@ -89,7 +91,8 @@ def test_an_offer_holds_the_ticket_for_the_address_and_emails_it(ticket, friend)
     assert not friend.notifications.exists()
 
 
-def test_an_offer_to_an_address_without_an_account_invites_them_to_sign_up(ticket):
+def test_an_offer_to_an_address_without_an_account_invites_them_to_sign_up(ticket, settings):
+    settings.SITE_URL = "https://e.test"
     offer(ticket, "newcomer@example.com", site_url="https://e.test")
 
     entry = AuditLog.objects.get(action="ticket.transfer_offered")

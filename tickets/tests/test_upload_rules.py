@@ -420,7 +420,7 @@ def test_the_sell_page_offers_the_tiers_instead_of_a_face_value(page, event, tie
     assert (
         f'<option value="{tiers["standing"].pk}" data-face-value="49.50" data-fees="5.50">' in html
     )
-    assert "Standing: 49.50 EUR + 5.50 fees" in html
+    assert "Standing: €49.50 + €5.50 fees" in html
 
 
 def test_the_sell_page_lists_a_ticket_of_the_tier_chosen(page, seller, event, tiers):

@@ -1,5 +1,6 @@
 """Small pieces every endpoint uses."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers
 
@@ -15,7 +16,7 @@ def valid(serializer_class, data, **kwargs) -> dict:
 
 
 class IsStaff(permissions.BasePermission):
-    message = "Only Encore staff can do this."
+    message = _("Only Encore staff can do this.")
 
     def has_permission(self, request, view):
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)

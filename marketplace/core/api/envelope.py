@@ -7,6 +7,7 @@
 import math
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -65,7 +66,7 @@ def _page_params(request) -> tuple[int, int, str]:
     if not params.is_valid():
         field, messages = next(iter(params.errors.items()))
         raise ValidationFailed(
-            "The page, limit or cursor is not valid.",
+            _("The page, limit or cursor is not valid."),
             details={"field": field, "reason": "INVALID_PAGINATION", "fields": params.errors},
         )
     data = params.validated_data
@@ -92,7 +93,7 @@ def _page_after(queryset, cursor: str, limit: int) -> tuple[list, bool]:
         after = keyset_after(queryset, cursor)
     except CursorInvalid as exc:
         raise ValidationFailed(
-            "The cursor is not valid: ask the first page again and follow its nextCursor.",
+            _("The cursor is not valid: ask the first page again and follow its nextCursor."),
             details={"field": "cursor", "reason": exc.reason},
         ) from exc
     rows = list(after[: limit + 1])
@@ -123,8 +124,11 @@ def paginated(request, queryset, serializer_class, *, context: dict | None = Non
         offset = (page - 1) * limit
         if not exact and offset >= total:
             raise ValidationFailed(
-                f"Only the first {total:,} results can be paged through; "
-                "narrow the search with its filters, or follow nextCursor.",
+                _(
+                    "Only the first %(total)s results can be paged through; "
+                    "narrow the search with its filters, or follow nextCursor."
+                )
+                % {"total": f"{total:,}"},
                 details={
                     "field": "page",
                     "reason": "BEYOND_RESULT_WINDOW",

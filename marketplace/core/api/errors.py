@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -21,7 +23,7 @@ logger = logging.getLogger("marketplace.core.api")
 class TokenExpiredFailed(exceptions.AuthenticationFailed):
     """The token was valid but is past its expiry: the client should refresh it."""
 
-    default_detail = "The access token has expired; refresh it."
+    default_detail = gettext_lazy("The access token has expired; refresh it.")
     default_code = "token_expired"
 
 
@@ -69,14 +71,16 @@ def _drf_response(exc: exceptions.APIException) -> Response:
         headers["Retry-After"] = str(max(int(exc.wait), 1))
     if isinstance(exc, exceptions.ValidationError):
         body = error_body(
-            "VALIDATION_ERROR", "Some of the data is not valid.", _validation_details(exc.detail)
+            "VALIDATION_ERROR", _("Some of the data is not valid."), _validation_details(exc.detail)
         )
         return Response(body, status=400, headers=headers)
     code = next((code for kind, code in _DRF_CODES if isinstance(exc, kind)), "INVALID_INPUT")
     detail = exc.detail
     message = str(detail.get("detail", "")) if isinstance(detail, dict) else str(detail)
     return Response(
-        error_body(code, message or exc.default_detail), status=exc.status_code, headers=headers
+        error_body(code, message or str(exc.default_detail)),
+        status=exc.status_code,
+        headers=headers,
     )
 
 
@@ -84,7 +88,9 @@ def _drf_response(exc: exceptions.APIException) -> Response:
 # on the request: its transaction was rolled back, and the same request may
 # work shortly, so the answer is 503 with Retry-After rather than a 500.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
-DATABASE_UNAVAILABLE_MESSAGE = "Encore is briefly unavailable; please try again in a moment."
+DATABASE_UNAVAILABLE_MESSAGE = gettext_lazy(
+    "Encore is briefly unavailable; please try again in a moment."
+)
 RETRY_AFTER_SECONDS = 30
 
 
@@ -96,15 +102,15 @@ def api_exception_handler(exc, context):
     if isinstance(exc, DjangoPermissionDenied):
         return _domain_response(errors.PermissionDenied())
     if isinstance(exc, RequestDataTooBig):
-        return Response(error_body("INVALID_INPUT", "The request is too large."), status=413)
+        return Response(error_body("INVALID_INPUT", _("The request is too large.")), status=413)
     if isinstance(exc, SuspiciousOperation):
-        return Response(error_body("INVALID_INPUT", "The request was refused."), status=400)
+        return Response(error_body("INVALID_INPUT", _("The request was refused.")), status=400)
     if isinstance(exc, exceptions.APIException):
         return _drf_response(exc)
     if isinstance(exc, DATABASE_UNAVAILABLE):
         logger.warning("The database is unavailable: %s", exc)
         return Response(
-            error_body("SERVICE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE),
+            error_body("SERVICE_UNAVAILABLE", str(DATABASE_UNAVAILABLE_MESSAGE)),
             status=503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
@@ -112,6 +118,6 @@ def api_exception_handler(exc, context):
     view = context.get("view")
     logger.exception("Unexpected error in %s", type(view).__name__ if view else "the API")
     return Response(
-        error_body("INTERNAL_ERROR", "Something went wrong on our side. Please try again."),
+        error_body("INTERNAL_ERROR", _("Something went wrong on our side. Please try again.")),
         status=500,
     )

@@ -3,6 +3,7 @@ import re
 import sys
 import threading
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -50,13 +51,13 @@ class SafeJSONParser(JSONParser):
             return super().parse(io.BytesIO(body), media_type, parser_context)
         depth = nesting_depth(body)
         if depth > MAX_NESTING:
-            raise ParseError("The JSON body is nested too deeply.")
+            raise ParseError(_("The JSON body is nested too deeply."))
         with _deep_parse:
             limit = sys.getrecursionlimit()
             sys.setrecursionlimit(max(limit, _stack_depth() + depth + 100))
             try:
                 return super().parse(io.BytesIO(body), media_type, parser_context)
             except RecursionError as exc:
-                raise ParseError("The JSON body is nested too deeply.") from exc
+                raise ParseError(_("The JSON body is nested too deeply.")) from exc
             finally:
                 sys.setrecursionlimit(limit)

@@ -31,6 +31,8 @@ ERROR_CODES = [
     "SERVICE_UNAVAILABLE",
     "IDEMPOTENCY_KEY_IN_USE",
     "IDEMPOTENCY_KEY_REUSED",
+    "ACCOUNT_HAS_ESCROW",
+    "ACCOUNT_HAS_OPEN_DISPUTE",
 ]
 assert {cls.code for cls in DomainError.__subclasses__()} <= set(ERROR_CODES)  # noqa: S101
 
@@ -46,7 +48,8 @@ ERROR_DESCRIPTIONS = {
     405: "The method is not allowed on this path.",
     409: (
         "TICKET_NOT_AVAILABLE or DUPLICATE_TICKET: the current state refuses it; "
-        "IDEMPOTENCY_KEY_IN_USE: a request with the same Idempotency-Key is still running."
+        "IDEMPOTENCY_KEY_IN_USE: a request with the same Idempotency-Key is still running; "
+        "ACCOUNT_HAS_ESCROW or ACCOUNT_HAS_OPEN_DISPUTE: the account cannot be deleted yet."
     ),
     410: "LISTING_EXPIRED.",
     413: "The request body is too large.",

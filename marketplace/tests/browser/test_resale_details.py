@@ -37,7 +37,7 @@ def test_a_uk_seller_lists_at_the_original_price_with_seat_and_restrictions(site
     page.get_by_label("Ticket file").set_input_files(
         {"name": "ticket.pdf", "mimeType": "application/pdf", "buffer": ticket_pdf("WETLEG-0007")}
     )
-    page.get_by_label("Ticket tier").select_option(label="Circle: 60.00 GBP + 6.50 fees")
+    page.get_by_label("Ticket tier").select_option(label="Circle: £60.00 + £6.50 fees")
     page.get_by_label("Ticket type").select_option(label="Seated")
     page.get_by_label("Section").fill("Circle")
     page.get_by_label(re.compile(r"^Row")).fill("C")
@@ -47,7 +47,7 @@ def test_a_uk_seller_lists_at_the_original_price_with_seat_and_restrictions(site
     page.get_by_label("Ticket number").fill("AXS-2231-77")
     page.get_by_label("Price").fill("70.00")
     # The range is the original price: 60.00 + 6.50, UK law.
-    expect(page.get_by_text(re.compile(r"48\.00 to 66\.50 GBP \(UK law"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"£48\.00 to £66\.50 \(UK law"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"Too high: at most 66\.50 GBP"))).to_be_visible()
     shoot(page, "sell-form-uk-original-price")
     page.get_by_label("Price").fill("66.50")

@@ -44,18 +44,18 @@ def test_a_seller_sees_the_cap_error_then_lists_the_ticket(site):
     page.get_by_label("Face value").fill("50.00")
     page.get_by_label("Price").fill("75.00")
     # The allowed range and the payout are shown as the seller types.
-    expect(page.get_by_text(re.compile(r"40\.00 to 60\.00"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"€40\.00 to €60\.00"))).to_be_visible()
     shoot(page, "sell-form")
     page.get_by_role("button", name="List my ticket").click()
 
     # Refused on the price field, with the maximum; nothing is on sale yet.
     price_field = page.locator(".field-error", has=page.get_by_label("Price"))
-    expect(price_field.get_by_text(re.compile(r"At most 60\.00 EUR"))).to_be_visible()
+    expect(price_field.get_by_text(re.compile(r"At most €60\.00"))).to_be_visible()
     assert not Listing.objects.exists()
     shoot(page, "sell-cap-error")
 
     page.get_by_label("Price").fill("55.00")
-    expect(page.get_by_text(re.compile(r"You receive 50\.60"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"You receive €50\.60"))).to_be_visible()
     page.get_by_role("button", name="List my ticket").click()
 
     expect(page.get_by_role("heading", name=re.compile("My listings"))).to_be_visible()
@@ -78,10 +78,10 @@ def test_a_seller_picks_the_organizers_tier_and_its_face_value_sets_the_cap(site
     page.get_by_label("Ticket file").set_input_files(
         {"name": "ticket.pdf", "mimeType": "application/pdf", "buffer": ticket_pdf("HOZ-0042")}
     )
-    page.get_by_label("Ticket tier").select_option(label="Standing: 50.00 EUR + 5.00 fees")
+    page.get_by_label("Ticket tier").select_option(label="Standing: €50.00 + €5.00 fees")
     page.get_by_label("Price").fill("58.00")
     # The range follows the tier chosen: face value 50.00, cap + 20%.
-    expect(page.get_by_text(re.compile(r"40\.00 to 60\.00"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"€40\.00 to €60\.00"))).to_be_visible()
     shoot(page, "sell-form-tiers")
     page.get_by_role("button", name="List my ticket").click()
 

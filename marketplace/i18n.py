@@ -1,0 +1,91 @@
+"""The language of each request (docs/i18n.md).
+
+Pages live under a language prefix (/nl/, /de/, /fr/, /es/; English has
+none), so each address shows one language and can be cached, shared and
+indexed as such. The prefix decides. An address without one is English for
+anyone who prefers English; anyone else is sent (GET) to the same page under
+their language's prefix, their preference being, in order: the account's
+language (the profile), the language switcher's cookie, then the browser's
+Accept-Language.
+
+The API has no prefixes: its `message` follows Accept-Language alone (a
+partner's server sends no cookie and has no profile). Webhooks, health and
+metrics stay in English.
+"""
+
+from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.middleware.locale import LocaleMiddleware
+from django.urls import get_script_prefix, is_valid_path
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+# Paths outside the language prefixes that read Accept-Language only.
+API_PATH = "/api/"
+
+
+def language_preferred(request) -> str:
+    """The language a request prefers when its address names none: the
+    account's, then the switcher's cookie, then Accept-Language, then English."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.language:
+        return user.language
+    return translation.get_language_from_request(request)
+
+
+def language_from_header(request) -> str:
+    """The supported language Accept-Language asks for (English by default)."""
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for code, _quality in translation.trans_real.parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware (Content-Language, Vary), with the choice
+    above. Runs after the session and authentication middleware (it reads the
+    account's language) and before CommonMiddleware (whose slash redirect
+    resolves addresses under the active language's prefix)."""
+
+    def process_request(self, request):
+        path = request.path_info
+        language = translation.get_language_from_path(path)
+        if language is None:
+            if path.startswith(API_PATH):
+                language = language_from_header(request)
+            else:
+                language = language_preferred(request)
+                if language != settings.LANGUAGE_CODE and request.method in ("GET", "HEAD"):
+                    redirect = self._redirect(request, language)
+                    if redirect is not None:
+                        return redirect
+                language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        return None
+
+    def _redirect(self, request, language: str):
+        """The same page under `language`'s prefix, if it is a page."""
+        urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
+        language_path = f"/{language}{request.path_info}"
+        with translation.override(language):
+            if not is_valid_path(language_path, urlconf):
+                return None
+        script_prefix = get_script_prefix()
+        url = request.get_full_path().replace(script_prefix, f"{script_prefix}{language}/", 1)
+        redirect = HttpResponseRedirect(url)
+        patch_vary_headers(redirect, ("Accept-Language", "Cookie"))
+        redirect.headers["Content-Language"] = language
+        return redirect
+
+    def process_response(self, request, response):
+        if not translation.get_language_from_path(request.path_info):
+            # The same address answers differently (or redirects) by preference.
+            patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
