@@ -55,6 +55,9 @@ def _page_build(event_id: int, language: str) -> float:
 
 
 def measure(event_id: int) -> dict:
+    import os
+    from pathlib import Path
+
     from babel.numbers import format_currency
     from django.conf import settings
     from django.utils import translation
@@ -62,6 +65,9 @@ def measure(event_id: int) -> dict:
     from marketplace.core import money
     from marketplace.core.templatetags import money as money_filter
 
+    # The site counts its answers in the same folder as the gunicorn workers do.
+    if folder := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        Path(folder).mkdir(parents=True, exist_ok=True)
     results = {"amounts_per_page": None, "languages": {}}
     for language, _name in settings.LANGUAGES:
         calls: list = []
