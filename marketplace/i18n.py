@@ -14,6 +14,7 @@ metrics stay in English.
 """
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
 from django.urls import get_script_prefix, is_valid_path
@@ -28,8 +29,13 @@ def language_preferred(request) -> str:
     """The language a request prefers when its address names none: the
     account's, then the switcher's cookie, then Accept-Language, then English."""
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.language:
-        return user.language
+    try:
+        if user is not None and user.is_authenticated and user.language:
+            return user.language
+    except DatabaseError:
+        # The account cannot be read (the database is away): the choice of a
+        # language never fails a request; the view answers what it can.
+        pass
     return translation.get_language_from_request(request)
 
 

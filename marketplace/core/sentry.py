@@ -43,12 +43,17 @@ PII_DENYLIST = [
 ]
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 MASK = "[email]"
+# A session's cache key holds the session's id (the Redis breadcrumbs quote it):
+# whoever reads it could log in as its owner.
+SESSION_KEY = re.compile(r"(django\.contrib\.sessions\.cache(?:d_db)?)[^\s'\"]+")
+SESSION_MASK = r"\1[session]"
 
 
 def _mask(value):
-    """`value` with every email address masked, through dicts, lists and strings."""
+    """`value` with every email address and session key masked, through dicts,
+    lists and strings."""
     if isinstance(value, str):
-        return EMAIL.sub(MASK, value)
+        return SESSION_KEY.sub(SESSION_MASK, EMAIL.sub(MASK, value))
     if isinstance(value, dict):
         return {key: _mask(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import TraderDeclaration, User
 from accounts.services import user_sessions_revoke
+from accounts.traders import TRADER_TEXT_FIELDS
 from listings.models import Listing, ListingReport, WaitlistEntry
 from listings.services import listing_cancel
 from listings.waitlist.entries import waitlist_leave
@@ -38,16 +39,7 @@ from .erasure import audit_erase, personal_strings
 ERASED_EMAIL_DOMAIN = "invalid"
 # What the other party reads in place of a deleted account's messages.
 ERASED_MESSAGE = "This message was deleted with its author's account."
-TRADER_PERSONAL_FIELDS = (
-    "business_name",
-    "address",
-    "phone",
-    "email",
-    "trade_register_name",
-    "trade_register_number",
-    "vat_number",
-    "review_reason",
-)
+TRADER_PERSONAL_FIELDS = (*TRADER_TEXT_FIELDS, "review_reason")
 # Money is still moving while a sale is in one of these (ARCHITECTURE.md, state machines).
 LIVE_TRANSACTION_STATUSES = (
     Transaction.Status.PENDING_PAYMENT,

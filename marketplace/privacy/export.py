@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import ApiSession, TraderDeclaration, User
+from accounts.traders import TRADER_TEXT_FIELDS
 from listings.models import Listing, ListingReport, WaitlistEntry, WaitlistOffer
 from marketplace.core.models import AuditLog
 from messaging.models import Email, Message, Notification
@@ -42,19 +43,21 @@ PROFILE_FIELDS = (
 TRADER_FIELDS = (
     "kind",
     "status",
-    "business_name",
-    "address",
-    "phone",
-    "email",
-    "trade_register_name",
-    "trade_register_number",
-    "vat_number",
+    *TRADER_TEXT_FIELDS,
     "compliance_certified",
     "approval_required",
     "review_reason",
     "reviewed_at",
     "declared_at",
 )
+PAYOUT_ACCOUNT_FIELDS = (
+    "stripe_account_id",
+    "country",
+    "state",
+    "payouts_enabled",
+    "requirements_due",
+)
+PAYOUT_FIELDS = ("id", "amount", "currency", "status", "transfer_id", "scheduled_at", "paid_at")
 
 
 def _event(event) -> dict:
@@ -67,7 +70,7 @@ def _party(user: User, *, me: User):
 
 
 def _profile(user: User) -> dict:
-    profile = {name: getattr(user, name) for name in PROFILE_FIELDS}
+    profile = _fields(user, PROFILE_FIELDS)
     profile["id"] = user.pk
     profile["email_addresses"] = list(
         EmailAddress.objects.filter(user=user).values("email", "verified", "primary")
@@ -77,22 +80,15 @@ def _profile(user: User) -> dict:
         Authenticator.objects.filter(user=user).values("type", "created_at", "last_used_at")
     )
     declaration = TraderDeclaration.objects.filter(user=user).first()
-    profile["trader_declaration"] = (
-        {name: getattr(declaration, name) for name in TRADER_FIELDS} if declaration else None
-    )
+    profile["trader_declaration"] = _fields(declaration, TRADER_FIELDS)
     account = PayoutAccount.objects.filter(user=user).first()
-    profile["payout_account"] = (
-        {
-            "stripe_account_id": account.stripe_account_id,
-            "country": account.country,
-            "state": account.state,
-            "payouts_enabled": account.payouts_enabled,
-            "requirements_due": account.requirements_due,
-        }
-        if account
-        else None
-    )
+    profile["payout_account"] = _fields(account, PAYOUT_ACCOUNT_FIELDS)
     return profile
+
+
+def _fields(row, names) -> dict | None:
+    """The named fields of `row` (None for no row)."""
+    return {name: getattr(row, name) for name in names} if row is not None else None
 
 
 def _tickets(user: User) -> list[dict]:
@@ -198,20 +194,7 @@ def _transaction(txn: Transaction, *, user: User) -> dict:
         data["buyer"] = txn.buyer.public_name
         data["platform_fee"] = txn.platform_fee
         data["seller_payout"] = txn.seller_payout
-        payout = Payout.objects.filter(transaction=txn).first()
-        data["payout"] = (
-            {
-                "id": payout.pk,
-                "amount": payout.amount,
-                "currency": payout.currency,
-                "status": payout.status,
-                "transfer_id": payout.transfer_id,
-                "scheduled_at": payout.scheduled_at,
-                "paid_at": payout.paid_at,
-            }
-            if payout
-            else None
-        )
+        data["payout"] = _fields(Payout.objects.filter(transaction=txn).first(), PAYOUT_FIELDS)
     return data
 
 

@@ -15,10 +15,17 @@ from string import Template
 import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_noop
 
 from events.zones import COUNTRY_TIME_ZONES, MULTI_ZONE_COUNTRIES
 from marketplace.core.logs import logging_config
+
+
+def gettext_noop(text: str) -> str:
+    """Marks a setting's text for the catalogues (makemessages reads the name);
+    pages translate it when they show it. Django's own gettext_noop would read
+    the settings while they are being made."""
+    return text
+
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"

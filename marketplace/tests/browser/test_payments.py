@@ -120,7 +120,7 @@ def test_a_seller_adds_payout_details_at_stripe_and_is_paid_when_the_buyer_confi
     expect(page.get_by_role("heading", name="My payouts")).to_be_visible()
     expect(page.get_by_text(re.compile("add your payout details"))).to_be_visible()
     held = page.locator(".payout-totals div", has=page.get_by_text("Held in escrow"))
-    expect(held).to_contain_text("50.60 EUR")
+    expect(held).to_contain_text("€50.60")
     row = page.locator(".payouts-table tbody tr")
     expect(row).to_have_count(1)
     expect(row.locator(".status")).to_have_text("Held in escrow")
@@ -159,7 +159,7 @@ def test_a_seller_adds_payout_details_at_stripe_and_is_paid_when_the_buyer_confi
         "href", f"/my/transactions/{sale.pk}/"
     )
     paid = page.locator(".payout-totals div", has=page.get_by_text("Paid", exact=True))
-    expect(paid).to_contain_text("50.60 EUR")
+    expect(paid).to_contain_text("€50.60")
     shoot(page, "payouts-paid")
     payout = Payout.objects.get(transaction=sale)
     assert (payout.status, payout.seller) == (Payout.Status.PAID, seller)
