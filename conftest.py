@@ -122,6 +122,19 @@ def _clean_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language. A request leaves its language
+    active in the thread (marketplace/i18n.py activates it, as Django's
+    LocaleMiddleware does), so a test that read a Spanish page would
+    otherwise have the next test's reverse() write /es/ addresses."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_files_dir():
     """Ticket files written by the tests go to a folder removed after the run."""
