@@ -9,8 +9,8 @@ language (the profile), the language switcher's cookie, then the browser's
 Accept-Language.
 
 The API has no prefixes: its `message` follows Accept-Language alone (a
-partner's server sends no cookie and has no profile). Webhooks, health and
-metrics stay in English.
+partner's server sends no cookie and has no profile). An address that is not
+a page (the staff admin) is answered in the preferred language where it is.
 """
 
 from django.conf import settings
@@ -66,22 +66,25 @@ class LanguageMiddleware(LocaleMiddleware):
                 language = language_from_header(request)
             else:
                 language = language_preferred(request)
-                if language != settings.LANGUAGE_CODE and request.method in ("GET", "HEAD"):
-                    redirect = self._redirect(request, language)
-                    if redirect is not None:
-                        return redirect
-                language = settings.LANGUAGE_CODE
+                if language != settings.LANGUAGE_CODE and self._has_page_in(request, language):
+                    if request.method in ("GET", "HEAD"):
+                        return self._redirect(request, language)
+                    # A page's unprefixed address is the English page.
+                    language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         return None
 
-    def _redirect(self, request, language: str):
-        """The same page under `language`'s prefix, if it is a page."""
+    @staticmethod
+    def _has_page_in(request, language: str) -> bool:
+        """Whether the address is a page, which `language` has under its
+        prefix (the admin is not: it follows the preference where it is)."""
         urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
-        language_path = f"/{language}{request.path_info}"
         with translation.override(language):
-            if not is_valid_path(language_path, urlconf):
-                return None
+            return is_valid_path(f"/{language}{request.path_info}", urlconf)
+
+    def _redirect(self, request, language: str):
+        """The same page under `language`'s prefix."""
         script_prefix = get_script_prefix()
         url = request.get_full_path().replace(script_prefix, f"{script_prefix}{language}/", 1)
         redirect = HttpResponseRedirect(url)

@@ -129,3 +129,11 @@ def test_a_refused_api_request_keeps_its_code_and_explains_in_the_asked_language
     messages = {answer.json()["error"]["message"] for answer in answers.values()}
     assert len(codes) == 1
     assert len(messages) == 5
+
+
+def test_the_staff_admin_follows_the_preference_where_it_is(client, settings):
+    # Outside the prefixes, answered in the preferred language: its login is
+    # the site's own, under that language's prefix.
+    response = client.get(f"/{settings.ADMIN_URL}login/", HTTP_ACCEPT_LANGUAGE="de")
+    assert response["Content-Language"] == "de"
+    assert response["Location"].startswith("/de/accounts/login/")
