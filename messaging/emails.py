@@ -15,6 +15,7 @@ from django.conf import settings
 from django.templatetags.tz import do_timezone
 from django.utils import translation
 
+from events.images import event_picture_url
 from events.models import Event
 from marketplace.core.emails import RenderedEmail, email_language, email_render
 from marketplace.core.ids import as_id
@@ -24,6 +25,10 @@ from .models import Notification
 
 # Payload keys holding a moment (ISO 8601), shown as "<key>_when".
 MOMENTS = ("starts_at", "refund_until", "expires_at")
+
+
+# The picture's width in an email (the layout is 600 px wide; twice for sharp screens).
+EMAIL_PICTURE_WIDTH = 960
 
 
 def notification_template(type: str) -> str:
@@ -121,6 +126,28 @@ def notification_attachments(*, user, type: str, payload: dict) -> list[dict]:
     return []
 
 
+def _event_of(payload: dict) -> Event | None:
+    """The event a notification is about: named, or through its sale or listing."""
+    event_id = as_id(payload.get("event_id"))
+    if event_id is not None:
+        return Event.objects.filter(pk=event_id).first()
+    transaction_id = as_id(payload.get("transaction_id"))
+    if transaction_id is not None:
+        return Event.objects.filter(tickets__listings__transactions__pk=transaction_id).first()
+    listing_id = as_id(payload.get("listing_id"))
+    if listing_id is not None:
+        return Event.objects.filter(tickets__listings__pk=listing_id).first()
+    return None
+
+
+def event_picture_context(payload: dict) -> dict:
+    """The event's picture at the head of its email: its absolute address, or
+    none (a category picture is an SVG, which mail programs do not show)."""
+    event = _event_of(payload)
+    url = event_picture_url(event, width=EMAIL_PICTURE_WIDTH) if event is not None else None
+    return {"event_picture_url": url or "", "event_picture_alt": event.name if url else ""}
+
+
 def notification_email(*, user, type: str, payload: dict) -> tuple[RenderedEmail, list[dict]]:
     """The subject, HTML and text of the email of one notification, in
     `user`'s language, and its attachments."""
@@ -129,6 +156,7 @@ def notification_email(*, user, type: str, payload: dict) -> tuple[RenderedEmail
         attachments = notification_attachments(user=user, type=type, payload=payload)
     context = {
         **notification_context(user=user, payload=payload),
+        **event_picture_context(payload),
         "has_calendar": bool(attachments),
     }
     return email_render(notification_template(type), context, language=language), attachments

@@ -2,7 +2,6 @@
 profile's pages)."""
 
 from django.urls import path
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -11,9 +10,8 @@ from rest_framework.views import APIView
 from marketplace.core.api.base import valid
 from marketplace.core.api.envelope import ok
 from marketplace.core.api.schema import api_doc
-from marketplace.core.errors import ValidationFailed
 
-from .deletion import account_delete
+from .deletion import account_delete_by_owner
 from .export import user_data_export
 
 USERS = ["users"]
@@ -106,12 +104,7 @@ class AccountApi(APIView):
     )
     def delete(self, request):
         data = valid(AccountDeleteInput, request.data)
-        if not request.user.check_password(data["password"]):
-            raise ValidationFailed(
-                _("This is not your password."),
-                details={"field": "password", "reason": "WRONG_PASSWORD"},
-            )
-        account_delete(user=request.user)
+        account_delete_by_owner(user=request.user, password=data["password"])
         return Response(status=204)
 
 

@@ -25,7 +25,7 @@ from listings.models import Listing, ListingReport, WaitlistEntry
 from listings.services import listing_cancel
 from listings.waitlist.entries import waitlist_leave
 from marketplace.core.audit import AuditAction, audit_log_record, audit_status_change
-from marketplace.core.errors import DomainError, TicketNotAvailable
+from marketplace.core.errors import DomainError, TicketNotAvailable, ValidationFailed
 from marketplace.core.models import IdempotencyKey
 from messaging.models import Email, Message, Notification
 from payments.models import Dispute, Payout, Transaction
@@ -217,6 +217,19 @@ def _profile_erase(user: User, *, now) -> None:
     user.save()
     user.groups.clear()
     user.user_permissions.clear()
+
+
+def account_delete_by_owner(*, user: User, password: str | None) -> User:
+    """Delete my account, asked by its owner (the page and the API): an
+    account with a password proves it is its owner's by typing it (a session
+    or a token alone does not delete it); one without proves it by
+    reauthentication before this is called. Then account_delete."""
+    if user.has_usable_password() and not user.check_password(password or ""):
+        raise ValidationFailed(
+            _("This is not your password."),
+            details={"field": "password", "reason": "WRONG_PASSWORD"},
+        )
+    return account_delete(user=user)
 
 
 def account_delete(*, user: User) -> User:

@@ -32,9 +32,3 @@ class AccountDeleteForm(forms.Form):
         if value != CONFIRM_WORD and value.casefold() != self.user.email.casefold():
             raise forms.ValidationError(_("Type DELETE, in capitals, or your email address."))
         return value
-
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError(_("This is not your password."))
-        return password

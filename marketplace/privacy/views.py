@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from marketplace.core.errors import DomainError
 from marketplace.core.forms import form_error_from
 
-from .deletion import account_delete, account_deletion_blocker
+from .deletion import account_delete_by_owner, account_deletion_blocker
 from .export import user_data_export
 from .forms import AccountDeleteForm
 
@@ -57,7 +57,7 @@ def account_delete_page(request):
     form = AccountDeleteForm(data, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            account_delete(user=request.user)
+            account_delete_by_owner(user=request.user, password=form.cleaned_data.get("password"))
         except DomainError as exc:
             form_error_from(form, exc)
         else:

@@ -87,6 +87,26 @@ def test_the_sellers_emails_carry_no_calendar(txn):
     assert [email.attachments for email in Email.objects.all()] == [[], []]
 
 
+def test_an_email_about_a_sale_shows_the_events_picture(settings, txn):
+    settings.EVENT_IMAGE_HOSTS = ["img.example.com"]
+    event = txn.listing.ticket.event
+    event.image_url = "https://img.example.com/fontaines.jpg"
+    event.save(update_fields=["image_url"])
+
+    _notify(txn.buyer, Notification.Type.PAYMENT, payment_payload(txn, role="buyer"))
+
+    html = Email.objects.get(to=txn.buyer.email).html
+    assert '<img src="https://img.example.com/fontaines.jpg"' in html
+    assert f'alt="{event.name}"'.replace("&", "&amp;") in html
+
+
+def test_an_email_shows_no_picture_when_the_event_has_none_a_mail_program_shows(txn):
+    # The category picture is an SVG: mail programs do not show it.
+    _notify(txn.buyer, Notification.Type.PAYMENT, payment_payload(txn, role="buyer"))
+
+    assert "<img" not in Email.objects.get(to=txn.buyer.email).html
+
+
 def test_emails_link_to_what_they_are_about_on_the_site(settings, txn):
     settings.SITE_URL = "https://encore.example"
     user = UserFactory(name="Bea")

@@ -1,6 +1,7 @@
 """{{ amount|money:currency }}: an amount as a reader of the active language
 writes it, "€34.00", "€ 34,00", "34,00 €" (marketplace.core.money.money_display,
-the one money formatter of pages and emails; the serializers' is money_text)."""
+the one money formatter of pages, their JSON and emails; the API answers
+decimal strings and currency codes)."""
 
 from django import template
 
