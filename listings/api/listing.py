@@ -9,7 +9,13 @@ from rest_framework.views import APIView
 from accounts.traders import seller_kind
 from events.models import Event
 from events.serializers import EventSummaryOutput
-from marketplace.core.api.base import PartyOutput, id_field, money_field, valid
+from marketplace.core.api.base import (
+    PartyOutput,
+    id_field,
+    money_field,
+    money_text_field,
+    valid,
+)
 from marketplace.core.api.cached import cached_search
 from marketplace.core.api.envelope import ok, paginated
 from marketplace.core.api.schema import api_doc
@@ -75,6 +81,13 @@ class ListingOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=Listing.Status.choices)
     price = money_field()
     currency = serializers.CharField(source="ticket.event.currency")
+    price_text = money_text_field(
+        amount="price",
+        currency="ticket.event.currency",
+        help_text=_(
+            'The price as a reader of the answer\'s language writes it: "€55.00", "55,00 €".'
+        ),
+    )
     listed_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     event = EventSummaryOutput(source="ticket.event")

@@ -842,3 +842,17 @@ def test_taking_a_listing_off_sale_needs_a_token(api, db_snapshot):
     _error(api.delete(_detail(listing)), 401, "UNAUTHORIZED")
 
     assert db_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "€55.00"), ("nl", "€ 55,00"), ("de", "55,00 €"), ("fr", "55,00 €"), ("es", "55,00 €")],
+)
+def test_a_listing_says_its_price_for_people_in_the_answers_language(api, language, text):
+    listing = listing_of_new_event()
+
+    row = _ok(api.get(_detail(listing), HTTP_ACCEPT_LANGUAGE=language))["data"]
+
+    # The amount and its code stay what programs read; price_text is for people.
+    assert (row["price"], row["currency"]) == ("55.00", "EUR")
+    assert row["price_text"].replace("\xa0", " ").replace("\u202f", " ") == text

@@ -126,3 +126,19 @@ def test_a_stored_page_costs_no_query(api, event, django_assert_max_num_queries)
 
     with django_assert_max_num_queries(0):
         _prices(api, event)
+
+
+def test_each_language_has_its_own_stored_page(api, event):
+    # A listing's price_text is in the answer's language (Accept-Language):
+    # a German answer is never served to an English question, nor back.
+    _listed(event, price="55.00")
+
+    def price_texts(language):
+        response = api.get(
+            "/api/v1/listings", {"event_id": event.pk}, HTTP_ACCEPT_LANGUAGE=language
+        )
+        return [row["price_text"] for row in json.loads(response.content)["data"]]
+
+    for _ in range(2):
+        assert price_texts("en") == ["€55.00"]
+        assert price_texts("de") == ["55,00\xa0€"]

@@ -137,3 +137,9 @@ def test_the_staff_admin_follows_the_preference_where_it_is(client, settings):
     response = client.get(f"/{settings.ADMIN_URL}login/", HTTP_ACCEPT_LANGUAGE="de")
     assert response["Content-Language"] == "de"
     assert response["Location"].startswith("/de/accounts/login/")
+
+
+def test_the_switcher_never_sends_anyone_to_another_site(client):
+    response = client.post("/language/", {"language": "de", "next": "https://evil.example/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/de/"

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers
 
 from marketplace.core.ids import MAX_ID
+from marketplace.core.money import money_display
 
 
 def valid(serializer_class, data, **kwargs) -> dict:
@@ -34,6 +35,33 @@ def id_field(**kwargs) -> serializers.IntegerField:
 def money_field(**kwargs) -> serializers.DecimalField:
     """Money in and out: a string with 2 decimals ("55.00"); no more than 2 accepted."""
     return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+@extend_schema_field({"type": "string", "example": "€55.00"})
+class MoneyTextField(serializers.Field):
+    """Money as a reader writes it, in the answer's language (Accept-Language):
+    "€55.00", "€ 55,00", "55,00 €". Read only, beside the amount's decimal
+    string and currency code, which stay what programs read."""
+
+    def __init__(self, *, amount: str, currency: str, **kwargs):
+        self.amount_path, self.currency_path = amount.split("."), currency.split(".")
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        return money_display(_follow(value, self.amount_path), _follow(value, self.currency_path))
+
+
+def _follow(value, path: list[str]):
+    for name in path:
+        value = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+    return value
+
+
+def money_text_field(*, amount: str, currency: str, **kwargs) -> MoneyTextField:
+    """The serializers' money for people (marketplace.core.money.money_display,
+    the pages' and emails' formatter): `amount` and `currency` name the
+    attributes holding them ("price", "ticket.event.currency")."""
+    return MoneyTextField(amount=amount, currency=currency, **kwargs)
 
 
 class PartyOutput(serializers.Serializer):

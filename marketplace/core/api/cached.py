@@ -22,7 +22,7 @@ import json
 
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.renderers import JSONRenderer
 
 from marketplace.core import metrics
@@ -38,7 +38,9 @@ def _question(request, filters: dict) -> str:
     page, limit = page_params(request)
     cursor = request.query_params.get("cursor", "")
     wanted = {name: str(value) for name, value in sorted(filters.items())}
-    return json.dumps([request.path, wanted, page, limit, cursor], separators=(",", ":"))
+    # The answer's language too: its texts (a listing's price_text) are in it.
+    language = translation.get_language()
+    return json.dumps([request.path, wanted, page, limit, cursor, language], separators=(",", ":"))
 
 
 def cached_search(request, *, filters: dict, scopes: tuple[str, ...], build):
